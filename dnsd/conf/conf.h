@@ -1,0 +1,113 @@
+/* conf.h -- dnsd.conf: parsing and the settings it yields (see dnsd.conf(5))
+ *
+ * The syntax is a sequence of statements: a keyword, arguments (words or
+ * "quoted strings"), and either a block in braces or the end of the
+ * statement (';' or end of line). '#' and '//' start comments. This makes
+ * BIND key files (key "name" { algorithm ...; secret "..."; };) valid input.
+ */
+#ifndef DNSD_CONF_CONF_H
+#define DNSD_CONF_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/wire.h"
+
+/* An address or network: for listen, notify and access lists. */
+struct conf_addr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix; /* for networks; 32/128 for hosts */
+	uint16_t port;
+};
+
+/* A TSIG key. */
+struct conf_key {
+	char *name;
+	uint8_t name_wire[WIRE_NAME_MAX];
+	char *algorithm; /* "hmac-sha256", ... */
+	char *secret;    /* base64 */
+	uint32_t min_lease, max_lease; /* 0 = zone's */
+	unsigned max_records;         /* 0 = no cap */
+};
+
+/* One rule of an update policy: which key may change which names and types. */
+enum conf_match { MATCH_NAME, MATCH_SUBDOMAIN, MATCH_WILDCARD, MATCH_SELF_SUB, MATCH_ZONE };
+struct conf_grant {
+	char *key; /* key name, or NULL for "any key" */
+	enum conf_match match;
+	uint8_t name[WIRE_NAME_MAX]; /* lower-case wire, relative match target */
+	size_t ntypes;
+	uint16_t types[32]; /* empty = all types but SOA/NS at the apex */
+};
+
+struct conf_acl {
+	size_t naddrs;
+	struct conf_addr *addrs;
+	size_t nkeys;
+	char **keys;
+};
+
+struct conf_zone {
+	char *name;
+	uint8_t apex[WIRE_NAME_MAX];
+	char *file;           /* NULL: no zone file */
+	uint32_t default_lease; /* 0 = permanent */
+	uint32_t min_lease, max_lease;
+	struct conf_acl allow_update_unsigned; /* addresses allowed without TSIG */
+	size_t ngrants;
+	struct conf_grant *grants; /* update policy; none = any configured key */
+	struct conf_acl allow_transfer;
+	size_t nnotify;
+	struct conf_addr *notify;
+	char *notify_key;
+	unsigned journal_max; /* journal depth in entries */
+};
+
+struct conf {
+	char *path;
+	size_t nlisten;
+	struct conf_addr *listen;
+	char *store_dir;
+	uint64_t store_size;
+	unsigned workers;
+	int log_level;
+	uint16_t edns_max;
+	unsigned tcp_idle_ms;
+	unsigned tcp_max;
+	char *zone_dir;
+	size_t nzones;
+	struct conf_zone *zones;
+	size_t nkeys;
+	struct conf_key *keys;
+	size_t nforward;
+	struct conf_addr *forward;
+	struct conf_acl forward_allow;
+	char *user;
+};
+
+/* Defaults for every setting (no zones, no listeners). */
+void conf_init(struct conf *c);
+/* Read a configuration file into `c` (which holds defaults or command-line
+ * values). Errors are logged as "file:line: message". */
+int conf_load(struct conf *c, const char *path);
+/* Read a file of BIND-style key statements (also valid inside dnsd.conf). */
+int conf_load_keys(struct conf *c, const char *path);
+/* Add a zone (from the command line): "origin" or "origin:file". */
+int conf_add_zone(struct conf *c, const char *spec);
+/* Add every "<origin>.zone" in a folder as a zone. */
+int conf_add_zone_dir(struct conf *c, const char *dir);
+/* Add a listen address "ADDR", "ADDR@PORT" or "[v6]:PORT" (default port 53). */
+int conf_add_listen(struct conf *c, const char *spec);
+/* Parse "ADDR[@PORT]" or "ADDR/PREFIX" into `a`. */
+int conf_addr_parse(const char *spec, uint16_t default_port, struct conf_addr *a);
+/* Is the address (AF_INET/6 bytes) inside the list? */
+bool conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *addr);
+/* Find a key by name (wire form, case-insensitive); NULL if none. */
+const struct conf_key *conf_key_find(const struct conf *c, const uint8_t *name);
+/* Check settings after loading (zones exist, files readable, ...). */
+int conf_finish(struct conf *c);
+void conf_free(struct conf *c);
+
+#endif

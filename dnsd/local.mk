@@ -1,0 +1,21 @@
+# dnsd/local.mk -- the server: everything but main() is in libdnsd, which
+# the tools and tests link.
+noinst_LTLIBRARIES += dnsd/libdnsd.la
+dnsd_libdnsd_la_SOURCES = \
+	dnsd/util/err.c dnsd/util/err.h \
+	dnsd/util/log.c dnsd/util/log.h \
+	dnsd/util/clock.c dnsd/util/clock.h \
+	dnsd/wire/wire.c dnsd/wire/wire.h \
+	dnsd/node/node.c dnsd/node/node.h \
+	dnsd/store/store.c dnsd/store/store.h \
+	dnsd/conf/conf.c dnsd/conf/conf.h \
+	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
+	dnsd/query/query.c dnsd/query/query.h \
+	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \
+	dnsd/net/server.c dnsd/net/udp.c dnsd/net/tcp.c dnsd/net/net.h
+dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS)
+dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+
+sbin_PROGRAMS += dnsd/dnsd
+dnsd_dnsd_SOURCES = dnsd/main.c
+dnsd_dnsd_LDADD = dnsd/libdnsd.la

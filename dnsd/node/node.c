@@ -1,0 +1,318 @@
+/* node.c -- encode, decode and edit node values (see node.h) */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node.h"
+#include "util/err.h"
+#include "wire/wire.h"
+
+void
+node_it_init(struct node_it *it, const uint8_t *val, size_t len)
+{
+	it->p = val;
+	it->end = val + len;
+	it->err = 0;
+}
+
+bool
+node_it_next(struct node_it *it, struct node_rrset *set)
+{
+	if (it->err != 0 || it->p >= it->end)
+		return false;
+	if (it->end - it->p < 4)
+		goto bad;
+	set->type = wire_get16(it->p);
+	set->count = wire_get16(it->p + 2);
+	const uint8_t *p = it->p + 4;
+	set->rrs = p;
+	for (uint16_t i = 0; i < set->count; i++) {
+		if (it->end - p < NODE_RR_HDR)
+			goto bad;
+		uint16_t rdlen = wire_get16(p + 9);
+		if ((size_t)(it->end - p) < NODE_RR_HDR + (size_t)rdlen)
+			goto bad;
+		p += NODE_RR_HDR + rdlen;
+	}
+	set->end = p;
+	it->p = p;
+	return true;
+bad:
+	it->err = DNSD_EMALF;
+	return false;
+}
+
+bool
+node_rrset_find(const uint8_t *val, size_t len, uint16_t type, struct node_rrset *set)
+{
+	struct node_it it;
+	node_it_init(&it, val, len);
+	while (node_it_next(&it, set)) {
+		if (set->type == type)
+			return true;
+		if (set->type > type)
+			return false;
+	}
+	return false;
+}
+
+void
+node_rr_it_init(struct node_rr_it *it, const struct node_rrset *set)
+{
+	it->p = set->rrs;
+	it->end = set->end;
+	it->left = set->count;
+}
+
+bool
+node_rr_next(struct node_rr_it *it, struct node_rr *rr)
+{
+	if (it->left == 0)
+		return false;
+	const uint8_t *p = it->p;
+	rr->ttl = wire_get32(p);
+	rr->expire = wire_get32(p + 4);
+	rr->flags = p[8];
+	rr->rdlen = wire_get16(p + 9);
+	rr->rdata = p + NODE_RR_HDR;
+	it->p = p + NODE_RR_HDR + rr->rdlen;
+	it->left--;
+	return true;
+}
+
+bool
+node_rrset_live(const struct node_rrset *set, uint32_t now)
+{
+	struct node_rr_it it;
+	struct node_rr rr;
+	node_rr_it_init(&it, set);
+	while (node_rr_next(&it, &rr))
+		if (node_rr_live(&rr, now))
+			return true;
+	return false;
+}
+
+bool
+node_has_live(const uint8_t *val, size_t len, uint32_t now)
+{
+	struct node_it it;
+	struct node_rrset set;
+	node_it_init(&it, val, len);
+	while (node_it_next(&it, &set))
+		if (node_rrset_live(&set, now))
+			return true;
+	return false;
+}
+
+void
+node_edit_init(struct node_edit *e)
+{
+	e->n = e->cap = 0;
+	e->recs = NULL;
+}
+
+void
+node_edit_clear(struct node_edit *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->recs[i].rdata);
+	e->n = 0;
+}
+
+void
+node_edit_free(struct node_edit *e)
+{
+	if (e == NULL)
+		return;
+	node_edit_clear(e);
+	free(e->recs);
+	e->recs = NULL;
+	e->cap = 0;
+}
+
+static int
+edit_push(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
+    uint8_t flags, const uint8_t *rdata, uint16_t rdlen)
+{
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 8;
+		struct node_erec *r = realloc(e->recs, cap * sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		e->recs = r;
+		e->cap = cap;
+	}
+	uint8_t *copy = malloc(rdlen ? rdlen : 1);
+	if (copy == NULL)
+		return -ENOMEM;
+	memcpy(copy, rdata, rdlen);
+	e->recs[e->n++] = (struct node_erec){ type, ttl, expire, flags, rdlen, copy };
+	return 0;
+}
+
+int
+node_edit_load(struct node_edit *e, const uint8_t *val, size_t len)
+{
+	struct node_it it;
+	struct node_rrset set;
+	node_edit_clear(e);
+	node_it_init(&it, val, len);
+	while (node_it_next(&it, &set)) {
+		struct node_rr_it ri;
+		struct node_rr rr;
+		node_rr_it_init(&ri, &set);
+		while (node_rr_next(&ri, &rr)) {
+			int r = edit_push(e, set.type, rr.ttl, rr.expire, rr.flags, rr.rdata, rr.rdlen);
+			if (r != 0)
+				return r;
+		}
+	}
+	return it.err;
+}
+
+/* Names inside RDATA compare case-insensitively for the RFC 1035 types
+ * (RFC 4034 section 6.2); everything else byte for byte. */
+bool
+node_rdata_equal(uint16_t type, const uint8_t *a, uint16_t alen,
+    const uint8_t *b, uint16_t blen)
+{
+	if (alen != blen)
+		return false;
+	if (!wire_type_has_names(type) && type != RR_SRV)
+		return memcmp(a, b, alen) == 0;
+	for (uint16_t i = 0; i < alen; i++) {
+		uint8_t x = a[i], y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+long
+node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rdata, uint16_t rdlen)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->recs[i].type == type &&
+		    node_rdata_equal(type, e->recs[i].rdata, e->recs[i].rdlen, rdata, rdlen))
+			return (long)i;
+	return -1;
+}
+
+int
+node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
+    uint8_t flags, const uint8_t *rdata, uint16_t rdlen)
+{
+	long i = node_edit_find(e, type, rdata, rdlen);
+	if (i < 0) {
+		int r = edit_push(e, type, ttl, expire, flags, rdata, rdlen);
+		return r != 0 ? r : 1;
+	}
+	struct node_erec *rec = &e->recs[i];
+	rec->ttl = ttl;
+	/* A record from the zone file never expires; a dynamic one lives as
+	 * long as the longest lease that added it. */
+	if ((rec->flags & NODE_RR_DYNAMIC) && (flags & NODE_RR_DYNAMIC)) {
+		if (rec->expire != 0 && (expire == 0 || expire > rec->expire))
+			rec->expire = expire;
+	} else if (!(flags & NODE_RR_DYNAMIC)) {
+		rec->flags = flags;
+		rec->expire = 0;
+	}
+	return 0;
+}
+
+void
+node_edit_remove(struct node_edit *e, size_t i)
+{
+	free(e->recs[i].rdata);
+	e->recs[i] = e->recs[--e->n];
+}
+
+size_t
+node_edit_size(const struct node_edit *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->n; i++)
+		n += 4 + NODE_RR_HDR + e->recs[i].rdlen; /* worst case: one set each */
+	return n;
+}
+
+static int
+erec_cmp(const void *a, const void *b)
+{
+	const struct node_erec *x = a, *y = b;
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	/* Within a type, order by RDATA so that equal sets encode equally. */
+	size_t n = x->rdlen < y->rdlen ? x->rdlen : y->rdlen;
+	int c = memcmp(x->rdata, y->rdata, n);
+	if (c != 0)
+		return c;
+	return (int)x->rdlen - (int)y->rdlen;
+}
+
+size_t
+node_edit_encode(struct node_edit *e, uint8_t *out)
+{
+	size_t o = 0, i = 0;
+	qsort(e->recs, e->n, sizeof(*e->recs), erec_cmp);
+	while (i < e->n) {
+		size_t j = i;
+		while (j < e->n && e->recs[j].type == e->recs[i].type && j - i < 0xffff)
+			j++;
+		wire_put16(out + o, e->recs[i].type);
+		wire_put16(out + o + 2, (uint16_t)(j - i));
+		o += 4;
+		for (; i < j; i++) {
+			const struct node_erec *r = &e->recs[i];
+			wire_put32(out + o, r->ttl);
+			wire_put32(out + o + 4, r->expire);
+			out[o + 8] = r->flags;
+			wire_put16(out + o + 9, r->rdlen);
+			memcpy(out + o + NODE_RR_HDR, r->rdata, r->rdlen);
+			o += NODE_RR_HDR + r->rdlen;
+		}
+	}
+	return o;
+}
+
+/* Offset of the 20 fixed bytes after MNAME and RNAME, or 0 if malformed. */
+static size_t
+soa_fixed(const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t m = wire_name_check(rdata, rdlen);
+	if (m == 0)
+		return 0;
+	size_t r = wire_name_check(rdata + m, rdlen - m);
+	if (r == 0 || m + r + 20 != rdlen)
+		return 0;
+	return m + r;
+}
+
+uint32_t
+node_soa_serial(const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t o = soa_fixed(rdata, rdlen);
+	return o ? wire_get32(rdata + o) : 0;
+}
+
+void
+node_soa_set_serial(uint8_t *rdata, uint16_t rdlen, uint32_t serial)
+{
+	size_t o = soa_fixed(rdata, rdlen);
+	if (o)
+		wire_put32(rdata + o, serial);
+}
+
+uint32_t
+node_soa_minimum(const uint8_t *rdata, uint16_t rdlen)
+{
+	size_t o = soa_fixed(rdata, rdlen);
+	return o ? wire_get32(rdata + o + 16) : 0;
+}

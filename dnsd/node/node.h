@@ -1,0 +1,145 @@
+/* node.h -- the value format of one node (owner name): all its RRsets.
+ *
+ * A node value is what the store keeps for one owner name; one lookup
+ * therefore decides answer, NODATA or NXDOMAIN. Pure byte code: no LMDB,
+ * no allocation on the read side.
+ *
+ * Format (all integers big-endian):
+ *
+ *   node   := rrset*                      rrsets sorted by type, no repeats
+ *   rrset  := type:u16 count:u16 rr{count}
+ *   rr     := ttl:u32 expire:u32 flags:u8 rdlen:u16 rdata{rdlen}
+ *
+ *   expire  absolute time (seconds since the epoch) after which the record
+ *           is never served; 0 = never expires
+ *   flags   NODE_RR_DYNAMIC (0x01): added by UPDATE, not from a zone file
+ *   rdata   uncompressed wire form; names keep the case they were given in
+ *
+ * Example: a node with one A record 10.0.0.5, TTL 60, from the zone file:
+ *
+ *   00 01 00 01  00 00 00 3c  00 00 00 00  00  00 04  0a 00 00 05
+ *   type  count  ttl          expire       fl rdlen   rdata
+ */
+#ifndef DNSD_NODE_NODE_H
+#define DNSD_NODE_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NODE_RR_DYNAMIC 0x01
+#define NODE_RR_HDR 11 /* ttl + expire + flags + rdlen */
+
+/* One record as read from a node value; rdata points into the value. */
+struct node_rr {
+	uint32_t ttl;
+	uint32_t expire;
+	uint8_t flags;
+	uint16_t rdlen;
+	const uint8_t *rdata;
+};
+
+/* An RRset inside a node value. */
+struct node_rrset {
+	uint16_t type;
+	uint16_t count;
+	const uint8_t *rrs; /* first record */
+	const uint8_t *end; /* one past the last record */
+};
+
+/* Iterator over the RRsets of a node value. */
+struct node_it {
+	const uint8_t *p, *end;
+	int err;
+};
+
+void node_it_init(struct node_it *it, const uint8_t *val, size_t len);
+/* Next RRset; false at the end or on a corrupt value (it->err set). */
+bool node_it_next(struct node_it *it, struct node_rrset *set);
+/* Find the RRset of `type`; false if the node has none. */
+bool node_rrset_find(const uint8_t *val, size_t len, uint16_t type, struct node_rrset *set);
+
+/* Iterator over the records of one RRset. */
+struct node_rr_it {
+	const uint8_t *p, *end;
+	uint16_t left;
+};
+void node_rr_it_init(struct node_rr_it *it, const struct node_rrset *set);
+bool node_rr_next(struct node_rr_it *it, struct node_rr *rr);
+
+/* Is this record live at time `now`? */
+static inline bool
+node_rr_live(const struct node_rr *rr, uint32_t now)
+{
+	return rr->expire == 0 || rr->expire > now;
+}
+
+/* TTL to serve at `now`: never longer than the time left on the lease. */
+static inline uint32_t
+node_rr_ttl(const struct node_rr *rr, uint32_t now)
+{
+	if (rr->expire != 0 && rr->expire - now < rr->ttl)
+		return rr->expire - now;
+	return rr->ttl;
+}
+
+/* Does the node have at least one live record (of any type)? */
+bool node_has_live(const uint8_t *val, size_t len, uint32_t now);
+/* Does the RRset have at least one live record? */
+bool node_rrset_live(const struct node_rrset *set, uint32_t now);
+
+/*
+ * Editable form, for the write path (zone import, UPDATE, reaper). It
+ * allocates; node_edit_free releases everything.
+ */
+struct node_erec {
+	uint16_t type;
+	uint32_t ttl;
+	uint32_t expire;
+	uint8_t flags;
+	uint16_t rdlen;
+	uint8_t *rdata; /* owned */
+};
+
+struct node_edit {
+	size_t n, cap;
+	struct node_erec *recs;
+};
+
+void node_edit_init(struct node_edit *e);
+void node_edit_free(struct node_edit *e);
+void node_edit_clear(struct node_edit *e);
+/* Load a stored value (replacing the contents). */
+int node_edit_load(struct node_edit *e, const uint8_t *val, size_t len);
+/*
+ * Add a record. An identical record (same type and RDATA, names compared
+ * case-insensitively as RFC 4034 canonical form) is merged: the TTL is
+ * replaced, and between two dynamic records the later expiry wins (a
+ * record added by several registrations lives as long as the longest). A
+ * zone-file record never expires. Returns 1 if the set of records changed,
+ * 0 if it was a merge, or a dnsd_err.
+ */
+int node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
+    uint8_t flags, const uint8_t *rdata, uint16_t rdlen);
+/* Index of an identical record or -1. */
+long node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rdata,
+    uint16_t rdlen);
+/* Remove record i (order is not kept). */
+void node_edit_remove(struct node_edit *e, size_t i);
+/* Bytes needed to encode the edit. */
+size_t node_edit_size(const struct node_edit *e);
+/* Encode (sorting the records by type); returns the length. `out` must
+ * hold node_edit_size() bytes. */
+size_t node_edit_encode(struct node_edit *e, uint8_t *out);
+
+/* Compare two RDATAs of `type` as equal for RRset purposes (names inside
+ * RFC 1035 types compared case-insensitively). */
+bool node_rdata_equal(uint16_t type, const uint8_t *a, uint16_t alen,
+    const uint8_t *b, uint16_t blen);
+
+/* SOA helpers on uncompressed SOA RDATA. */
+uint32_t node_soa_serial(const uint8_t *rdata, uint16_t rdlen);
+void node_soa_set_serial(uint8_t *rdata, uint16_t rdlen, uint32_t serial);
+uint32_t node_soa_minimum(const uint8_t *rdata, uint16_t rdlen);
+
+#endif

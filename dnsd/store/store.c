@@ -1,0 +1,683 @@
+/* store.c -- the LMDB store (the only file that includes <lmdb.h>)
+ *
+ * One LMDB environment (a directory holding data.mdb and lock.mdb) with
+ * these named databases. Integers are big-endian so keys sort numerically.
+ *
+ *   "meta"    "version"  -> u32 format version (STORE_VERSION)
+ *             "zone-id"  -> u32 last zone id handed out
+ *
+ *   "zones"   apex name, uncompressed lower-case wire form
+ *             -> id:u32 file_sig:u64
+ *             e.g. 03 73 76 63 04 74 65 73 74 00 -> 00 00 00 07 <8 bytes sig>
+ *
+ *   "nodes"   node key (see struct store_key in store.h)
+ *             -> node value (see node.h): every RRset of one owner name
+ *
+ *   "cuts"    node key of a delegation point (NS below the apex) -> empty
+ *
+ *   "expiry"  expire:u32 + node key -> empty
+ *             the earliest expiry of a node's dynamic records; the reaper
+ *             walks this from the front, so it never scans the zone
+ *             e.g. 65 6f 2a 10 00 00 00 07 77 65 62 00 -> ""
+ *
+ *   "journal" reserved for the change journal (IXFR)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "node/node.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "wire/wire.h"
+
+#define STORE_VERSION 1
+#define STORE_DEFAULT_MAP (4ULL << 30)
+
+struct store {
+	MDB_env *env;
+	MDB_dbi meta, zones, nodes, cuts, expiry, journal;
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn *txn;
+	bool write;
+	/* Read transactions keep their cursors across reset/renew, so the
+	 * query path never allocates (mdb_cursor_open does). */
+	MDB_cursor *rcur[2];
+	bool stale[2];
+};
+
+enum { CUR_NODES, CUR_CUTS };
+
+/* A cursor on `dbi` for one operation; release it with cursor_done. */
+static int
+cursor_get(struct store_txn *t, int slot, MDB_dbi dbi, MDB_cursor **out)
+{
+	int rc;
+	if (t->write)
+		return mdb_cursor_open(t->txn, dbi, out);
+	if (t->rcur[slot] == NULL) {
+		if ((rc = mdb_cursor_open(t->txn, dbi, &t->rcur[slot])) != 0)
+			return rc;
+	} else if (t->stale[slot]) {
+		if ((rc = mdb_cursor_renew(t->txn, t->rcur[slot])) != 0)
+			return rc;
+	}
+	t->stale[slot] = false;
+	*out = t->rcur[slot];
+	return 0;
+}
+
+static void
+cursor_done(struct store_txn *t, MDB_cursor *cur)
+{
+	if (t->write)
+		mdb_cursor_close(cur);
+}
+
+struct store_iter {
+	MDB_cursor *cur;
+	uint8_t prefix[4];
+	bool started;
+};
+
+/* Map every LMDB error to a dnsd_err in one place. */
+static int
+map_err(int rc, const char *what)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return DNSD_ENOTFOUND;
+	case MDB_MAP_FULL:
+		log_err("store: %s: %s", what, mdb_strerror(rc));
+		return DNSD_EFULL;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+		log_err("store: %s: %s", what, mdb_strerror(rc));
+		return DNSD_EVERSION;
+	default:
+		if (rc > 0 && rc < 1000)
+			return -rc; /* an errno */
+		log_err("store: %s: %s", what, mdb_strerror(rc));
+		return DNSD_ESTORE;
+	}
+}
+
+int
+store_key_make(struct store_key *k, uint32_t zone_id, const uint8_t *name,
+    unsigned apex_labels)
+{
+	const uint8_t *labels[128];
+	unsigned n = 0;
+
+	for (const uint8_t *p = name; *p != 0; p += *p + 1) {
+		if (n == 128)
+			return DNSD_ETOOBIG;
+		labels[n++] = p;
+	}
+	if (n < apex_labels)
+		return DNSD_ETOOBIG;
+	wire_put32(k->b, zone_id);
+	size_t o = 4;
+	k->depth = 0;
+	for (unsigned i = n - apex_labels; i-- > 0;) {
+		const uint8_t *l = labels[i];
+		for (uint8_t j = 1; j <= l[0]; j++) {
+			uint8_t c = l[j];
+			if (o + 3 > STORE_KEY_MAX)
+				return DNSD_ETOOBIG;
+			if (c <= 1) {
+				k->b[o++] = 1;
+				k->b[o++] = (uint8_t)(c + 1);
+			} else {
+				k->b[o++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+			}
+		}
+		if (o + 1 > STORE_KEY_MAX)
+			return DNSD_ETOOBIG;
+		k->b[o++] = 0;
+		k->ends[k->depth++] = (uint16_t)o;
+	}
+	k->len = (uint16_t)o;
+	return 0;
+}
+
+void
+store_key_truncate(struct store_key *k, unsigned depth)
+{
+	if (depth >= k->depth)
+		return;
+	k->depth = (uint8_t)depth;
+	k->len = depth == 0 ? 4 : k->ends[depth - 1];
+}
+
+int
+store_key_parse(struct store_key *k, const uint8_t *key, size_t keylen)
+{
+	if (keylen < 4 || keylen > STORE_KEY_MAX)
+		return DNSD_EMALF;
+	memcpy(k->b, key, keylen);
+	k->len = (uint16_t)keylen;
+	k->depth = 0;
+	for (size_t i = 4; i < keylen; i++) {
+		if (key[i] == 1) {
+			i++;
+			continue;
+		}
+		if (key[i] == 0) {
+			if (k->depth == 128)
+				return DNSD_EMALF;
+			k->ends[k->depth++] = (uint16_t)(i + 1);
+		}
+	}
+	if (keylen > 4 && key[keylen - 1] != 0)
+		return DNSD_EMALF;
+	return 0;
+}
+
+size_t
+store_key_to_name(const uint8_t *key, size_t keylen, const uint8_t *apex, uint8_t *out)
+{
+	struct store_key k;
+	uint8_t labels[WIRE_NAME_MAX];
+	size_t n = 0, apexlen = wire_name_len(apex);
+
+	if (store_key_parse(&k, key, keylen) != 0)
+		return 0;
+	/* Decode labels from the deepest (leftmost in the name) upwards. */
+	for (unsigned d = k.depth; d-- > 0;) {
+		size_t start = d == 0 ? 4 : k.ends[d - 1], end = k.ends[d] - 1;
+		size_t lenpos = n++;
+		uint8_t len = 0;
+		for (size_t i = start; i < end; i++) {
+			uint8_t c = key[i];
+			if (c == 1)
+				c = (uint8_t)(key[++i] - 1);
+			if (n >= WIRE_NAME_MAX || len == WIRE_LABEL_MAX)
+				return 0;
+			labels[n++] = c;
+			len++;
+		}
+		labels[lenpos] = len;
+	}
+	if (n + apexlen > WIRE_NAME_MAX)
+		return 0;
+	memcpy(out, labels, n);
+	memcpy(out + n, apex, apexlen);
+	return n + apexlen;
+}
+
+static int
+open_dbi(MDB_txn *txn, const char *name, MDB_dbi *dbi)
+{
+	return map_err(mdb_dbi_open(txn, name, MDB_CREATE, dbi), name);
+}
+
+int
+store_open(struct store **out, const char *dir, uint64_t mapsize)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	MDB_txn *txn = NULL;
+	int rc;
+
+	if (s == NULL)
+		return -ENOMEM;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		rc = -errno;
+		log_err("store: cannot create %s: %s", dir, strerror(errno));
+		free(s);
+		return rc;
+	}
+	if ((rc = map_err(mdb_env_create(&s->env), "env_create")) != 0)
+		goto fail;
+	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxreaders(s->env, 256);
+	mdb_env_set_mapsize(s->env, mapsize ? mapsize : STORE_DEFAULT_MAP);
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640)) != 0) {
+		log_err("store: cannot open %s: %s", dir, mdb_strerror(rc));
+		rc = map_err(rc, "env_open");
+		goto fail;
+	}
+	if ((rc = map_err(mdb_txn_begin(s->env, NULL, 0, &txn), "txn_begin")) != 0)
+		goto fail;
+	if ((rc = open_dbi(txn, "meta", &s->meta)) != 0 ||
+	    (rc = open_dbi(txn, "zones", &s->zones)) != 0 ||
+	    (rc = open_dbi(txn, "nodes", &s->nodes)) != 0 ||
+	    (rc = open_dbi(txn, "cuts", &s->cuts)) != 0 ||
+	    (rc = open_dbi(txn, "expiry", &s->expiry)) != 0 ||
+	    (rc = open_dbi(txn, "journal", &s->journal)) != 0)
+		goto fail;
+
+	MDB_val k = { 7, "version" }, v;
+	uint8_t ver[4];
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		wire_put32(ver, STORE_VERSION);
+		v.mv_size = 4;
+		v.mv_data = ver;
+		if ((rc = map_err(mdb_put(txn, s->meta, &k, &v, 0), "put version")) != 0)
+			goto fail;
+	} else if (rc != 0 || v.mv_size != 4 || wire_get32(v.mv_data) != STORE_VERSION) {
+		log_err("store: %s was written by another format version", dir);
+		rc = DNSD_EVERSION;
+		goto fail;
+	}
+	if ((rc = map_err(mdb_txn_commit(txn), "commit")) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	mdb_env_close(s->env);
+	free(s);
+}
+
+static int
+txn_begin(struct store *s, bool write, struct store_txn **out)
+{
+	struct store_txn *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return map_err(rc, "txn_begin");
+	}
+	t->s = s;
+	t->write = write;
+	*out = t;
+	return 0;
+}
+
+int
+store_read_begin(struct store *s, struct store_txn **out)
+{
+	return txn_begin(s, false, out);
+}
+
+void
+store_read_reset(struct store_txn *t)
+{
+	mdb_txn_reset(t->txn);
+	t->stale[0] = t->stale[1] = true;
+}
+
+int
+store_read_renew(struct store_txn *t)
+{
+	t->stale[0] = t->stale[1] = true;
+	return map_err(mdb_txn_renew(t->txn), "txn_renew");
+}
+
+int
+store_write_begin(struct store *s, struct store_txn **out)
+{
+	return txn_begin(s, true, out);
+}
+
+int
+store_commit(struct store_txn *t)
+{
+	int rc = map_err(mdb_txn_commit(t->txn), "commit");
+	free(t);
+	return rc;
+}
+
+void
+store_abort(struct store_txn *t)
+{
+	if (t == NULL)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (t->rcur[i] != NULL)
+			mdb_cursor_close(t->rcur[i]);
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+static MDB_val
+apex_key(const uint8_t *apex, uint8_t *buf)
+{
+	size_t n = wire_name_len(apex);
+	wire_name_lower(buf, apex, n);
+	return (MDB_val){ n, buf };
+}
+
+int
+store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *z)
+{
+	uint8_t buf[WIRE_NAME_MAX];
+	MDB_val k = apex_key(apex, buf), v;
+	int rc = map_err(mdb_get(t->txn, t->s->zones, &k, &v), "zone get");
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 12)
+		return DNSD_ESTORE;
+	const uint8_t *p = v.mv_data;
+	z->id = wire_get32(p);
+	z->file_sig = (uint64_t)wire_get32(p + 4) << 32 | wire_get32(p + 8);
+	return 0;
+}
+
+int
+store_zone_put(struct store_txn *t, const uint8_t *apex, const struct store_zone *z)
+{
+	uint8_t buf[WIRE_NAME_MAX], val[12];
+	MDB_val k = apex_key(apex, buf), v = { sizeof(val), val };
+	wire_put32(val, z->id);
+	wire_put32(val + 4, (uint32_t)(z->file_sig >> 32));
+	wire_put32(val + 8, (uint32_t)z->file_sig);
+	return map_err(mdb_put(t->txn, t->s->zones, &k, &v, 0), "zone put");
+}
+
+int
+store_zone_create(struct store_txn *t, const uint8_t *apex, struct store_zone *z)
+{
+	MDB_val k = { 7, "zone-id" }, v;
+	uint8_t idb[4];
+	uint32_t id = 0;
+	int rc = mdb_get(t->txn, t->s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 4)
+		id = wire_get32(v.mv_data);
+	else if (rc != MDB_NOTFOUND)
+		return map_err(rc, "zone-id");
+	id++;
+	wire_put32(idb, id);
+	v.mv_size = 4;
+	v.mv_data = idb;
+	if ((rc = map_err(mdb_put(t->txn, t->s->meta, &k, &v, 0), "zone-id")) != 0)
+		return rc;
+	z->id = id;
+	z->file_sig = 0;
+	return store_zone_put(t, apex, z);
+}
+
+int
+store_node_get(struct store_txn *t, const struct store_key *k, struct store_val *v)
+{
+	MDB_val mk = { k->len, (void *)k->b }, mv;
+	int rc = mdb_get(t->txn, t->s->nodes, &mk, &mv);
+	if (rc != 0)
+		return map_err(rc, "node get");
+	v->data = mv.mv_data;
+	v->len = mv.mv_size;
+	return 0;
+}
+
+/* Depth of the longest common ancestor of key k and raw key `o`, counting
+ * only whole labels; both must share the 4-byte zone prefix. */
+static unsigned
+common_depth(const struct store_key *k, const uint8_t *o, size_t olen)
+{
+	if (olen < 4 || memcmp(k->b, o, 4) != 0)
+		return 0;
+	unsigned d = 0;
+	while (d < k->depth) {
+		size_t end = k->ends[d];
+		if (olen < end || memcmp(k->b, o, end) != 0)
+			break;
+		d++;
+	}
+	return d;
+}
+
+int
+store_node_find(struct store_txn *t, const struct store_key *k, struct store_find *f)
+{
+	MDB_cursor *cur;
+	MDB_val mk = { k->len, (void *)k->b }, mv;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if ((rc = cursor_get(t, CUR_NODES, t->s->nodes, &cur)) != 0)
+		return map_err(rc, "cursor");
+	rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+	if (rc == 0 && mk.mv_size == k->len && memcmp(mk.mv_data, k->b, k->len) == 0) {
+		f->found = true;
+		f->ce_depth = k->depth;
+		f->v.data = mv.mv_data;
+		f->v.len = mv.mv_size;
+		goto out;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = map_err(rc, "cursor get");
+		goto done;
+	}
+	unsigned ce = 0;
+	if (rc == 0) {
+		/* The successor: a descendant of k makes k an empty non-terminal. */
+		if (mk.mv_size > k->len && memcmp(mk.mv_data, k->b, k->len) == 0) {
+			f->ent = true;
+			f->ce_depth = k->depth;
+			goto out;
+		}
+		ce = common_depth(k, mk.mv_data, mk.mv_size);
+		rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV);
+	} else {
+		rc = mdb_cursor_get(cur, &mk, &mv, MDB_LAST);
+	}
+	if (rc == 0) {
+		unsigned d = common_depth(k, mk.mv_data, mk.mv_size);
+		if (d > ce)
+			ce = d;
+	}
+	f->ce_depth = ce;
+out:
+	rc = 0;
+done:
+	cursor_done(t, cur);
+	return rc;
+}
+
+static bool
+node_expiry_min(const uint8_t *val, size_t len, uint32_t *min)
+{
+	struct node_it it;
+	struct node_rrset set;
+	bool any = false;
+	node_it_init(&it, val, len);
+	while (node_it_next(&it, &set)) {
+		struct node_rr_it ri;
+		struct node_rr rr;
+		node_rr_it_init(&ri, &set);
+		while (node_rr_next(&ri, &rr)) {
+			if (rr.expire != 0 && (!any || rr.expire < *min)) {
+				*min = rr.expire;
+				any = true;
+			}
+		}
+	}
+	return any;
+}
+
+int
+store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *val, size_t len)
+{
+	MDB_val mk = { k->len, (void *)k->b }, mv = { len, (void *)val }, empty = { 0, "" };
+	struct node_rrset ns;
+	int rc;
+
+	if (len == 0) {
+		rc = mdb_del(t->txn, t->s->nodes, &mk, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_err(rc, "node del");
+	} else if ((rc = mdb_put(t->txn, t->s->nodes, &mk, &mv, 0)) != 0) {
+		return map_err(rc, "node put");
+	}
+
+	if (k->depth > 0) {
+		if (len > 0 && node_rrset_find(val, len, RR_NS, &ns)) {
+			rc = mdb_put(t->txn, t->s->cuts, &mk, &empty, 0);
+		} else {
+			rc = mdb_del(t->txn, t->s->cuts, &mk, NULL);
+			if (rc == MDB_NOTFOUND)
+				rc = 0;
+		}
+		if (rc != 0)
+			return map_err(rc, "cut put");
+	}
+
+	uint32_t min;
+	if (len > 0 && node_expiry_min(val, len, &min)) {
+		uint8_t ek[4 + STORE_KEY_MAX];
+		wire_put32(ek, min);
+		memcpy(ek + 4, k->b, k->len);
+		MDB_val ekv = { 4 + (size_t)k->len, ek };
+		if (ekv.mv_size > 511)
+			return DNSD_ETOOBIG;
+		if ((rc = mdb_put(t->txn, t->s->expiry, &ekv, &empty, 0)) != 0)
+			return map_err(rc, "expiry put");
+	}
+	return 0;
+}
+
+int
+store_cut_find(struct store_txn *t, const struct store_key *k, unsigned *depth)
+{
+	MDB_cursor *cur;
+	MDB_val mk = { 4, (void *)k->b }, mv;
+	int rc;
+
+	*depth = 0;
+	if (k->depth == 0)
+		return 0;
+	/* Fast path: most zones have no delegations at all. */
+	if ((rc = cursor_get(t, CUR_CUTS, t->s->cuts, &cur)) != 0)
+		return map_err(rc, "cursor");
+	rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
+	cursor_done(t, cur);
+	if (rc == MDB_NOTFOUND || (rc == 0 && memcmp(mk.mv_data, k->b, 4) != 0))
+		return 0;
+	if (rc != 0)
+		return map_err(rc, "cut find");
+	for (unsigned d = 1; d <= k->depth; d++) {
+		MDB_val pk = { k->ends[d - 1], (void *)k->b };
+		rc = mdb_get(t->txn, t->s->cuts, &pk, &mv);
+		if (rc == 0) {
+			*depth = d;
+			return 0;
+		}
+		if (rc != MDB_NOTFOUND)
+			return map_err(rc, "cut get");
+	}
+	return 0;
+}
+
+int
+store_iter_zone(struct store_txn *t, uint32_t zone_id, struct store_iter **out)
+{
+	struct store_iter *it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		return -ENOMEM;
+	int rc = mdb_cursor_open(t->txn, t->s->nodes, &it->cur);
+	if (rc != 0) {
+		free(it);
+		return map_err(rc, "cursor");
+	}
+	wire_put32(it->prefix, zone_id);
+	*out = it;
+	return 0;
+}
+
+int
+store_iter_next(struct store_iter *it, struct store_val *key, struct store_val *val)
+{
+	MDB_val mk = { 4, it->prefix }, mv;
+	int rc = mdb_cursor_get(it->cur, &mk, &mv, it->started ? MDB_NEXT : MDB_SET_RANGE);
+	it->started = true;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc, "iter");
+	if (mk.mv_size < 4 || memcmp(mk.mv_data, it->prefix, 4) != 0)
+		return 0;
+	key->data = mk.mv_data;
+	key->len = mk.mv_size;
+	val->data = mv.mv_data;
+	val->len = mv.mv_size;
+	return 1;
+}
+
+void
+store_iter_free(struct store_iter *it)
+{
+	if (it == NULL)
+		return;
+	mdb_cursor_close(it->cur);
+	free(it);
+}
+
+int
+store_expiry_first(struct store_txn *t, uint32_t *expire, struct store_key *k)
+{
+	MDB_cursor *cur;
+	MDB_val mk, mv;
+	int rc = mdb_cursor_open(t->txn, t->s->expiry, &cur);
+	if (rc != 0)
+		return map_err(rc, "cursor");
+	rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST);
+	if (rc == 0) {
+		if (mk.mv_size < 8) {
+			rc = DNSD_ESTORE;
+		} else {
+			*expire = wire_get32(mk.mv_data);
+			rc = store_key_parse(k, (const uint8_t *)mk.mv_data + 4, mk.mv_size - 4);
+		}
+	} else {
+		rc = map_err(rc, "expiry first");
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int
+store_expiry_del(struct store_txn *t, uint32_t expire, const struct store_key *k)
+{
+	uint8_t ek[4 + STORE_KEY_MAX];
+	wire_put32(ek, expire);
+	memcpy(ek + 4, k->b, k->len);
+	MDB_val mk = { 4 + (size_t)k->len, ek };
+	int rc = mdb_del(t->txn, t->s->expiry, &mk, NULL);
+	return rc == MDB_NOTFOUND ? 0 : map_err(rc, "expiry del");
+}
+
+int
+store_stats(struct store_txn *t, struct store_stats *st)
+{
+	MDB_stat ms;
+	MDB_envinfo ei;
+	memset(st, 0, sizeof(*st));
+	if (mdb_stat(t->txn, t->s->nodes, &ms) == 0)
+		st->nodes = ms.ms_entries;
+	if (mdb_stat(t->txn, t->s->expiry, &ms) == 0)
+		st->expiry_entries = ms.ms_entries;
+	if (mdb_env_info(t->s->env, &ei) == 0) {
+		mdb_env_stat(t->s->env, &ms);
+		st->map_used = (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize;
+		st->map_size = ei.me_mapsize;
+	}
+	return 0;
+}

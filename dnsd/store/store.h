@@ -1,0 +1,143 @@
+/* store.h -- the LMDB store: zones, nodes, the expiry index, delegation
+ * points and the change journal.
+ *
+ * Only store.c includes <lmdb.h>; no LMDB type appears here. Data returned
+ * by a read (struct store_val) points into the memory map and is valid
+ * until the transaction that read it ends or is reset.
+ */
+#ifndef DNSD_STORE_STORE_H
+#define DNSD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* LMDB's maximum key size is 511 bytes: 4 bytes of zone id and up to 507
+ * bytes of encoded labels. */
+#define STORE_KEY_MAX 511
+
+struct store;
+struct store_txn;
+
+/* Bytes read from the store; valid until the transaction ends or resets. */
+struct store_val {
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * A node key: the zone id (u32, big-endian) followed by the owner's labels
+ * *below the zone apex*, from the one nearest the apex to the leftmost,
+ * each label lower-cased and followed by a 0x00 separator. Inside labels
+ * 0x00 is written 0x01 0x01 and 0x01 is written 0x01 0x02, so keys sort in
+ * DNSSEC canonical order (RFC 4034 section 6.1), a name's key is a prefix
+ * of every descendant's key, and a zone is one contiguous key range.
+ *
+ * Example: zone id 7, apex example.test, owner www.Svc.example.test:
+ *
+ *   00 00 00 07  73 76 63 00  77 77 77 00
+ *   zone id      "svc" sep    "www" sep
+ *
+ * The apex is the 4-byte key of the zone id alone.
+ */
+struct store_key {
+	uint16_t len;                /* bytes used in b */
+	uint8_t depth;               /* labels below the apex */
+	uint16_t ends[128];          /* ends[i]: key length of the ancestor at depth i+1 */
+	uint8_t b[STORE_KEY_MAX];
+};
+
+/*
+ * Build the key of `name` (uncompressed wire form) in the zone with id
+ * `zone_id` whose apex has `apex_labels` labels. `name` must be at or below
+ * the apex. Returns 0 or DNSD_ETOOBIG.
+ */
+int store_key_make(struct store_key *k, uint32_t zone_id, const uint8_t *name,
+    unsigned apex_labels);
+/* Shorten a key in place to the ancestor at `depth` (0 = apex). */
+void store_key_truncate(struct store_key *k, unsigned depth);
+/* Rebuild the owner name from a raw key and the zone apex; returns the
+ * name length, or 0 if the key is malformed. */
+size_t store_key_to_name(const uint8_t *key, size_t keylen, const uint8_t *apex,
+    uint8_t *out);
+/* Parse raw key bytes (as returned by the iterators) into a struct key. */
+int store_key_parse(struct store_key *k, const uint8_t *key, size_t keylen);
+
+/* Open (creating if needed) the store in directory `dir` with a map of
+ * `mapsize` bytes (0: default, 4 GiB). */
+int store_open(struct store **out, const char *dir, uint64_t mapsize);
+void store_close(struct store *s);
+
+/* Transactions. A read transaction can be reset (releasing its snapshot)
+ * and renewed (taking a fresh one) many times; workers reuse one per batch.
+ * store_commit makes a write durable before it returns; commit and abort
+ * free the transaction. */
+int store_read_begin(struct store *s, struct store_txn **out);
+void store_read_reset(struct store_txn *t);
+int store_read_renew(struct store_txn *t);
+int store_write_begin(struct store *s, struct store_txn **out);
+int store_commit(struct store_txn *t);
+void store_abort(struct store_txn *t);
+
+/* Per-zone metadata kept in the store. */
+struct store_zone {
+	uint32_t id;       /* key prefix of the zone's nodes */
+	uint64_t file_sig; /* signature of the zone file(s) last imported; 0 = none */
+};
+/* Look up a zone by apex; DNSD_ENOTFOUND if it was never created. */
+int store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *z);
+/* Create a zone with a fresh id (z->id is set). */
+int store_zone_create(struct store_txn *t, const uint8_t *apex, struct store_zone *z);
+/* Rewrite a zone's metadata. */
+int store_zone_put(struct store_txn *t, const uint8_t *apex, const struct store_zone *z);
+
+/* Read the node stored under `k`; DNSD_ENOTFOUND if there is none. */
+int store_node_get(struct store_txn *t, const struct store_key *k, struct store_val *v);
+
+/* Where a name sits in its zone (see store_node_find). */
+struct store_find {
+	bool found;        /* a node exists at the name itself (v is set) */
+	bool ent;          /* no node, but descendants exist: empty non-terminal */
+	unsigned ce_depth; /* depth of the closest encloser (ancestor with data or
+	                    * descendants); the name's own depth if found or ent */
+	struct store_val v;
+};
+/* One ordered lookup that decides answer / NODATA (ENT) / NXDOMAIN and
+ * finds the closest encloser for wildcards (RFC 4592). */
+int store_node_find(struct store_txn *t, const struct store_key *k, struct store_find *f);
+
+/*
+ * Write the node under `k` (len 0 deletes it). Keeps the delegation-point
+ * index (a node below the apex with NS) and the expiry index (the node's
+ * earliest dynamic expiry) in step with the value.
+ */
+int store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *val,
+    size_t len);
+
+/* The shallowest delegation point at or above `k` (below the apex), as a
+ * depth; 0 if the name is not at or below a zone cut. */
+int store_cut_find(struct store_txn *t, const struct store_key *k, unsigned *depth);
+
+/* Iterate the nodes of one zone in canonical order (AXFR, reload). */
+struct store_iter;
+int store_iter_zone(struct store_txn *t, uint32_t zone_id, struct store_iter **out);
+/* Next node; returns 1 with key and value set, 0 at the end, or an error. */
+int store_iter_next(struct store_iter *it, struct store_val *key, struct store_val *val);
+void store_iter_free(struct store_iter *it);
+
+/*
+ * Expiry index. Entries are (expire, node key); an entry may be stale (the
+ * node was renewed or deleted since), and whoever consumes it re-checks the
+ * node. store_expiry_first returns the earliest entry (DNSD_ENOTFOUND when
+ * empty); store_expiry_del removes one entry.
+ */
+int store_expiry_first(struct store_txn *t, uint32_t *expire, struct store_key *k);
+int store_expiry_del(struct store_txn *t, uint32_t expire, const struct store_key *k);
+
+/* Store-wide counters for dnsdctl and tests. */
+struct store_stats {
+	uint64_t nodes, expiry_entries, map_used, map_size;
+};
+int store_stats(struct store_txn *t, struct store_stats *st);
+
+#endif

@@ -1,0 +1,28 @@
+/* err.h -- the one error enum of dnsd and its messages */
+#ifndef DNSD_UTIL_ERR_H
+#define DNSD_UTIL_ERR_H
+
+/*
+ * Every fallible function returns an int: 0 on success, a negative errno
+ * value for system errors, or one of the project codes below (all <= -1000).
+ */
+enum dnsd_err {
+	DNSD_OK = 0,
+	DNSD_EMALF = -1000,     /* malformed wire data */
+	DNSD_ESPACE = -1001,    /* output buffer too small */
+	DNSD_ENOTFOUND = -1002, /* no such name, zone or record */
+	DNSD_ESTORE = -1003,    /* LMDB failure (details logged) */
+	DNSD_ECONF = -1004,     /* configuration error (details logged) */
+	DNSD_EZONE = -1005,     /* zone file error (details logged) */
+	DNSD_ETOOBIG = -1006,   /* value would exceed a hard limit */
+	DNSD_EFULL = -1007,     /* store map is full */
+	DNSD_ETSIG = -1008,     /* TSIG failure (see the TSIG error) */
+	DNSD_EREFUSED = -1009,  /* refused by policy */
+	DNSD_ERCODE = -1010,    /* RFC logic decided an RCODE (out-parameter) */
+	DNSD_EVERSION = -1011,  /* store written by an incompatible version */
+};
+
+/* Return a static, human-readable message for any dnsd_err or -errno. */
+const char *dnsd_strerror(int err);
+
+#endif

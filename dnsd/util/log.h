@@ -1,0 +1,27 @@
+/* log.h -- logging to stderr (foreground) or syslog */
+#ifndef DNSD_UTIL_LOG_H
+#define DNSD_UTIL_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Configure logging: to stderr when foreground, else to syslog("dnsd"). */
+void log_init(bool foreground, enum log_level level);
+/* Parse "error", "warning", "info", "debug"; -1 if unknown. */
+int log_level_parse(const char *s);
+/* Change the level at run time. */
+void log_set_level(enum log_level level);
+/* True if messages at this level are emitted (to skip costly formatting). */
+bool log_enabled(enum log_level level);
+
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) \
+	do { if (log_enabled(LOG_LVL_DEBUG)) log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+
+#endif

@@ -1,0 +1,62 @@
+/* zone.h -- the served zones (fixed at start-up) and zone-file import */
+#ifndef DNSD_ZONE_ZONE_H
+#define DNSD_ZONE_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/wire.h"
+
+struct store;
+struct store_txn;
+struct conf_zone;
+
+/* One served zone. The table of zones is built at start-up from the
+ * configuration and never changes while serving. */
+struct zone {
+	uint8_t apex[WIRE_NAME_MAX]; /* lower-case wire form */
+	size_t apex_len;
+	unsigned labels;
+	char name[WIRE_NAME_MAX * 4 + 1]; /* presentation form, for logs */
+	uint32_t id;                       /* key prefix in the store */
+	const struct conf_zone *conf;
+};
+
+struct zonetab {
+	size_t n;
+	struct zone *z;
+};
+
+/* The zone with the longest apex that `name` is at or below; NULL if none. */
+const struct zone *zonetab_find(const struct zonetab *t, const uint8_t *name);
+
+/*
+ * Open every configured zone in the store: create it (with a fresh id) if
+ * it is new, import its zone file when the file changed since the last
+ * import (or always with `force`), and give a zone without any SOA a
+ * generated SOA and NS. On error nothing of the failing zone is changed and
+ * the error names the file and line. `now` stamps generated serials.
+ */
+int zone_open_all(struct store *s, struct zonetab *t, bool force, uint32_t now);
+
+/* Re-import the zone files that changed (SIGHUP). Each zone is replaced in
+ * one transaction: static records from the file replace the old ones,
+ * records added by UPDATE stay. */
+int zone_reload_all(struct store *s, struct zonetab *t, uint32_t now);
+
+/* Parse a zone file for `apex` without touching any store (dnsd -n). */
+int zone_check_file(const char *file, const uint8_t *apex);
+
+/*
+ * Set a new SOA serial in the apex node after a change: old + 1 in serial
+ * arithmetic (RFC 1982), or `floor` if that is ahead. Returns the new serial
+ * through *serial. Runs inside the caller's write transaction.
+ */
+int zone_bump_serial(struct store_txn *t, const struct zone *z, uint32_t floor,
+    uint32_t *serial);
+
+/* The current SOA serial of a zone. */
+int zone_serial(struct store_txn *t, const struct zone *z, uint32_t *serial);
+
+#endif

@@ -1,0 +1,1 @@
+# tests/local.mk -- unit tests (cmocka), integration tests (shell), fuzzers

@@ -1,0 +1,1 @@
+# tools/local.mk -- admin tools built on libdnsd

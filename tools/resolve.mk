@@ -1,0 +1,1 @@
+# tools/resolve.mk -- libdnsd-client and dnsd-resolve (c-ares)

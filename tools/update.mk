@@ -1,0 +1,1 @@
+# tools/update.mk -- dnsd-update (registration client, ldns)

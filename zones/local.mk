@@ -1,0 +1,1 @@
+# zones/local.mk -- example configuration and zones
