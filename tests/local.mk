@@ -1,1 +1,47 @@
 # tests/local.mk -- unit tests (cmocka), integration tests (shell), fuzzers
+#
+# `make check` runs them all; `make check TESTS=tests/integration/t_query.sh`
+# runs one. Integration tests start a real dnsd on a free loopback port.
+TEST_EXTENSIONS = .sh
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' \
+	BUILDDIR='$(abs_top_builddir)' SRCDIR='$(abs_top_srcdir)'; export top_srcdir top_builddir BUILDDIR SRCDIR;
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS)
+UNIT_LDADD = dnsd/libdnsd.la $(CMOCKA_LIBS)
+
+if HAVE_CMOCKA
+UNIT_TESTS = \
+	tests/unit/test_wire \
+	tests/unit/test_node \
+	tests/unit/test_store \
+	tests/unit/test_query \
+	tests/unit/test_conf \
+	tests/unit/test_tsig
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
+tests_unit_test_wire_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_wire_LDADD = $(UNIT_LDADD)
+tests_unit_test_node_SOURCES = tests/unit/test_node.c
+tests_unit_test_node_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_node_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LDADD)
+tests_unit_test_query_SOURCES = tests/unit/test_query.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_test_query_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_query_LDADD = $(UNIT_LDADD)
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_LDADD = $(UNIT_LDADD)
+tests_unit_test_tsig_SOURCES = tests/unit/test_tsig.c
+tests_unit_test_tsig_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tsig_LDADD = $(UNIT_LDADD) $(LDNS_LIBS) $(CRYPTO_LIBS)
+endif
+
+INTEGRATION_TESTS = \
+	tests/integration/t_query.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh

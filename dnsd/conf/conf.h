@@ -94,6 +94,8 @@ void conf_init(struct conf *c);
 int conf_load(struct conf *c, const char *path);
 /* Read a file of BIND-style key statements (also valid inside dnsd.conf). */
 int conf_load_keys(struct conf *c, const char *path);
+/* Add a TSIG key (from the command line). */
+int conf_add_key(struct conf *c, const char *name, const char *alg, const char *secret);
 /* Add a zone (from the command line): "origin" or "origin:file". */
 int conf_add_zone(struct conf *c, const char *spec);
 /* Add every "<origin>.zone" in a folder as a zone. */

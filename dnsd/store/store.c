@@ -7,7 +7,7 @@
  *             "zone-id"  -> u32 last zone id handed out
  *
  *   "zones"   apex name, uncompressed lower-case wire form
- *             -> id:u32 file_sig:u64
+ *             -> id:u32 file_sig:u64 includes (NUL-separated paths, may be empty)
  *             e.g. 03 73 76 63 04 74 65 73 74 00 -> 00 00 00 07 <8 bytes sig>
  *
  *   "nodes"   node key (see struct store_key in store.h)
@@ -374,19 +374,27 @@ store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *z)
 	int rc = map_err(mdb_get(t->txn, t->s->zones, &k, &v), "zone get");
 	if (rc != 0)
 		return rc;
-	if (v.mv_size != 12)
+	if (v.mv_size < 12)
 		return DNSD_ESTORE;
 	const uint8_t *p = v.mv_data;
 	z->id = wire_get32(p);
 	z->file_sig = (uint64_t)wire_get32(p + 4) << 32 | wire_get32(p + 8);
+	z->includes_len = v.mv_size - 12;
+	if (z->includes_len > sizeof(z->includes)) {
+		z->includes_len = 0;
+		z->file_sig = 0; /* unknown: forces a re-import */
+	}
+	memcpy(z->includes, p + 12, z->includes_len);
 	return 0;
 }
 
 int
 store_zone_put(struct store_txn *t, const uint8_t *apex, const struct store_zone *z)
 {
-	uint8_t buf[WIRE_NAME_MAX], val[12];
-	MDB_val k = apex_key(apex, buf), v = { sizeof(val), val };
+	uint8_t buf[WIRE_NAME_MAX], val[12 + STORE_ZONE_INCLUDES_MAX];
+	size_t il = z->includes_len < STORE_ZONE_INCLUDES_MAX ? z->includes_len : 0;
+	MDB_val k = apex_key(apex, buf), v = { 12 + il, val };
+	memcpy(val + 12, z->includes, il);
 	wire_put32(val, z->id);
 	wire_put32(val + 4, (uint32_t)(z->file_sig >> 32));
 	wire_put32(val + 8, (uint32_t)z->file_sig);
@@ -412,6 +420,7 @@ store_zone_create(struct store_txn *t, const uint8_t *apex, struct store_zone *z
 		return rc;
 	z->id = id;
 	z->file_sig = 0;
+	z->includes_len = 0;
 	return store_zone_put(t, apex, z);
 }
 
@@ -540,7 +549,7 @@ store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *va
 			return map_err(rc, "cut put");
 	}
 
-	uint32_t min;
+	uint32_t min = 0;
 	if (len > 0 && node_expiry_min(val, len, &min)) {
 		uint8_t ek[4 + STORE_KEY_MAX];
 		wire_put32(ek, min);

@@ -80,9 +80,14 @@ int store_commit(struct store_txn *t);
 void store_abort(struct store_txn *t);
 
 /* Per-zone metadata kept in the store. */
+#define STORE_ZONE_INCLUDES_MAX 2048
 struct store_zone {
 	uint32_t id;       /* key prefix of the zone's nodes */
 	uint64_t file_sig; /* signature of the zone file(s) last imported; 0 = none */
+	/* Files pulled in by $INCLUDE at the last import, NUL-separated, so a
+	 * restart can tell whether anything changed without parsing. */
+	size_t includes_len;
+	char includes[STORE_ZONE_INCLUDES_MAX];
 };
 /* Look up a zone by apex; DNSD_ENOTFOUND if it was never created. */
 int store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *z);

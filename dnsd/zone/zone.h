@@ -28,6 +28,11 @@ struct zonetab {
 	struct zone *z;
 };
 
+/* Build the table from the configuration (ids are filled by zone_open_all). */
+struct conf;
+int zonetab_build(struct zonetab *t, const struct conf *c);
+void zonetab_free(struct zonetab *t);
+
 /* The zone with the longest apex that `name` is at or below; NULL if none. */
 const struct zone *zonetab_find(const struct zonetab *t, const uint8_t *name);
 

@@ -1,0 +1,937 @@
+/* conf.c -- parse dnsd.conf and the command-line zone/listen specs */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "util/err.h"
+#include "util/log.h"
+
+/* ---- a generic statement tree ---- */
+
+struct stmt {
+	char *word;
+	size_t nargs;
+	char **args;
+	size_t nkids;
+	struct stmt *kids;
+	bool has_block;
+	unsigned line;
+};
+
+struct lexer {
+	const char *file;
+	const char *p;
+	unsigned line;
+	int err;
+};
+
+static void
+stmt_free(struct stmt *s)
+{
+	free(s->word);
+	for (size_t i = 0; i < s->nargs; i++)
+		free(s->args[i]);
+	free(s->args);
+	for (size_t i = 0; i < s->nkids; i++)
+		stmt_free(&s->kids[i]);
+	free(s->kids);
+}
+
+enum tok { T_EOF, T_WORD, T_LBRACE, T_RBRACE, T_END, T_ERR };
+
+static enum tok
+lex(struct lexer *lx, char **word)
+{
+	const char *p = lx->p;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '*') {
+			p += 2;
+			while (*p != '\0' && !(p[0] == '*' && p[1] == '/')) {
+				if (*p == '\n')
+					lx->line++;
+				p++;
+			}
+			if (*p != '\0')
+				p += 2;
+			continue;
+		}
+		break;
+	}
+	lx->p = p;
+	switch (*p) {
+	case '\0':
+		return T_EOF;
+	case '\n':
+		lx->p++;
+		lx->line++;
+		return T_END;
+	case ';':
+		lx->p++;
+		return T_END;
+	case '{':
+		lx->p++;
+		return T_LBRACE;
+	case '}':
+		lx->p++;
+		return T_RBRACE;
+	case '"': {
+		const char *e = ++p;
+		while (*e != '\0' && *e != '"' && *e != '\n')
+			e++;
+		if (*e != '"') {
+			log_err("%s:%u: unterminated string", lx->file, lx->line);
+			return T_ERR;
+		}
+		*word = strndup(p, (size_t)(e - p));
+		lx->p = e + 1;
+		return *word ? T_WORD : T_ERR;
+	}
+	default: {
+		const char *e = p;
+		while (*e != '\0' && !isspace((unsigned char)*e) && *e != ';' && *e != '{' &&
+		    *e != '}' && *e != '"' && *e != '#')
+			e++;
+		*word = strndup(p, (size_t)(e - p));
+		lx->p = e;
+		return *word ? T_WORD : T_ERR;
+	}
+	}
+}
+
+static int
+push(void **arr, size_t *n, size_t size, const void *item)
+{
+	void *a = realloc(*arr, (*n + 1) * size);
+	if (a == NULL)
+		return -ENOMEM;
+	memcpy((char *)a + *n * size, item, size);
+	*arr = a;
+	(*n)++;
+	return 0;
+}
+
+/* Parse statements until EOF (top level) or '}' (inside a block). */
+static int
+parse_block(struct lexer *lx, struct stmt *parent, bool inner)
+{
+	for (;;) {
+		char *w = NULL;
+		enum tok t = lex(lx, &w);
+		if (t == T_ERR)
+			return DNSD_ECONF;
+		if (t == T_END)
+			continue;
+		if (t == T_EOF) {
+			if (inner) {
+				log_err("%s:%u: missing '}'", lx->file, lx->line);
+				return DNSD_ECONF;
+			}
+			return 0;
+		}
+		if (t == T_RBRACE) {
+			if (!inner) {
+				log_err("%s:%u: unexpected '}'", lx->file, lx->line);
+				return DNSD_ECONF;
+			}
+			return 0;
+		}
+		if (t == T_LBRACE) {
+			log_err("%s:%u: unexpected '{'", lx->file, lx->line);
+			return DNSD_ECONF;
+		}
+		struct stmt s = { .word = w, .line = lx->line };
+		for (;;) {
+			char *a = NULL;
+			t = lex(lx, &a);
+			if (t == T_WORD) {
+				if (push((void **)&s.args, &s.nargs, sizeof(char *), &a) != 0) {
+					free(a);
+					stmt_free(&s);
+					return -ENOMEM;
+				}
+				continue;
+			}
+			if (t == T_LBRACE) {
+				s.has_block = true;
+				int rc = parse_block(lx, &s, true);
+				if (rc != 0) {
+					stmt_free(&s);
+					return rc;
+				}
+				break;
+			}
+			if (t == T_RBRACE) {
+				/* "a b }" closes the enclosing block: push back. */
+				lx->p--;
+				break;
+			}
+			if (t == T_ERR) {
+				stmt_free(&s);
+				return DNSD_ECONF;
+			}
+			break; /* T_END or T_EOF */
+		}
+		if (push((void **)&parent->kids, &parent->nkids, sizeof(s), &s) != 0) {
+			stmt_free(&s);
+			return -ENOMEM;
+		}
+		if (t == T_EOF && !inner)
+			return 0;
+	}
+}
+
+static int
+parse_file(const char *path, struct stmt *root)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		log_err("%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	char *buf = NULL;
+	size_t cap = 0, len = 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	struct lexer lx = { .file = path, .p = buf, .line = 1 };
+	memset(root, 0, sizeof(*root));
+	int rc = parse_block(&lx, root, false);
+	free(buf);
+	return rc;
+}
+
+/* ---- values ---- */
+
+static int
+bad(const char *file, const struct stmt *s, const char *msg)
+{
+	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
+	return DNSD_ECONF;
+}
+
+static int
+want_args(const char *file, const struct stmt *s, size_t min, size_t max)
+{
+	if (s->nargs < min || s->nargs > max)
+		return bad(file, s, min == max && min == 1 ? "needs one value" : "wrong number of values");
+	return 0;
+}
+
+static int
+parse_uint(const char *file, const struct stmt *s, const char *v, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	uint64_t mult = 1;
+	if (end != v && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'k': case 'K': mult = 1024; break;
+		case 'm': case 'M': mult = 1024 * 1024; break;
+		case 'g': case 'G': mult = 1024ULL * 1024 * 1024; break;
+		case 's': mult = 1; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return bad(file, s, "not a number");
+		}
+		end++;
+	}
+	if (errno != 0 || end == v || *end != '\0' || *v == '-' || x > max / mult)
+		return bad(file, s, "not a number in range");
+	*out = x * mult;
+	return 0;
+}
+
+static int
+set_u32(const char *file, const struct stmt *s, uint32_t *out)
+{
+	uint64_t v;
+	int rc = want_args(file, s, 1, 1);
+	if (rc == 0 && (rc = parse_uint(file, s, s->args[0], UINT32_MAX, &v)) == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+static int
+set_str(const char *file, const struct stmt *s, char **out)
+{
+	int rc = want_args(file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	free(*out);
+	*out = strdup(s->args[0]);
+	return *out ? 0 : -ENOMEM;
+}
+
+int
+conf_addr_parse(const char *spec, uint16_t default_port, struct conf_addr *a)
+{
+	char host[INET6_ADDRSTRLEN + 8];
+	const char *port = NULL, *slash;
+	size_t hl;
+
+	memset(a, 0, sizeof(*a));
+	a->port = default_port;
+	if (spec[0] == '[') {
+		const char *e = strchr(spec, ']');
+		if (e == NULL)
+			return DNSD_ECONF;
+		hl = (size_t)(e - spec - 1);
+		if (hl >= sizeof(host))
+			return DNSD_ECONF;
+		memcpy(host, spec + 1, hl);
+		host[hl] = '\0';
+		if (e[1] == ':' || e[1] == '@')
+			port = e + 2;
+		else if (e[1] != '\0')
+			return DNSD_ECONF;
+	} else {
+		const char *at = strchr(spec, '@');
+		hl = at ? (size_t)(at - spec) : strlen(spec);
+		if (hl >= sizeof(host))
+			return DNSD_ECONF;
+		memcpy(host, spec, hl);
+		host[hl] = '\0';
+		if (at)
+			port = at + 1;
+	}
+	slash = strchr(host, '/');
+	if (slash != NULL) {
+		char *end;
+		long p = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || p < 0)
+			return DNSD_ECONF;
+		host[slash - host] = '\0';
+		a->prefix = (unsigned)p;
+	}
+	if (inet_pton(AF_INET, host, a->addr) == 1) {
+		a->family = AF_INET;
+		if (slash == NULL)
+			a->prefix = 32;
+		if (a->prefix > 32)
+			return DNSD_ECONF;
+	} else if (inet_pton(AF_INET6, host, a->addr) == 1) {
+		a->family = AF_INET6;
+		if (slash == NULL)
+			a->prefix = 128;
+		if (a->prefix > 128)
+			return DNSD_ECONF;
+	} else {
+		return DNSD_ECONF;
+	}
+	if (port != NULL) {
+		char *end;
+		long p = strtol(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || p <= 0 || p > 65535)
+			return DNSD_ECONF;
+		a->port = (uint16_t)p;
+	}
+	return 0;
+}
+
+bool
+conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *addr)
+{
+	for (size_t i = 0; i < acl->naddrs; i++) {
+		const struct conf_addr *a = &acl->addrs[i];
+		if (a->family != family)
+			continue;
+		unsigned bits = a->prefix, full = bits / 8, rest = bits % 8;
+		if (memcmp(a->addr, addr, full) != 0)
+			continue;
+		if (rest != 0) {
+			uint8_t mask = (uint8_t)(0xff << (8 - rest));
+			if ((a->addr[full] & mask) != (addr[full] & mask))
+				continue;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Parse an access list: addresses/networks and "key NAME" entries. */
+static int
+parse_acl(const char *file, const struct stmt *s, struct conf_acl *acl)
+{
+	for (size_t i = 0; i < s->nargs; i++) {
+		const char *v = s->args[i];
+		if (strcmp(v, "key") == 0) {
+			if (++i == s->nargs)
+				return bad(file, s, "'key' needs a key name");
+			char *k = strdup(s->args[i]);
+			if (k == NULL || push((void **)&acl->keys, &acl->nkeys, sizeof(k), &k) != 0) {
+				free(k);
+				return -ENOMEM;
+			}
+			continue;
+		}
+		if (strcmp(v, "none") == 0)
+			continue;
+		struct conf_addr a;
+		if (strcmp(v, "any") == 0) {
+			conf_addr_parse("0.0.0.0/0", 0, &a);
+			push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
+			conf_addr_parse("::/0", 0, &a);
+		} else if (strcmp(v, "localhost") == 0) {
+			conf_addr_parse("127.0.0.0/8", 0, &a);
+			push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
+			conf_addr_parse("::1", 0, &a);
+		} else if (conf_addr_parse(v, 0, &a) != 0) {
+			return bad(file, s, "bad address or network");
+		}
+		if (push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+acl_free(struct conf_acl *acl)
+{
+	free(acl->addrs);
+	for (size_t i = 0; i < acl->nkeys; i++)
+		free(acl->keys[i]);
+	free(acl->keys);
+	memset(acl, 0, sizeof(*acl));
+}
+
+static int
+parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out)
+{
+	size_t n = wire_name_from_str(v, out);
+	if (n == 0)
+		return bad(file, s, "bad domain name");
+	wire_name_lower(out, out, n);
+	return 0;
+}
+
+/* ---- keys ---- */
+
+static int
+do_key(struct conf *c, const char *file, const struct stmt *s)
+{
+	struct conf_key k = { 0 };
+	int rc;
+	if (s->nargs != 1 || !s->has_block)
+		return bad(file, s, "expects: key NAME { algorithm ALG; secret \"BASE64\"; }");
+	if ((rc = parse_name(file, s, s->args[0], k.name_wire)) != 0)
+		return rc;
+	k.name = strdup(s->args[0]);
+	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
+		const struct stmt *kid = &s->kids[i];
+		if (strcmp(kid->word, "algorithm") == 0)
+			rc = set_str(file, kid, &k.algorithm);
+		else if (strcmp(kid->word, "secret") == 0)
+			rc = set_str(file, kid, &k.secret);
+		else if (strcmp(kid->word, "min-lease") == 0)
+			rc = set_u32(file, kid, &k.min_lease);
+		else if (strcmp(kid->word, "max-lease") == 0)
+			rc = set_u32(file, kid, &k.max_lease);
+		else if (strcmp(kid->word, "max-records") == 0)
+			rc = set_u32(file, kid, &k.max_records);
+		else
+			rc = bad(file, kid, "unknown key setting");
+	}
+	if (rc == 0 && (k.algorithm == NULL || k.secret == NULL))
+		rc = bad(file, s, "needs both algorithm and secret");
+	if (rc == 0 && conf_key_find(c, k.name_wire) != NULL)
+		rc = bad(file, s, "key defined twice");
+	if (rc == 0)
+		rc = push((void **)&c->keys, &c->nkeys, sizeof(k), &k);
+	if (rc != 0) {
+		free(k.name);
+		free(k.algorithm);
+		free(k.secret);
+	}
+	return rc;
+}
+
+int
+conf_add_key(struct conf *c, const char *name, const char *alg, const char *secret)
+{
+	struct conf_key k = { 0 };
+	if (wire_name_from_str(name, k.name_wire) == 0) {
+		log_err("key %s: bad key name", name);
+		return DNSD_ECONF;
+	}
+	wire_name_lower(k.name_wire, k.name_wire, wire_name_len(k.name_wire));
+	if (conf_key_find(c, k.name_wire) != NULL) {
+		log_err("key %s: defined twice", name);
+		return DNSD_ECONF;
+	}
+	k.name = strdup(name);
+	k.algorithm = strdup(alg);
+	k.secret = strdup(secret);
+	if (k.name == NULL || k.algorithm == NULL || k.secret == NULL ||
+	    push((void **)&c->keys, &c->nkeys, sizeof(k), &k) != 0) {
+		free(k.name);
+		free(k.algorithm);
+		free(k.secret);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct conf_key *
+conf_key_find(const struct conf *c, const uint8_t *name)
+{
+	for (size_t i = 0; i < c->nkeys; i++)
+		if (wire_name_equal(c->keys[i].name_wire, name))
+			return &c->keys[i];
+	return NULL;
+}
+
+/* ---- zones ---- */
+
+static struct conf_zone *
+zone_new(struct conf *c, const char *name, const uint8_t *apex)
+{
+	for (size_t i = 0; i < c->nzones; i++)
+		if (wire_name_equal(c->zones[i].apex, apex))
+			return NULL;
+	struct conf_zone z = { 0 };
+	z.name = strdup(name);
+	memcpy(z.apex, apex, wire_name_len(apex));
+	z.journal_max = 1000;
+	if (z.name == NULL || push((void **)&c->zones, &c->nzones, sizeof(z), &z) != 0) {
+		free(z.name);
+		return NULL;
+	}
+	return &c->zones[c->nzones - 1];
+}
+
+static int
+parse_grant(const char *file, const struct stmt *s, struct conf_zone *z)
+{
+	/* grant KEY|* (name|subdomain|wildcard|self-sub|zone) [NAME] [TYPE...] */
+	struct conf_grant g = { 0 };
+	size_t i = 0;
+	if (s->nargs < 2)
+		return bad(file, s, "expects: grant KEY MATCH [NAME] [TYPE ...]");
+	if (strcmp(s->args[0], "*") != 0)
+		g.key = strdup(s->args[i]);
+	i = 1;
+	const char *m = s->args[i++];
+	if (strcmp(m, "name") == 0)
+		g.match = MATCH_NAME;
+	else if (strcmp(m, "subdomain") == 0)
+		g.match = MATCH_SUBDOMAIN;
+	else if (strcmp(m, "wildcard") == 0)
+		g.match = MATCH_WILDCARD;
+	else if (strcmp(m, "self-sub") == 0 || strcmp(m, "selfsub") == 0)
+		g.match = MATCH_SELF_SUB;
+	else if (strcmp(m, "zone") == 0)
+		g.match = MATCH_ZONE;
+	else {
+		free(g.key);
+		return bad(file, s, "match must be name, subdomain, wildcard, self-sub or zone");
+	}
+	if (g.match == MATCH_NAME || g.match == MATCH_SUBDOMAIN || g.match == MATCH_WILDCARD) {
+		if (i == s->nargs || parse_name(file, s, s->args[i++], g.name) != 0) {
+			free(g.key);
+			return bad(file, s, "needs a name");
+		}
+	}
+	for (; i < s->nargs; i++) {
+		int t = 0;
+		if (g.ntypes == 32) {
+			free(g.key);
+			return bad(file, s, "too many types");
+		}
+		static const struct { const char *n; int t; } names[] = {
+			{ "A", RR_A }, { "AAAA", RR_AAAA }, { "SRV", RR_SRV }, { "TXT", RR_TXT },
+			{ "PTR", RR_PTR }, { "CNAME", RR_CNAME }, { "MX", RR_MX }, { "NS", RR_NS },
+			{ "SOA", RR_SOA }, { "HINFO", RR_HINFO }, { "NAPTR", RR_NAPTR },
+			{ "ANY", RR_ANY },
+		};
+		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			if (strcasecmp(names[j].n, s->args[i]) == 0)
+				t = names[j].t;
+		if (t == 0 && strncasecmp(s->args[i], "TYPE", 4) == 0)
+			t = atoi(s->args[i] + 4);
+		if (t <= 0 || t > 65535) {
+			free(g.key);
+			return bad(file, s, "unknown record type");
+		}
+		g.types[g.ntypes++] = (uint16_t)t;
+	}
+	if (push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
+		free(g.key);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+do_zone(struct conf *c, const char *file, const struct stmt *s)
+{
+	uint8_t apex[WIRE_NAME_MAX];
+	int rc;
+	if (s->nargs != 1)
+		return bad(file, s, "expects: zone NAME { ... }");
+	if ((rc = parse_name(file, s, s->args[0], apex)) != 0)
+		return rc;
+	struct conf_zone *z = zone_new(c, s->args[0], apex);
+	if (z == NULL)
+		return bad(file, s, "zone defined twice");
+	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
+		const struct stmt *k = &s->kids[i];
+		if (strcmp(k->word, "file") == 0)
+			rc = set_str(file, k, &z->file);
+		else if (strcmp(k->word, "default-lease") == 0)
+			rc = set_u32(file, k, &z->default_lease);
+		else if (strcmp(k->word, "min-lease") == 0)
+			rc = set_u32(file, k, &z->min_lease);
+		else if (strcmp(k->word, "max-lease") == 0)
+			rc = set_u32(file, k, &z->max_lease);
+		else if (strcmp(k->word, "allow-update-unsigned") == 0)
+			rc = parse_acl(file, k, &z->allow_update_unsigned);
+		else if (strcmp(k->word, "grant") == 0)
+			rc = parse_grant(file, k, z);
+		else if (strcmp(k->word, "allow-transfer") == 0)
+			rc = parse_acl(file, k, &z->allow_transfer);
+		else if (strcmp(k->word, "notify") == 0) {
+			for (size_t j = 0; j < k->nargs && rc == 0; j++) {
+				struct conf_addr a;
+				if (strcmp(k->args[j], "key") == 0 && j + 1 < k->nargs) {
+					free(z->notify_key);
+					z->notify_key = strdup(k->args[++j]);
+					continue;
+				}
+				if (conf_addr_parse(k->args[j], 53, &a) != 0)
+					rc = bad(file, k, "bad address");
+				else
+					rc = push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
+			}
+		} else if (strcmp(k->word, "journal-size") == 0)
+			rc = set_u32(file, k, &z->journal_max);
+		else
+			rc = bad(file, k, "unknown zone setting");
+	}
+	if (rc == 0 && z->file != NULL && z->file[0] != '/' && strchr(file, '/') != NULL) {
+		/* A relative zone file is relative to the configuration file. */
+		const char *slash = strrchr(file, '/');
+		size_t dl = (size_t)(slash - file + 1);
+		char *p = malloc(dl + strlen(z->file) + 1);
+		if (p == NULL)
+			return -ENOMEM;
+		memcpy(p, file, dl);
+		strcpy(p + dl, z->file);
+		free(z->file);
+		z->file = p;
+	}
+	if (rc == 0 && z->max_lease != 0 && z->min_lease > z->max_lease)
+		rc = bad(file, s, "min-lease is above max-lease");
+	return rc;
+}
+
+static int
+interpret(struct conf *c, const char *file, const struct stmt *root);
+
+static int
+do_include(struct conf *c, const char *file, const struct stmt *s)
+{
+	if (s->nargs != 1)
+		return bad(file, s, "expects: include \"FILE\"");
+	char path[4096];
+	const char *inc = s->args[0];
+	const char *slash = strrchr(file, '/');
+	if (inc[0] != '/' && slash != NULL)
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - file), file, inc);
+	else
+		snprintf(path, sizeof(path), "%s", inc);
+	struct stmt root;
+	int rc = parse_file(path, &root);
+	if (rc == 0)
+		rc = interpret(c, path, &root);
+	stmt_free(&root);
+	return rc;
+}
+
+static int
+interpret(struct conf *c, const char *file, const struct stmt *root)
+{
+	int rc = 0;
+	for (size_t i = 0; i < root->nkids && rc == 0; i++) {
+		const struct stmt *s = &root->kids[i];
+		const char *w = s->word;
+		uint64_t v;
+		if (strcmp(w, "listen") == 0) {
+			for (size_t j = 0; j < s->nargs && rc == 0; j++)
+				if (conf_add_listen(c, s->args[j]) != 0)
+					rc = bad(file, s, "bad address (ADDR, ADDR@PORT or [V6]:PORT)");
+		} else if (strcmp(w, "store") == 0) {
+			rc = set_str(file, s, &c->store_dir);
+		} else if (strcmp(w, "store-size") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (rc = parse_uint(file, s, s->args[0], UINT64_MAX, &v)) == 0)
+				c->store_size = v;
+		} else if (strcmp(w, "workers") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (rc = parse_uint(file, s, s->args[0], 256, &v)) == 0)
+				c->workers = (unsigned)v;
+		} else if (strcmp(w, "log-level") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (c->log_level = log_level_parse(s->args[0])) < 0)
+				rc = bad(file, s, "must be error, warning, info or debug");
+		} else if (strcmp(w, "edns-max") == 0 || strcmp(w, "edns-buffer-size") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (rc = parse_uint(file, s, s->args[0], 65535, &v)) == 0) {
+				if (v < 512)
+					rc = bad(file, s, "must be at least 512");
+				c->edns_max = (uint16_t)v;
+			}
+		} else if (strcmp(w, "tcp-idle-timeout") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (rc = parse_uint(file, s, s->args[0], 86400, &v)) == 0)
+				c->tcp_idle_ms = (unsigned)v * 1000;
+		} else if (strcmp(w, "tcp-max-connections") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (rc = parse_uint(file, s, s->args[0], 1000000, &v)) == 0)
+				c->tcp_max = (unsigned)v;
+		} else if (strcmp(w, "zone-dir") == 0) {
+			if ((rc = set_str(file, s, &c->zone_dir)) == 0)
+				rc = conf_add_zone_dir(c, c->zone_dir);
+		} else if (strcmp(w, "zone") == 0) {
+			rc = do_zone(c, file, s);
+		} else if (strcmp(w, "key") == 0) {
+			rc = do_key(c, file, s);
+		} else if (strcmp(w, "include") == 0 || strcmp(w, "keys-file") == 0) {
+			rc = do_include(c, file, s);
+		} else if (strcmp(w, "forward") == 0) {
+			for (size_t j = 0; j < s->nargs && rc == 0; j++) {
+				struct conf_addr a;
+				if (conf_addr_parse(s->args[j], 53, &a) != 0)
+					rc = bad(file, s, "bad address");
+				else
+					rc = push((void **)&c->forward, &c->nforward, sizeof(a), &a);
+			}
+		} else if (strcmp(w, "forward-allow") == 0) {
+			acl_free(&c->forward_allow);
+			rc = parse_acl(file, s, &c->forward_allow);
+		} else if (strcmp(w, "user") == 0) {
+			rc = set_str(file, s, &c->user);
+		} else {
+			rc = bad(file, s, "unknown setting");
+		}
+	}
+	return rc;
+}
+
+void
+conf_init(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->log_level = LOG_LVL_INFO;
+	c->edns_max = 1232;
+	c->tcp_idle_ms = 10000;
+	c->tcp_max = 512;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	c->workers = n > 0 ? (unsigned)n : 1;
+}
+
+int
+conf_load(struct conf *c, const char *path)
+{
+	struct stmt root;
+	free(c->path);
+	c->path = strdup(path);
+	int rc = parse_file(path, &root);
+	if (rc == 0)
+		rc = interpret(c, path, &root);
+	stmt_free(&root);
+	return rc;
+}
+
+int
+conf_load_keys(struct conf *c, const char *path)
+{
+	struct stmt root;
+	int rc = parse_file(path, &root);
+	for (size_t i = 0; rc == 0 && i < root.nkids; i++) {
+		if (strcmp(root.kids[i].word, "key") != 0)
+			rc = bad(path, &root.kids[i], "only key statements belong in a key file");
+		else
+			rc = do_key(c, path, &root.kids[i]);
+	}
+	stmt_free(&root);
+	return rc;
+}
+
+int
+conf_add_listen(struct conf *c, const char *spec)
+{
+	struct conf_addr a;
+	if (conf_addr_parse(spec, 53, &a) != 0 || a.prefix != (a.family == AF_INET ? 32u : 128u))
+		return DNSD_ECONF;
+	return push((void **)&c->listen, &c->nlisten, sizeof(a), &a);
+}
+
+int
+conf_add_zone(struct conf *c, const char *spec)
+{
+	char name[1024];
+	const char *colon = strchr(spec, ':');
+	size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
+	uint8_t apex[WIRE_NAME_MAX];
+	if (nl >= sizeof(name))
+		return DNSD_ECONF;
+	memcpy(name, spec, nl);
+	name[nl] = '\0';
+	size_t n = wire_name_from_str(name, apex);
+	if (n == 0) {
+		log_err("%s: bad zone name", name);
+		return DNSD_ECONF;
+	}
+	wire_name_lower(apex, apex, n);
+	struct conf_zone *z = zone_new(c, name, apex);
+	if (z == NULL) {
+		log_err("%s: zone given twice", name);
+		return DNSD_ECONF;
+	}
+	if (colon != NULL && colon[1] != '\0' && (z->file = strdup(colon + 1)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+conf_add_zone_dir(struct conf *c, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		log_err("%s: %s", dir, strerror(errno));
+		return DNSD_ECONF;
+	}
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	int rc = 0;
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l <= 5 || strcmp(e->d_name + l - 5, ".zone") != 0 || e->d_name[0] == '.')
+			continue;
+		char *copy = strdup(e->d_name);
+		if (copy == NULL || push((void **)&names, &n, sizeof(copy), &copy) != 0) {
+			free(copy);
+			rc = -ENOMEM;
+			break;
+		}
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char spec[4096];
+		if (rc == 0) {
+			snprintf(spec, sizeof(spec), "%.*s:%s/%s", (int)(strlen(names[i]) - 5), names[i],
+			    dir, names[i]);
+			rc = conf_add_zone(c, spec);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int
+conf_finish(struct conf *c)
+{
+	if (c->nlisten == 0 && conf_add_listen(c, "127.0.0.1@53") != 0)
+		return -ENOMEM;
+	if (c->store_dir == NULL && (c->store_dir = strdup("/var/lib/dnsd")) == NULL)
+		return -ENOMEM;
+	if (c->nzones == 0) {
+		log_err("no zones configured (use a zone statement, -z or --zone-dir)");
+		return DNSD_ECONF;
+	}
+	if (c->forward_allow.naddrs == 0 && c->forward_allow.nkeys == 0) {
+		struct stmt s = { .word = "forward-allow", .nargs = 1, .args = (char *[]){ "localhost" } };
+		parse_acl("default", &s, &c->forward_allow);
+	}
+	for (size_t i = 0; i < c->nzones; i++) {
+		struct conf_zone *z = &c->zones[i];
+		if (z->file != NULL && access(z->file, R_OK) != 0) {
+			log_err("zone %s: cannot read %s: %s", z->name, z->file, strerror(errno));
+			return DNSD_ECONF;
+		}
+		for (size_t g = 0; g < z->ngrants; g++) {
+			if (z->grants[g].key == NULL)
+				continue;
+			uint8_t kn[WIRE_NAME_MAX];
+			if (wire_name_from_str(z->grants[g].key, kn) == 0 || conf_key_find(c, kn) == NULL) {
+				log_err("zone %s: grant names unknown key %s", z->name, z->grants[g].key);
+				return DNSD_ECONF;
+			}
+		}
+	}
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	free(c->path);
+	free(c->listen);
+	free(c->store_dir);
+	free(c->zone_dir);
+	free(c->user);
+	for (size_t i = 0; i < c->nzones; i++) {
+		struct conf_zone *z = &c->zones[i];
+		free(z->name);
+		free(z->file);
+		acl_free(&z->allow_update_unsigned);
+		acl_free(&z->allow_transfer);
+		for (size_t g = 0; g < z->ngrants; g++)
+			free(z->grants[g].key);
+		free(z->grants);
+		free(z->notify);
+		free(z->notify_key);
+	}
+	free(c->zones);
+	for (size_t i = 0; i < c->nkeys; i++) {
+		free(c->keys[i].name);
+		free(c->keys[i].algorithm);
+		free(c->keys[i].secret);
+	}
+	free(c->keys);
+	free(c->forward);
+	acl_free(&c->forward_allow);
+	memset(c, 0, sizeof(*c));
+}

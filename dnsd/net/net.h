@@ -1,0 +1,85 @@
+/* net.h -- sockets and threads: UDP workers, the TCP loop, the server */
+#ifndef DNSD_NET_NET_H
+#define DNSD_NET_NET_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "zone/zone.h"
+
+struct conf;
+struct store;
+struct writer;
+
+/* Where a reply goes: a UDP peer on a socket, or a TCP connection. */
+struct reply_to {
+	int fd;                     /* UDP socket, or -1 for TCP */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	uint64_t tcp_conn;          /* TCP connection id (when fd == -1) */
+};
+
+/* Everything the threads share. Fixed after start-up except the flags. */
+struct server {
+	struct conf *conf;
+	struct store *store;
+	struct zonetab zones;
+	struct writer *writer;      /* NULL until the writer runs */
+	volatile sig_atomic_t stop;
+	size_t nudp;                /* UDP sockets: nworkers x nlisten */
+	int *udp_fds;
+	size_t ntcp;
+	int *tcp_fds;               /* listening TCP sockets */
+	struct tcp_loop *tcp;
+};
+
+/*
+ * Open every listening socket: per listen address one SO_REUSEPORT UDP
+ * socket per worker, and one TCP listener. Logs and returns an error if
+ * an address cannot be bound.
+ */
+int net_open(struct server *s);
+void net_close(struct server *s);
+
+/* UDP worker thread body; `arg` is a struct udp_worker. */
+struct udp_worker {
+	struct server *srv;
+	unsigned index;
+	pthread_t thread;
+};
+void *udp_worker_run(void *arg);
+
+/* The TCP event loop (RFC 7766): one thread serving every connection. */
+struct tcp_loop;
+int tcp_loop_new(struct server *s, struct tcp_loop **out);
+void *tcp_loop_run(void *arg);
+/* Wake the loop (after stop is set, or when a reply is queued). */
+void tcp_loop_wake(struct tcp_loop *t);
+/* Queue a complete reply for a TCP connection (from another thread);
+ * copies the bytes. Dropped silently if the connection has gone. */
+void tcp_loop_send(struct tcp_loop *t, uint64_t conn, const uint8_t *msg, size_t len);
+void tcp_loop_free(struct tcp_loop *t);
+
+/*
+ * Run the server until SIGTERM/SIGINT: open the store and zones, start
+ * the writer, the UDP workers and the TCP loop; SIGHUP re-imports changed
+ * zone files. Returns the process exit status.
+ */
+int server_main(struct conf *c);
+
+/*
+ * Hand an UPDATE to the writer (from a worker or the TCP loop); the writer
+ * answers through `to` once the change is durable. `msg` is copied.
+ */
+void server_submit_update(struct server *s, const uint8_t *msg, size_t len,
+    const struct reply_to *to);
+
+/* Send a reply to where a request came from (UDP sendto or TCP queue). */
+void server_reply(struct server *s, const struct reply_to *to, const uint8_t *msg, size_t len);
+
+#endif

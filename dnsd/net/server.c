@@ -1,0 +1,229 @@
+/* server.c -- start-up, threads and signals: the store and zones are
+ * opened, sockets bound, then UDP workers, the TCP loop and the writer run
+ * until SIGTERM/SIGINT. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "net/net.h"
+#include "query/query.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static int
+open_socket(const struct conf_addr *a, int type, bool reuseport)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char txt[INET6_ADDRSTRLEN];
+	int one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+		sl = sizeof(*sin6);
+	}
+	inet_ntop(a->family, a->addr, txt, sizeof(txt));
+	int fd = socket(a->family, type | SOCK_CLOEXEC | (type == SOCK_STREAM ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0) {
+		log_err("socket for %s: %s", txt, strerror(errno));
+		return -errno;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (a->family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		int sz = 4 * 1024 * 1024;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		int e = errno;
+		log_err("cannot bind %s %s port %u: %s", type == SOCK_DGRAM ? "UDP" : "TCP", txt,
+		    a->port, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (type == SOCK_STREAM && listen(fd, 1024) != 0) {
+		int e = errno;
+		log_err("cannot listen on %s port %u: %s", txt, a->port, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int
+net_open(struct server *s)
+{
+	const struct conf *c = s->conf;
+	s->nudp = (size_t)c->workers * c->nlisten;
+	s->udp_fds = calloc(s->nudp, sizeof(int));
+	s->ntcp = c->nlisten;
+	s->tcp_fds = calloc(s->ntcp, sizeof(int));
+	if (s->udp_fds == NULL || s->tcp_fds == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nudp; i++)
+		s->udp_fds[i] = -1;
+	for (size_t i = 0; i < s->ntcp; i++)
+		s->tcp_fds[i] = -1;
+	for (unsigned w = 0; w < c->workers; w++) {
+		for (size_t l = 0; l < c->nlisten; l++) {
+			int fd = open_socket(&c->listen[l], SOCK_DGRAM, true);
+			if (fd < 0)
+				return fd;
+			s->udp_fds[w * c->nlisten + l] = fd;
+		}
+	}
+	for (size_t l = 0; l < c->nlisten; l++) {
+		int fd = open_socket(&c->listen[l], SOCK_STREAM, false);
+		if (fd < 0)
+			return fd;
+		s->tcp_fds[l] = fd;
+	}
+	return 0;
+}
+
+void
+net_close(struct server *s)
+{
+	for (size_t i = 0; s->udp_fds != NULL && i < s->nudp; i++)
+		if (s->udp_fds[i] >= 0)
+			close(s->udp_fds[i]);
+	for (size_t i = 0; s->tcp_fds != NULL && i < s->ntcp; i++)
+		if (s->tcp_fds[i] >= 0)
+			close(s->tcp_fds[i]);
+	free(s->udp_fds);
+	free(s->tcp_fds);
+	s->udp_fds = s->tcp_fds = NULL;
+}
+
+void
+server_reply(struct server *s, const struct reply_to *to, const uint8_t *msg, size_t len)
+{
+	if (to->fd >= 0) {
+		while (sendto(to->fd, msg, len, 0, (const struct sockaddr *)&to->peer, to->peerlen) < 0 &&
+		    errno == EINTR)
+			;
+	} else if (s->tcp != NULL) {
+		tcp_loop_send(s->tcp, to->tcp_conn, msg, len);
+	}
+}
+
+void
+server_submit_update(struct server *s, const uint8_t *msg, size_t len, const struct reply_to *to)
+{
+	struct query_req r;
+	uint8_t out[512];
+	if (query_parse(msg, len, &r) != 0)
+		return;
+	size_t n = query_error_reply(&r, out, sizeof(out), RCODE_NOTIMP, s->conf->edns_max);
+	if (n > 0)
+		server_reply(s, to, out, n);
+}
+
+int
+server_main(struct conf *c)
+{
+	struct server s = { .conf = c };
+	struct udp_worker *workers = NULL;
+	pthread_t tcp_thread;
+	bool tcp_started = false;
+	sigset_t sigs;
+	int rc, status = 1;
+
+	/* Workers inherit this mask; only the main thread takes signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if ((rc = store_open(&s.store, c->store_dir, c->store_size)) != 0) {
+		log_err("cannot open the store in %s: %s", c->store_dir, dnsd_strerror(rc));
+		return 1;
+	}
+	if ((rc = zonetab_build(&s.zones, c)) != 0 ||
+	    (rc = zone_open_all(s.store, &s.zones, false, clock_now())) != 0) {
+		log_err("not starting: a zone could not be loaded");
+		goto out;
+	}
+	if ((rc = net_open(&s)) != 0)
+		goto out;
+	if ((rc = tcp_loop_new(&s, &s.tcp)) != 0)
+		goto out;
+	workers = calloc(c->workers, sizeof(*workers));
+	if (workers == NULL)
+		goto out;
+	for (unsigned i = 0; i < c->workers; i++) {
+		workers[i].srv = &s;
+		workers[i].index = i;
+		if (pthread_create(&workers[i].thread, NULL, udp_worker_run, &workers[i]) != 0) {
+			log_err("cannot start worker threads");
+			s.stop = 1;
+			c->workers = i;
+			goto join;
+		}
+	}
+	if (pthread_create(&tcp_thread, NULL, tcp_loop_run, s.tcp) != 0) {
+		log_err("cannot start the TCP thread");
+		s.stop = 1;
+		goto join;
+	}
+	tcp_started = true;
+	log_info("serving %zu zone%s on %zu address%s with %u worker%s", s.zones.n,
+	    s.zones.n == 1 ? "" : "s", c->nlisten, c->nlisten == 1 ? "" : "es", c->workers,
+	    c->workers == 1 ? "" : "s");
+
+	while (!s.stop) {
+		struct timespec ts = { 1, 0 };
+		int sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM) {
+			log_info("signal %d: shutting down", sig);
+			s.stop = 1;
+		} else if (sig == SIGHUP) {
+			log_info("SIGHUP: reloading changed zone files");
+			if (zone_reload_all(s.store, &s.zones, clock_now()) != 0)
+				log_warn("reload: some zones kept their previous data");
+		}
+	}
+	status = 0;
+join:
+	for (unsigned i = 0; i < c->workers; i++)
+		if (workers[i].thread)
+			pthread_join(workers[i].thread, NULL);
+	if (tcp_started) {
+		tcp_loop_wake(s.tcp);
+		pthread_join(tcp_thread, NULL);
+	}
+out:
+	free(workers);
+	tcp_loop_free(s.tcp);
+	net_close(&s);
+	zonetab_free(&s.zones);
+	store_close(s.store);
+	return status;
+}

@@ -1,0 +1,152 @@
+/* udp.c -- UDP workers: recvmmsg a batch, answer it from one read
+ * transaction, sendmmsg the replies. No allocation per query. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conf/conf.h"
+#include "net/net.h"
+#include "query/query.h"
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+#define UDP_BATCH 32
+#define UDP_MAX_IN 4096 /* anything larger is not a valid DNS/UDP query for us */
+#define UDP_MAX_OUT 65535
+
+struct udp_batch {
+	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
+	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH];
+	uint8_t buf_in[UDP_BATCH][UDP_MAX_IN];
+	uint8_t buf_out[UDP_BATCH][UDP_MAX_OUT];
+};
+
+static void
+batch_init(struct udp_batch *b)
+{
+	memset(b->in, 0, sizeof(b->in));
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->iov_in[i].iov_base = b->buf_in[i];
+		b->iov_in[i].iov_len = UDP_MAX_IN;
+		b->in[i].msg_hdr.msg_iov = &b->iov_in[i];
+		b->in[i].msg_hdr.msg_iovlen = 1;
+		b->in[i].msg_hdr.msg_name = &b->peer[i];
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
+	}
+}
+
+/* Answer one batch read from `fd`; returns the number of messages read. */
+static int
+serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd)
+{
+	for (int i = 0; i < UDP_BATCH; i++)
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
+	int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	uint32_t now = clock_now();
+	bool txn_ok = store_read_renew(q->txn) == 0;
+	int nout = 0;
+	for (int i = 0; i < n; i++) {
+		struct query_info info;
+		size_t len;
+		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue; /* oversized: not a query we could parse */
+		if (!txn_ok) {
+			struct query_req r;
+			if (query_parse(b->buf_in[i], b->in[i].msg_len, &r) != 0)
+				continue;
+			len = query_error_reply(&r, b->buf_out[nout], UDP_MAX_OUT, RCODE_SERVFAIL,
+			    q->edns_max);
+		} else {
+			len = query_answer(q, b->buf_in[i], b->in[i].msg_len, b->buf_out[nout],
+			    UDP_MAX_OUT, false, now, &info);
+			if (info.action == QUERY_UPDATE) {
+				struct reply_to to = { .fd = fd, .peerlen = b->in[i].msg_hdr.msg_namelen };
+				memcpy(&to.peer, &b->peer[i], to.peerlen);
+				server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &to);
+				continue;
+			}
+			if (info.action == QUERY_XFR) {
+				/* IXFR over UDP: tell the client to use TCP (RFC 1995 section 2). */
+				len = query_error_reply(&info.req, b->buf_out[nout], UDP_MAX_OUT, 0,
+				    q->edns_max);
+				if (len > 0)
+					b->buf_out[nout][2] |= WIRE_TC >> 8;
+			}
+		}
+		if (len == 0)
+			continue;
+		memset(&b->out[nout], 0, sizeof(b->out[nout]));
+		b->iov_out[nout].iov_base = b->buf_out[nout];
+		b->iov_out[nout].iov_len = len;
+		b->out[nout].msg_hdr.msg_iov = &b->iov_out[nout];
+		b->out[nout].msg_hdr.msg_iovlen = 1;
+		b->out[nout].msg_hdr.msg_name = &b->peer[i];
+		b->out[nout].msg_hdr.msg_namelen = b->in[i].msg_hdr.msg_namelen;
+		nout++;
+	}
+	if (txn_ok)
+		store_read_reset(q->txn);
+	for (int sent = 0; sent < nout;) {
+		int r = sendmmsg(fd, b->out + sent, (unsigned)(nout - sent), 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* One bad peer address must not lose the rest of the batch. */
+			sent++;
+			continue;
+		}
+		sent += r;
+	}
+	return n;
+}
+
+void *
+udp_worker_run(void *arg)
+{
+	struct udp_worker *wk = arg;
+	struct server *s = wk->srv;
+	size_t nl = s->conf->nlisten;
+	struct pollfd pfd[64];
+	struct udp_batch *b = calloc(1, sizeof(*b));
+	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max };
+
+	if (b == NULL || store_read_begin(s->store, &q.txn) != 0) {
+		log_err("udp worker %u: cannot start", wk->index);
+		free(b);
+		s->stop = 1;
+		return NULL;
+	}
+	store_read_reset(q.txn);
+	batch_init(b);
+	if (nl > 64)
+		nl = 64;
+	for (size_t i = 0; i < nl; i++) {
+		pfd[i].fd = s->udp_fds[wk->index * s->conf->nlisten + i];
+		pfd[i].events = POLLIN;
+	}
+	while (!s->stop) {
+		int r = poll(pfd, nl, 500);
+		if (r <= 0)
+			continue;
+		for (size_t i = 0; i < nl; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			/* Drain the socket in batches before polling again. */
+			for (int round = 0; round < 64 && !s->stop; round++)
+				if (serve_batch(s, &q, b, pfd[i].fd) < UDP_BATCH)
+					break;
+		}
+	}
+	store_abort(q.txn);
+	free(b);
+	return NULL;
+}

@@ -1,0 +1,624 @@
+/* query.c -- answer a DNS query from the store (RFC 1034 section 4.3.2,
+ * RFC 2308, RFC 4592, RFC 6891, RFC 8482, RFC 6763 section 12)
+ *
+ * query_answer() is a run of short checks on the request, then one of a
+ * few answer shapes (answer, NODATA, NXDOMAIN, referral), each written
+ * straight into the caller's buffer. Records are copied from their stored
+ * wire form; only owner names and well-known RDATA names are compressed.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "node/node.h"
+#include "query/query.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "zone/zone.h"
+
+#define OPT_LEN 11          /* root owner + type + class + ttl + rdlen */
+#define CNAME_CHAIN_MAX 8
+#define ADDITIONAL_SEEN_MAX 32
+
+int
+query_parse(const uint8_t *in, size_t len, struct query_req *r)
+{
+	struct wire_cur c;
+
+	memset(r, 0, sizeof(*r));
+	if (len < WIRE_HDR_LEN)
+		return -1;
+	r->id = wire_get16(in);
+	r->flags = wire_get16(in + 2);
+	if (r->flags & WIRE_QR)
+		return -1; /* never answer a response */
+	r->qdcount = wire_get16(in + 4);
+	r->ancount = wire_get16(in + 6);
+	r->nscount = wire_get16(in + 8);
+	r->arcount = wire_get16(in + 10);
+	wire_cur_init(&c, in, len, WIRE_HDR_LEN);
+	if (r->qdcount > 1)
+		return RCODE_FORMERR;
+	if (r->qdcount == 1) {
+		r->qname_len = wire_read_name(&c, r->qname);
+		r->qtype = wire_read_u16(&c);
+		r->qclass = wire_read_u16(&c);
+		if (c.err != 0)
+			return RCODE_FORMERR;
+	}
+	r->question_end = c.pos;
+
+	/* Walk every record; OPT and TSIG are only allowed in the additional
+	 * section, TSIG only last (RFC 8945 section 5.1). */
+	unsigned total = (unsigned)r->ancount + r->nscount + r->arcount;
+	for (unsigned i = 0; i < total; i++) {
+		size_t start = c.pos;
+		uint8_t owner[WIRE_NAME_MAX];
+		size_t olen = wire_read_name(&c, owner);
+		uint16_t type = wire_read_u16(&c);
+		uint16_t klass = wire_read_u16(&c);
+		uint32_t ttl = wire_read_u32(&c);
+		uint16_t rdlen = wire_read_u16(&c);
+		const uint8_t *rd = wire_read_bytes(&c, rdlen);
+		if (c.err != 0 || olen == 0)
+			return RCODE_FORMERR;
+		bool additional = i >= (unsigned)r->ancount + r->nscount;
+		if (type == RR_TSIG) {
+			if (!additional || i != total - 1)
+				return RCODE_FORMERR;
+			r->has_tsig = true;
+			r->tsig_offset = start;
+			continue;
+		}
+		r->records_end = c.pos;
+		if (type != RR_OPT)
+			continue;
+		if (!additional || r->edns || olen != 1)
+			return RCODE_FORMERR;
+		r->edns = true;
+		r->udp_size = klass < 512 ? 512 : klass;
+		r->edns_version = (uint8_t)(ttl >> 16);
+		r->edns_do = (ttl & 0x8000) != 0;
+		struct wire_cur oc;
+		wire_cur_init(&oc, rd, rdlen, 0);
+		while (wire_remaining(&oc) > 0) {
+			uint16_t code = wire_read_u16(&oc), olen2 = wire_read_u16(&oc);
+			const uint8_t *od = wire_read_bytes(&oc, olen2);
+			if (oc.err != 0)
+				return RCODE_FORMERR;
+			if (code == EDNS_OPT_UL) {
+				if (olen2 != 4 && olen2 != 8)
+					return RCODE_FORMERR;
+				r->has_lease = true;
+				r->lease = wire_get32(od);
+				r->lease_8 = olen2 == 8;
+				r->key_lease = olen2 == 8 ? wire_get32(od + 4) : 0;
+			}
+		}
+		if (oc.err != 0)
+			return RCODE_FORMERR;
+	}
+	if (!r->has_tsig)
+		r->records_end = c.pos;
+	if (c.err != 0 || c.pos != len)
+		return RCODE_FORMERR; /* trailing garbage */
+	return 0;
+}
+
+/* ---- the response under construction ---- */
+
+struct answer {
+	struct query_ctx *q;
+	const struct query_req *req;
+	struct wire_buf w;
+	uint32_t now;
+	bool tcp;
+	bool tc;         /* a record of answer or authority did not fit */
+	bool add_full;   /* the additional section is closed */
+	uint16_t an, ns, ar;
+	uint16_t rcode;
+	bool aa;
+	unsigned nseen;
+	const uint8_t *seen[ADDITIONAL_SEEN_MAX]; /* names already in additional */
+};
+
+enum section { SEC_AN, SEC_NS, SEC_AR };
+
+/*
+ * Write one RDATA. Names in the RFC 1035 types are compressed (RFC 3597
+ * section 4 allows it only for those); everything else, SRV included, is
+ * copied as stored.
+ */
+static void
+put_rdata(struct answer *a, uint16_t type, const uint8_t *rd, uint16_t rdlen)
+{
+	struct wire_buf *w = &a->w;
+	size_t lenpos = w->len;
+	wire_buf_u16(w, 0);
+	size_t start = w->len;
+	switch (type) {
+	case RR_NS: case RR_CNAME: case RR_PTR:
+		if (wire_name_check(rd, rdlen) == rdlen) {
+			wire_buf_name(w, rd);
+			break;
+		}
+		wire_buf_bytes(w, rd, rdlen);
+		break;
+	case RR_MX: {
+		if (rdlen > 2 && wire_name_check(rd + 2, rdlen - 2) == (size_t)rdlen - 2) {
+			wire_buf_bytes(w, rd, 2);
+			wire_buf_name(w, rd + 2);
+			break;
+		}
+		wire_buf_bytes(w, rd, rdlen);
+		break;
+	}
+	case RR_SOA: {
+		size_t m = wire_name_check(rd, rdlen);
+		size_t r = m ? wire_name_check(rd + m, rdlen - m) : 0;
+		if (m && r && m + r + 20 == rdlen) {
+			wire_buf_name(w, rd);
+			wire_buf_name(w, rd + m);
+			wire_buf_bytes(w, rd + m + r, 20);
+			break;
+		}
+		wire_buf_bytes(w, rd, rdlen);
+		break;
+	}
+	default:
+		wire_buf_bytes(w, rd, rdlen);
+	}
+	if (w->err == 0)
+		wire_put16(w->data + lenpos, (uint16_t)(w->len - start));
+}
+
+/*
+ * Write the live records of an RRset. In the answer and authority
+ * sections a record that does not fit sets TC and ends the message (what
+ * fit stays); in the additional section the partial RRset is removed and
+ * the section is closed. Returns the number of records written.
+ */
+static unsigned
+put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
+    enum section sec)
+{
+	struct node_rr_it it;
+	struct node_rr rr;
+	struct wire_mark start = wire_buf_mark(&a->w);
+	unsigned n = 0;
+
+	if (a->tc || (sec == SEC_AR && a->add_full))
+		return 0;
+	node_rr_it_init(&it, set);
+	while (node_rr_next(&it, &rr)) {
+		if (!node_rr_live(&rr, a->now))
+			continue;
+		struct wire_mark m = wire_buf_mark(&a->w);
+		wire_buf_name(&a->w, owner);
+		wire_buf_u16(&a->w, set->type);
+		wire_buf_u16(&a->w, CLASS_IN);
+		wire_buf_u32(&a->w, node_rr_ttl(&rr, a->now));
+		put_rdata(a, set->type, rr.rdata, rr.rdlen);
+		if (a->w.err != 0) {
+			if (sec == SEC_AR) {
+				wire_buf_rollback(&a->w, start);
+				a->add_full = true;
+				return 0;
+			}
+			wire_buf_rollback(&a->w, m);
+			a->tc = true;
+			break;
+		}
+		n++;
+	}
+	if (sec == SEC_AN)
+		a->an += n;
+	else if (sec == SEC_NS)
+		a->ns += n;
+	else
+		a->ar += n;
+	return n;
+}
+
+/* Look up a node by name in whichever served zone holds it. */
+static bool
+node_lookup(struct answer *a, const uint8_t *name, struct store_val *v)
+{
+	const struct zone *z = zonetab_find(a->q->zones, name);
+	struct store_key k;
+	if (z == NULL || store_key_make(&k, z->id, name, z->labels) != 0)
+		return false;
+	return store_node_get(a->q->txn, &k, v) == 0;
+}
+
+/* Add the live RRset of `type` at `name` to the additional section. */
+static void
+add_rrset_of(struct answer *a, const uint8_t *name, const struct store_val *v, uint16_t type)
+{
+	struct node_rrset set;
+	if (node_rrset_find(v->data, v->len, type, &set))
+		put_rrset(a, name, &set, SEC_AR);
+}
+
+static bool
+seen_before(struct answer *a, const uint8_t *name)
+{
+	for (unsigned i = 0; i < a->nseen; i++)
+		if (wire_name_equal(a->seen[i], name))
+			return true;
+	if (a->nseen < ADDITIONAL_SEEN_MAX)
+		a->seen[a->nseen++] = name;
+	return false;
+}
+
+/* A and AAAA of an in-zone target (SRV, MX, NS) into the additional section. */
+static void
+add_addresses(struct answer *a, const uint8_t *target)
+{
+	struct store_val v;
+	if (a->add_full || a->tc || seen_before(a, target) || !node_lookup(a, target, &v))
+		return;
+	add_rrset_of(a, target, &v, RR_A);
+	add_rrset_of(a, target, &v, RR_AAAA);
+}
+
+/* The target name inside RDATA of SRV/MX/NS, or NULL. */
+static const uint8_t *
+rdata_target(uint16_t type, const struct node_rr *rr)
+{
+	size_t off = type == RR_SRV ? 6 : type == RR_MX ? 2 : 0;
+	if (rr->rdlen <= off || wire_name_check(rr->rdata + off, rr->rdlen - off) == 0)
+		return NULL;
+	return rr->rdata + off;
+}
+
+/*
+ * Additional-section processing for an answer RRset: addresses of SRV, MX
+ * and NS targets; for a DNS-SD PTR (RFC 6763 section 12.1) the instance's
+ * SRV and TXT and the SRV targets' addresses, as far as they fit.
+ */
+static void
+add_additional(struct answer *a, const struct node_rrset *set)
+{
+	struct node_rr_it it;
+	struct node_rr rr;
+	node_rr_it_init(&it, set);
+	while (node_rr_next(&it, &rr) && !a->add_full && !a->tc) {
+		if (!node_rr_live(&rr, a->now))
+			continue;
+		if (set->type == RR_SRV || set->type == RR_MX || set->type == RR_NS) {
+			const uint8_t *t = rdata_target(set->type, &rr);
+			if (t != NULL)
+				add_addresses(a, t);
+			continue;
+		}
+		if (set->type != RR_PTR || wire_name_check(rr.rdata, rr.rdlen) != rr.rdlen)
+			continue;
+		struct store_val v;
+		if (!node_lookup(a, rr.rdata, &v))
+			continue;
+		struct node_rrset srv;
+		bool has_srv = node_rrset_find(v.data, v.len, RR_SRV, &srv);
+		if (has_srv)
+			put_rrset(a, rr.rdata, &srv, SEC_AR);
+		add_rrset_of(a, rr.rdata, &v, RR_TXT);
+		if (has_srv) {
+			struct node_rr_it si;
+			struct node_rr sr;
+			node_rr_it_init(&si, &srv);
+			while (node_rr_next(&si, &sr)) {
+				const uint8_t *t = node_rr_live(&sr, a->now) ? rdata_target(RR_SRV, &sr) : NULL;
+				if (t != NULL)
+					add_addresses(a, t);
+			}
+		}
+	}
+}
+
+/* The zone's SOA in the authority section, TTL per RFC 2308 section 5. */
+static void
+put_soa_authority(struct answer *a, const struct zone *z)
+{
+	struct store_key k;
+	struct store_val v;
+	struct node_rrset set;
+	struct node_rr_it it;
+	struct node_rr rr;
+
+	if (store_key_make(&k, z->id, z->apex, z->labels) != 0 ||
+	    store_node_get(a->q->txn, &k, &v) != 0 ||
+	    !node_rrset_find(v.data, v.len, RR_SOA, &set))
+		return;
+	node_rr_it_init(&it, &set);
+	if (!node_rr_next(&it, &rr))
+		return;
+	uint32_t ttl = rr.ttl, min = node_soa_minimum(rr.rdata, rr.rdlen);
+	struct wire_mark m = wire_buf_mark(&a->w);
+	wire_buf_name(&a->w, z->apex);
+	wire_buf_u16(&a->w, RR_SOA);
+	wire_buf_u16(&a->w, CLASS_IN);
+	wire_buf_u32(&a->w, ttl < min ? ttl : min);
+	put_rdata(a, RR_SOA, rr.rdata, rr.rdlen);
+	if (a->w.err != 0) {
+		wire_buf_rollback(&a->w, m);
+		a->tc = true;
+		return;
+	}
+	a->ns++;
+}
+
+/* A referral to the delegation at `cut` (RFC 1034 section 4.3.2 step 3b):
+ * the NS RRset in authority, glue in additional, no AA. */
+static void
+put_referral(struct answer *a, const struct zone *z, const struct store_key *cutkey)
+{
+	struct store_val v;
+	struct node_rrset ns;
+	uint8_t owner[WIRE_NAME_MAX];
+
+	if (store_node_get(a->q->txn, cutkey, &v) != 0 ||
+	    !node_rrset_find(v.data, v.len, RR_NS, &ns) ||
+	    store_key_to_name(cutkey->b, cutkey->len, z->apex, owner) == 0) {
+		a->rcode = RCODE_SERVFAIL;
+		return;
+	}
+	a->aa = false;
+	put_rrset(a, owner, &ns, SEC_NS);
+	add_additional(a, &ns);
+}
+
+/* Does the node hold any live record? Expired leases count as absent. */
+static bool
+node_live(const struct store_val *v, uint32_t now)
+{
+	return node_has_live(v->data, v->len, now);
+}
+
+/*
+ * Answer from one node: the RRset asked for, or a CNAME to follow, or
+ * NODATA. `owner` is the name to write (the query name, also for wildcard
+ * synthesis). Returns the CNAME target to follow, or NULL when done.
+ */
+static const uint8_t *
+answer_node(struct answer *a, const struct zone *z, const uint8_t *owner,
+    const struct store_val *v, uint16_t qtype)
+{
+	struct node_rrset set;
+	struct node_it it;
+
+	if (qtype == RR_ANY) {
+		/* RFC 8482: over UDP one RRset is enough; TCP gets them all. */
+		node_it_init(&it, v->data, v->len);
+		while (node_it_next(&it, &set)) {
+			if (!node_rrset_live(&set, a->now))
+				continue;
+			put_rrset(a, owner, &set, SEC_AN);
+			if (!a->tcp)
+				break;
+		}
+		return NULL;
+	}
+	if (node_rrset_find(v->data, v->len, qtype, &set) && node_rrset_live(&set, a->now)) {
+		put_rrset(a, owner, &set, SEC_AN);
+		add_additional(a, &set);
+		return NULL;
+	}
+	if (qtype != RR_CNAME && node_rrset_find(v->data, v->len, RR_CNAME, &set) &&
+	    node_rrset_live(&set, a->now)) {
+		struct node_rr_it ri;
+		struct node_rr rr;
+		put_rrset(a, owner, &set, SEC_AN);
+		node_rr_it_init(&ri, &set);
+		while (node_rr_next(&ri, &rr))
+			if (node_rr_live(&rr, a->now) && wire_name_check(rr.rdata, rr.rdlen) == rr.rdlen)
+				return rr.rdata;
+		return NULL;
+	}
+	put_soa_authority(a, z); /* NODATA */
+	return NULL;
+}
+
+/* Resolve `name` within zone `z` (RFC 1034 4.3.2 step 3). Returns a CNAME
+ * target to continue with, or NULL. */
+static const uint8_t *
+answer_name(struct answer *a, const struct zone *z, const uint8_t *name, uint16_t qtype)
+{
+	struct store_key k;
+	struct store_find f;
+	unsigned cut;
+
+	if (store_key_make(&k, z->id, name, z->labels) != 0) {
+		a->rcode = RCODE_NXDOMAIN;
+		put_soa_authority(a, z);
+		return NULL;
+	}
+	if (store_cut_find(a->q->txn, &k, &cut) == 0 && cut > 0 &&
+	    !(cut == k.depth && qtype == RR_DS)) {
+		store_key_truncate(&k, cut);
+		put_referral(a, z, &k);
+		return NULL;
+	}
+	if (store_node_find(a->q->txn, &k, &f) != 0) {
+		a->rcode = RCODE_SERVFAIL;
+		return NULL;
+	}
+	if (f.found && node_live(&f.v, a->now))
+		return answer_node(a, z, name, &f.v, qtype);
+	if (f.ent) {
+		put_soa_authority(a, z);
+		return NULL;
+	}
+	/* RFC 4592: the source of synthesis is "*" below the closest encloser. */
+	if (f.ce_depth < k.depth) {
+		struct store_key w = k;
+		struct store_val v;
+		store_key_truncate(&w, f.ce_depth);
+		if (w.len + 2 <= STORE_KEY_MAX) {
+			w.b[w.len++] = '*';
+			w.b[w.len++] = 0;
+			w.ends[w.depth++] = w.len;
+			if (store_node_get(a->q->txn, &w, &v) == 0 && node_live(&v, a->now))
+				return answer_node(a, z, name, &v, qtype);
+		}
+	}
+	a->rcode = RCODE_NXDOMAIN;
+	put_soa_authority(a, z);
+	return NULL;
+}
+
+static void
+put_header(struct wire_buf *w, const struct query_req *r, uint16_t rcode, bool aa, bool tc)
+{
+	uint16_t flags = WIRE_QR | (r->flags & (0x7800 | WIRE_RD | WIRE_CD)) | (rcode & 0xf);
+	if (aa)
+		flags |= WIRE_AA;
+	if (tc)
+		flags |= WIRE_TC;
+	wire_put16(w->data, r->id);
+	wire_put16(w->data + 2, flags);
+}
+
+/* Header, question (as received, case kept) and zero counts. */
+static void
+start_reply(struct wire_buf *w, const struct query_req *r)
+{
+	uint8_t hdr[WIRE_HDR_LEN] = { 0 };
+	wire_buf_bytes(w, hdr, sizeof(hdr));
+	if (r->qdcount == 1 && r->qname_len > 0) {
+		wire_put16(w->data + 4, 1);
+		wire_buf_name(w, r->qname);
+		wire_buf_u16(w, r->qtype);
+		wire_buf_u16(w, r->qclass);
+	}
+}
+
+static void
+put_opt(struct wire_buf *w, uint16_t rcode, uint16_t edns_max)
+{
+	wire_buf_u8(w, 0);
+	wire_buf_u16(w, RR_OPT);
+	wire_buf_u16(w, edns_max);
+	wire_buf_u32(w, (uint32_t)(rcode >> 4) << 24);
+	wire_buf_u16(w, 0);
+}
+
+size_t
+query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax, uint16_t rcode,
+    uint16_t edns_max)
+{
+	struct wire_buf w;
+	wire_buf_init(&w, out, outmax);
+	start_reply(&w, r);
+	if (w.err != 0) {
+		/* The question does not fit (or was garbage): header only. */
+		wire_buf_init(&w, out, outmax);
+		uint8_t hdr[WIRE_HDR_LEN] = { 0 };
+		wire_buf_bytes(&w, hdr, sizeof(hdr));
+	}
+	if (r->edns) {
+		put_opt(&w, rcode, edns_max);
+		wire_put16(out + 10, 1);
+	}
+	if (w.err != 0)
+		return 0;
+	put_header(&w, r, rcode, false, false);
+	return w.len;
+}
+
+static size_t
+reply_error(struct query_info *info, uint8_t *out, size_t outmax, uint16_t rcode,
+    uint16_t edns_max)
+{
+	info->action = QUERY_REPLY;
+	info->rcode = (uint8_t)rcode;
+	size_t n = query_error_reply(&info->req, out, outmax, rcode, edns_max);
+	if (n == 0)
+		info->action = QUERY_DROP;
+	return n;
+}
+
+size_t
+query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
+    size_t outmax, bool tcp, uint32_t now, struct query_info *info)
+{
+	struct query_req *r = &info->req;
+	int prc = query_parse(in, inlen, r);
+
+	info->zone = NULL;
+	info->action = QUERY_DROP;
+	if (prc < 0)
+		return 0;
+	if (prc > 0) {
+		/* A FORMERR answer must not echo garbage: header only. */
+		r->qdcount = 0;
+		return reply_error(info, out, outmax, (uint16_t)prc, q->edns_max);
+	}
+	if (r->edns && r->edns_version > 0)
+		return reply_error(info, out, outmax, RCODE_BADVERS, q->edns_max);
+
+	uint16_t opcode = WIRE_OPCODE(r->flags);
+	if (opcode == OPCODE_UPDATE) {
+		info->zone = r->qdcount == 1 ? zonetab_find(q->zones, r->qname) : NULL;
+		info->action = QUERY_UPDATE;
+		return 0;
+	}
+	if (opcode != OPCODE_QUERY)
+		return reply_error(info, out, outmax,
+		    opcode == OPCODE_NOTIFY ? RCODE_REFUSED : RCODE_NOTIMP, q->edns_max);
+	if (r->qdcount != 1 || r->ancount != 0)
+		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+	if (r->qtype == RR_OPT || r->qtype == RR_TSIG || r->qtype == 249 /* TKEY */)
+		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+	if (r->qclass != CLASS_IN && r->qclass != CLASS_ANY)
+		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
+
+	const struct zone *z = zonetab_find(q->zones, r->qname);
+	if (z == NULL)
+		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
+	if (r->qtype == RR_AXFR || r->qtype == RR_IXFR) {
+		info->zone = z;
+		if (!tcp && r->qtype == RR_AXFR)
+			return reply_error(info, out, outmax, RCODE_NOTIMP, q->edns_max);
+		info->action = QUERY_XFR;
+		return 0;
+	}
+
+	size_t limit = tcp ? 65535 : r->edns ? (r->udp_size < q->edns_max ? r->udp_size : q->edns_max)
+	                                      : 512;
+	if (limit > outmax)
+		limit = outmax;
+	struct answer a = { .q = q, .req = r, .now = now, .tcp = tcp, .aa = true };
+	wire_buf_init(&a.w, out, limit - (r->edns ? OPT_LEN : 0));
+	start_reply(&a.w, r);
+	if (a.w.err != 0)
+		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+
+	/* Follow in-zone CNAMEs (RFC 1034 4.3.2 step 3a), bounded. */
+	const uint8_t *name = r->qname;
+	uint8_t target[WIRE_NAME_MAX];
+	for (int hop = 0; name != NULL && hop <= CNAME_CHAIN_MAX; hop++) {
+		const uint8_t *next = answer_name(&a, z, name, r->qtype);
+		if (next == NULL || a.tc)
+			break;
+		const struct zone *nz = zonetab_find(q->zones, next);
+		if (nz == NULL)
+			break; /* out of our zones: the resolver goes on from here */
+		memcpy(target, next, wire_name_len(next));
+		name = target;
+		z = nz;
+	}
+
+	if (r->edns) {
+		a.w.limit = limit;
+		put_opt(&a.w, 0, q->edns_max);
+		a.ar++;
+	}
+	wire_put16(out + 6, a.an);
+	wire_put16(out + 8, a.ns);
+	wire_put16(out + 10, a.ar);
+	put_header(&a.w, r, a.rcode, a.aa && a.rcode != RCODE_SERVFAIL, a.tc);
+	info->action = QUERY_REPLY;
+	info->rcode = (uint8_t)a.rcode;
+	info->zone = z;
+	return a.w.len;
+}

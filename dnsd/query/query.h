@@ -1,0 +1,87 @@
+/* query.h -- the one pure entry point that answers a DNS message
+ *
+ * Bytes in, bytes out: no sockets and no clock of its own. UDP, TCP, the
+ * unit tests and the fuzzers all call query_answer(). It never allocates.
+ */
+#ifndef DNSD_QUERY_QUERY_H
+#define DNSD_QUERY_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire/wire.h"
+
+struct store_txn;
+struct zonetab;
+struct zone;
+
+/* What the caller must do with the request after query_answer(). */
+enum query_action {
+	QUERY_REPLY,  /* send `out` (its length is the return value) */
+	QUERY_DROP,   /* send nothing */
+	QUERY_UPDATE, /* hand the request to the writer (opcode UPDATE) */
+	QUERY_XFR,    /* a zone transfer request (AXFR/IXFR) for info.zone */
+};
+
+/* A parsed request: the header, the one question, and EDNS. */
+struct query_req {
+	uint16_t id, flags;
+	uint16_t qdcount, ancount, nscount, arcount;
+	uint8_t qname[WIRE_NAME_MAX]; /* as received (case kept) */
+	size_t qname_len;
+	uint16_t qtype, qclass;
+	size_t question_end; /* offset just after the question */
+	size_t records_end;  /* offset after the last record before any TSIG */
+	bool edns;
+	uint16_t udp_size;
+	uint8_t edns_version;
+	bool edns_do;
+	bool has_lease;      /* RFC 9664 Update Lease option */
+	bool lease_8;        /* the 8-byte form (LEASE + KEY-LEASE) */
+	uint32_t lease, key_lease;
+	bool has_tsig;
+	size_t tsig_offset;
+};
+
+/* Per-thread context: the read transaction (renewed by the caller once
+ * per batch) and the served zones. */
+struct query_ctx {
+	struct store_txn *txn;
+	const struct zonetab *zones;
+	uint16_t edns_max; /* largest UDP answer we send (edns-max) */
+};
+
+struct query_info {
+	enum query_action action;
+	struct query_req req;
+	const struct zone *zone; /* for QUERY_UPDATE and QUERY_XFR */
+	uint8_t rcode;
+};
+
+/*
+ * Parse the header, the question and the additional section (OPT and
+ * TSIG). Returns 0, or an RCODE (FORMERR) for requests that deserve an
+ * error answer, or -1 for packets to drop (too short to answer, QR=1).
+ */
+int query_parse(const uint8_t *in, size_t len, struct query_req *r);
+
+/*
+ * Answer one request. `tcp` selects the size limit (64 KiB, else the
+ * client's EDNS size capped at edns_max, or 512). Returns the response
+ * length (0 with info->action QUERY_DROP when nothing must be sent).
+ * For UPDATE and zone transfers it answers nothing itself and sets
+ * info->action so the caller can pass the message on.
+ */
+size_t query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
+    size_t outmax, bool tcp, uint32_t now, struct query_info *info);
+
+/*
+ * Build a header-and-question reply with `rcode` for a parsed request
+ * (with an OPT record if the request had one; extended RCODEs above 15 go
+ * into the OPT). Returns the length, or 0 if `outmax` is too small.
+ */
+size_t query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax,
+    uint16_t rcode, uint16_t edns_max);
+
+#endif

@@ -1,0 +1,658 @@
+/* import.c -- zone files (parsed by ldns) into the store
+ *
+ * A zone is imported in one write transaction, so a zone file error leaves
+ * the stored zone exactly as it was. Records from the file are "static";
+ * records added by UPDATE are "dynamic" and survive every re-import.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ldns/ldns.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf/conf.h"
+#include "node/node.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "zone/zone.h"
+
+/* One record read from a zone file. */
+struct irec {
+	uint8_t *key; /* store key bytes (owned, shares the block with rdata) */
+	uint16_t keylen;
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+	uint8_t *rdata;
+	const char *file;
+	int line;
+};
+
+struct import {
+	const struct zone *z;
+	struct irec *recs;
+	size_t n, cap;
+	uint64_t sig;          /* FNV-1a over the stat of every file read */
+	char includes[STORE_ZONE_INCLUDES_MAX];
+	size_t includes_len;
+	bool includes_overflow;
+	int soa_count;
+	uint32_t soa_serial;
+	char *files[16];       /* file names referenced by irec.file */
+	size_t nfiles;
+	int depth;
+};
+
+static void
+sig_mix(uint64_t *h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++) {
+		*h ^= b[i];
+		*h *= 0x100000001b3ULL;
+	}
+}
+
+/* Signature of one file: device, inode, size and modification time. */
+static int
+sig_file(uint64_t *h, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return -errno;
+	uint64_t v[5] = { st.st_dev, st.st_ino, (uint64_t)st.st_size,
+		(uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec };
+	sig_mix(h, v, sizeof(v));
+	return 0;
+}
+
+static void
+import_free(struct import *im)
+{
+	for (size_t i = 0; i < im->n; i++)
+		free(im->recs[i].key);
+	free(im->recs);
+	for (size_t i = 0; i < im->nfiles; i++)
+		free(im->files[i]);
+}
+
+static int
+add_rec(struct import *im, const ldns_rr *rr, const char *file, int line)
+{
+	const struct zone *z = im->z;
+	ldns_rdf *owner = ldns_rr_owner(rr);
+	const uint8_t *name = ldns_rdf_data(owner);
+	char where[600];
+
+	snprintf(where, sizeof(where), "%s:%d", file, line);
+	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+		log_err("%s: only class IN is served", where);
+		return DNSD_EZONE;
+	}
+	if (!wire_name_is_subdomain(name, z->apex)) {
+		char s[1024];
+		wire_name_to_str(name, s, sizeof(s));
+		log_err("%s: %s is outside zone %s", where, s, z->name);
+		return DNSD_EZONE;
+	}
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+	if (type == RR_SOA) {
+		if (!wire_name_equal(name, z->apex)) {
+			log_err("%s: SOA must be at the zone apex", where);
+			return DNSD_EZONE;
+		}
+		if (++im->soa_count > 1) {
+			log_err("%s: more than one SOA record", where);
+			return DNSD_EZONE;
+		}
+		im->soa_serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
+	}
+	if (type == RR_OPT || type == RR_TSIG || type == RR_ANY || type == RR_AXFR ||
+	    type == RR_IXFR) {
+		log_err("%s: record type %u cannot be stored", where, type);
+		return DNSD_EZONE;
+	}
+
+	ldns_buffer *buf = ldns_buffer_new(512);
+	if (buf == NULL)
+		return -ENOMEM;
+	if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK ||
+	    ldns_buffer_position(buf) > 65535) {
+		ldns_buffer_free(buf);
+		log_err("%s: cannot encode record data", where);
+		return DNSD_EZONE;
+	}
+	size_t rdlen = ldns_buffer_position(buf);
+	struct store_key k;
+	if (store_key_make(&k, z->id, name, z->labels) != 0) {
+		ldns_buffer_free(buf);
+		log_err("%s: owner name too long to store", where);
+		return DNSD_EZONE;
+	}
+	if (im->n == im->cap) {
+		size_t cap = im->cap ? im->cap * 2 : 256;
+		struct irec *r = realloc(im->recs, cap * sizeof(*r));
+		if (r == NULL) {
+			ldns_buffer_free(buf);
+			return -ENOMEM;
+		}
+		im->recs = r;
+		im->cap = cap;
+	}
+	uint8_t *block = malloc(k.len + rdlen + 1);
+	if (block == NULL) {
+		ldns_buffer_free(buf);
+		return -ENOMEM;
+	}
+	memcpy(block, k.b, k.len);
+	memcpy(block + k.len, ldns_buffer_begin(buf), rdlen);
+	ldns_buffer_free(buf);
+	im->recs[im->n++] = (struct irec){ block, k.len, type, ldns_rr_ttl(rr),
+		(uint16_t)rdlen, block + k.len, file, line };
+	return 0;
+}
+
+static int parse_file(struct import *im, const char *path, ldns_rdf *origin,
+    uint32_t *default_ttl);
+
+/* "$INCLUDE file [origin]" at the start of a line (RFC 1035 section 5.1). */
+static int
+do_include(struct import *im, const char *line, const char *from, int line_nr,
+    ldns_rdf *origin, uint32_t default_ttl)
+{
+	char file[1024], org[1024], path[2048];
+	int n = sscanf(line + 8, " %1023s %1023s", file, org);
+	if (n < 1) {
+		log_err("%s:%d: $INCLUDE needs a file name", from, line_nr);
+		return DNSD_EZONE;
+	}
+	if (file[0] != '/' && strrchr(from, '/') != NULL)
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(strrchr(from, '/') - from), from, file);
+	else
+		snprintf(path, sizeof(path), "%s", file);
+	ldns_rdf *o = NULL;
+	if (n == 2) {
+		if (ldns_str2rdf_dname(&o, org) != LDNS_STATUS_OK) {
+			log_err("%s:%d: bad $INCLUDE origin %s", from, line_nr, org);
+			return DNSD_EZONE;
+		}
+		if (!ldns_dname_str_absolute(org) && ldns_dname_cat(o, origin) != LDNS_STATUS_OK) {
+			ldns_rdf_deep_free(o);
+			return DNSD_EZONE;
+		}
+	} else {
+		o = ldns_rdf_clone(origin);
+	}
+	size_t pl = strlen(path) + 1;
+	if (im->includes_len + pl <= sizeof(im->includes)) {
+		memcpy(im->includes + im->includes_len, path, pl);
+		im->includes_len += pl;
+	} else {
+		im->includes_overflow = true;
+	}
+	uint32_t ttl = default_ttl;
+	int rc = parse_file(im, path, o, &ttl);
+	ldns_rdf_deep_free(o);
+	return rc;
+}
+
+static int
+parse_file(struct import *im, const char *path, ldns_rdf *origin, uint32_t *default_ttl)
+{
+	if (im->depth >= 8 || im->nfiles == 16) {
+		log_err("%s: $INCLUDE nested too deeply", path);
+		return DNSD_EZONE;
+	}
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		log_err("%s: %s", path, strerror(errno));
+		return DNSD_EZONE;
+	}
+	char *name = strdup(path);
+	if (name == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	im->files[im->nfiles++] = name;
+	sig_file(&im->sig, path);
+	im->depth++;
+
+	ldns_rdf *org = ldns_rdf_clone(origin), *prev = NULL;
+	int line_nr = 1, rc = 0;
+	char *peek = NULL;
+	size_t peekcap = 0;
+	for (;;) {
+		/* Look at the next physical line for $INCLUDE, which ldns does not
+		 * follow; otherwise rewind and let ldns read one record. */
+		long pos = ftell(f);
+		ssize_t got = getline(&peek, &peekcap, f);
+		if (got < 0)
+			break;
+		if (strncasecmp(peek, "$INCLUDE", 8) == 0 && (peek[8] == ' ' || peek[8] == '\t')) {
+			if ((rc = do_include(im, peek, name, line_nr, org, *default_ttl)) != 0)
+				break;
+			line_nr++;
+			continue;
+		}
+		fseek(f, pos, SEEK_SET);
+		ldns_rr *rr = NULL;
+		int start = line_nr;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, default_ttl, &org, &prev, &line_nr);
+		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
+		    st == LDNS_STATUS_SYNTAX_ORIGIN) {
+			if (rr != NULL)
+				ldns_rr_free(rr);
+			if (feof(f))
+				break;
+			continue;
+		}
+		if (st != LDNS_STATUS_OK) {
+			log_err("%s:%d: %s", name, line_nr > start ? line_nr : start,
+			    ldns_get_errorstr_by_id(st));
+			rc = DNSD_EZONE;
+			break;
+		}
+		rc = add_rec(im, rr, name, line_nr);
+		ldns_rr_free(rr);
+		if (rc != 0)
+			break;
+	}
+	free(peek);
+	ldns_rdf_deep_free(org);
+	if (prev != NULL)
+		ldns_rdf_deep_free(prev);
+	fclose(f);
+	im->depth--;
+	return rc;
+}
+
+static int
+irec_cmp(const void *a, const void *b)
+{
+	const struct irec *x = a, *y = b;
+	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
+	int c = memcmp(x->key, y->key, n);
+	if (c != 0)
+		return c;
+	if (x->keylen != y->keylen)
+		return x->keylen < y->keylen ? -1 : 1;
+	return (int)x->type - (int)y->type;
+}
+
+/* Parse the whole zone file, checking what RFC 1034/1035 require. */
+static int
+import_parse(struct import *im, const char *file)
+{
+	ldns_rdf *origin = ldns_dname_new_frm_data((uint16_t)im->z->apex_len, im->z->apex);
+	uint32_t ttl = 3600;
+	if (origin == NULL)
+		return -ENOMEM;
+	im->sig = 0xcbf29ce484222325ULL;
+	int rc = parse_file(im, file, origin, &ttl);
+	ldns_rdf_deep_free(origin);
+	if (rc != 0)
+		return rc;
+	if (im->soa_count == 0) {
+		log_err("%s: zone %s has no SOA record", file, im->z->name);
+		return DNSD_EZONE;
+	}
+	qsort(im->recs, im->n, sizeof(*im->recs), irec_cmp);
+	/* CNAME and other data never share a name (RFC 1034 section 3.6.2). */
+	for (size_t i = 0; i < im->n;) {
+		size_t j = i;
+		bool cname = false, other = false;
+		const struct irec *at = NULL;
+		while (j < im->n && im->recs[j].keylen == im->recs[i].keylen &&
+		    memcmp(im->recs[j].key, im->recs[i].key, im->recs[i].keylen) == 0) {
+			if (im->recs[j].type == RR_CNAME) {
+				cname = true;
+				at = &im->recs[j];
+			} else if (im->recs[j].type != RR_RRSIG && im->recs[j].type != RR_NSEC) {
+				other = true;
+			}
+			j++;
+		}
+		if (cname && other) {
+			log_err("%s:%d: CNAME and other data at the same name", at->file, at->line);
+			return DNSD_EZONE;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Strip every static record from the stored zone, keeping dynamic ones. */
+static int
+strip_static(struct store_txn *t, const struct zone *z)
+{
+	struct store_iter *it;
+	struct store_val k, v;
+	struct store_key *keys = NULL;
+	size_t n = 0, cap = 0;
+	int rc = store_iter_zone(t, z->id, &it);
+	if (rc != 0)
+		return rc;
+	while ((rc = store_iter_next(it, &k, &v)) == 1) {
+		struct node_it ni;
+		struct node_rrset set;
+		bool has_static = false;
+		node_it_init(&ni, v.data, v.len);
+		while (!has_static && node_it_next(&ni, &set)) {
+			struct node_rr_it ri;
+			struct node_rr rr;
+			node_rr_it_init(&ri, &set);
+			while (node_rr_next(&ri, &rr))
+				if (!(rr.flags & NODE_RR_DYNAMIC))
+					has_static = true;
+		}
+		if (!has_static)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct store_key *nk = realloc(keys, cap * sizeof(*keys));
+			if (nk == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			keys = nk;
+		}
+		if ((rc = store_key_parse(&keys[n++], k.data, k.len)) != 0)
+			break;
+	}
+	store_iter_free(it);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	struct node_edit e;
+	node_edit_init(&e);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if ((rc = store_node_get(t, &keys[i], &v)) != 0 ||
+		    (rc = node_edit_load(&e, v.data, v.len)) != 0)
+			break;
+		for (size_t r = e.n; r-- > 0;)
+			if (!(e.recs[r].flags & NODE_RR_DYNAMIC))
+				node_edit_remove(&e, r);
+		uint8_t *buf = malloc(node_edit_size(&e) + 1);
+		if (buf == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		size_t len = node_edit_encode(&e, buf);
+		rc = store_node_put(t, &keys[i], buf, len);
+		free(buf);
+	}
+	node_edit_free(&e);
+out:
+	free(keys);
+	return rc;
+}
+
+/* Write the parsed records, merging with the dynamic records in place. */
+static int
+write_static(struct store_txn *t, struct import *im)
+{
+	struct node_edit e;
+	uint8_t *buf = NULL;
+	size_t bufcap = 0;
+	int rc = 0;
+	node_edit_init(&e);
+	for (size_t i = 0; i < im->n && rc == 0;) {
+		struct store_key k;
+		struct store_val v;
+		if ((rc = store_key_parse(&k, im->recs[i].key, im->recs[i].keylen)) != 0)
+			break;
+		node_edit_clear(&e);
+		rc = store_node_get(t, &k, &v);
+		if (rc == 0)
+			rc = node_edit_load(&e, v.data, v.len);
+		else if (rc == DNSD_ENOTFOUND)
+			rc = 0;
+		size_t j = i;
+		for (; rc == 0 && j < im->n && im->recs[j].keylen == k.len &&
+		     memcmp(im->recs[j].key, k.b, k.len) == 0; j++) {
+			const struct irec *r = &im->recs[j];
+			int a = node_edit_add(&e, r->type, r->ttl, 0, 0, r->rdata, r->rdlen);
+			if (a < 0)
+				rc = a;
+		}
+		i = j;
+		if (rc != 0)
+			break;
+		size_t need = node_edit_size(&e);
+		if (need > bufcap) {
+			uint8_t *nb = realloc(buf, need);
+			if (nb == NULL) {
+				rc = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			bufcap = need;
+		}
+		size_t len = node_edit_encode(&e, buf);
+		rc = store_node_put(t, &k, buf, len);
+	}
+	node_edit_free(&e);
+	free(buf);
+	return rc;
+}
+
+/* Signature of the files of the last import, from their current stats. */
+static uint64_t
+current_sig(const char *file, const struct store_zone *sz)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	if (sig_file(&h, file) != 0)
+		return 0;
+	for (size_t o = 0; o < sz->includes_len;) {
+		const char *p = sz->includes + o;
+		size_t l = strnlen(p, sz->includes_len - o);
+		if (sig_file(&h, p) != 0)
+			return 0;
+		o += l + 1;
+	}
+	return h;
+}
+
+/* Give a zone without a SOA a generated SOA and NS (apex "ns" host). */
+static int
+ensure_soa(struct store_txn *t, const struct zone *z, uint32_t now)
+{
+	struct store_key k;
+	struct store_val v;
+	struct node_edit e;
+	struct node_rrset set;
+	int rc = store_key_make(&k, z->id, z->apex, z->labels);
+	if (rc != 0)
+		return rc;
+	rc = store_node_get(t, &k, &v);
+	if (rc == 0 && node_rrset_find(v.data, v.len, RR_SOA, &set))
+		return 0;
+	node_edit_init(&e);
+	if (rc == 0 && (rc = node_edit_load(&e, v.data, v.len)) != 0)
+		goto out;
+	uint8_t rd[2 * WIRE_NAME_MAX + 24], ns[WIRE_NAME_MAX + 4];
+	size_t o = 0;
+	if (z->apex_len + 11 > WIRE_NAME_MAX) {
+		rc = DNSD_ETOOBIG;
+		goto out;
+	}
+	ns[0] = 2;
+	memcpy(ns + 1, "ns", 2);
+	memcpy(ns + 3, z->apex, z->apex_len);
+	size_t nslen = 3 + z->apex_len;
+	memcpy(rd, ns, nslen);
+	o = nslen;
+	rd[o] = 10;
+	memcpy(rd + o + 1, "hostmaster", 10);
+	memcpy(rd + o + 11, z->apex, z->apex_len);
+	o += 11 + z->apex_len;
+	/* serial refresh retry expire minimum (RFC 1912-ish, short negative TTL
+	 * because service discovery wants to see new names quickly) */
+	uint32_t vals[5] = { now, 3600, 600, 1209600, 60 };
+	for (int i = 0; i < 5; i++, o += 4)
+		wire_put32(rd + o, vals[i]);
+	if ((rc = node_edit_add(&e, RR_SOA, 3600, 0, 0, rd, (uint16_t)o)) < 0)
+		goto out;
+	bool has_ns = false;
+	for (size_t i = 0; i < e.n; i++)
+		has_ns |= e.recs[i].type == RR_NS;
+	if (!has_ns && (rc = node_edit_add(&e, RR_NS, 3600, 0, 0, ns, (uint16_t)nslen)) < 0)
+		goto out;
+	uint8_t *buf = malloc(node_edit_size(&e));
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	size_t len = node_edit_encode(&e, buf);
+	rc = store_node_put(t, &k, buf, len);
+	free(buf);
+	if (rc == 0)
+		log_info("zone %s: no zone file, generated SOA and NS", z->name);
+out:
+	node_edit_free(&e);
+	return rc;
+}
+
+/* RFC 1982: is a after b? */
+static bool
+serial_after(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+/* Open one zone: create, import if changed, ensure SOA; one transaction. */
+static int
+zone_open_one(struct store *s, struct zone *z, bool force, uint32_t now, bool reload)
+{
+	const struct conf_zone *cz = z->conf;
+	struct store_txn *t;
+	struct store_zone sz;
+	struct import im = { .z = z };
+	int rc;
+
+	if ((rc = store_write_begin(s, &t)) != 0)
+		return rc;
+	rc = store_zone_get(t, z->apex, &sz);
+	bool created = false;
+	if (rc == DNSD_ENOTFOUND) {
+		rc = store_zone_create(t, z->apex, &sz);
+		created = true;
+	}
+	if (rc != 0)
+		goto fail;
+	z->id = sz.id;
+
+	if (cz->file != NULL) {
+		uint64_t cur = current_sig(cz->file, &sz);
+		if (!force && !created && sz.file_sig != 0 && cur == sz.file_sig) {
+			log_debug("zone %s: %s unchanged, not re-read", z->name, cz->file);
+		} else {
+			uint32_t old_serial = 0;
+			bool had_serial = zone_serial(t, z, &old_serial) == 0;
+			if ((rc = import_parse(&im, cz->file)) != 0)
+				goto fail;
+			if ((rc = strip_static(t, z)) != 0 || (rc = write_static(t, &im)) != 0)
+				goto fail;
+			if (had_serial && !serial_after(im.soa_serial, old_serial)) {
+				/* The file's serial is not ahead of what we served: keep
+				 * moving forward so secondaries notice the change. */
+				uint32_t ns;
+				if ((rc = zone_bump_serial(t, z, old_serial + 1, &ns)) != 0)
+					goto fail;
+			}
+			sz.file_sig = im.includes_overflow ? 0 : im.sig;
+			sz.includes_len = im.includes_len;
+			memcpy(sz.includes, im.includes, im.includes_len);
+			if ((rc = store_zone_put(t, z->apex, &sz)) != 0)
+				goto fail;
+			log_info("zone %s: %s %zu records from %s", z->name,
+			    reload ? "reloaded" : "imported", im.n, cz->file);
+		}
+	}
+	if ((rc = ensure_soa(t, z, now)) != 0)
+		goto fail;
+	import_free(&im);
+	rc = store_commit(t);
+	if (rc != 0)
+		log_err("zone %s: commit failed: %s", z->name, dnsd_strerror(rc));
+	return rc;
+fail:
+	import_free(&im);
+	store_abort(t);
+	log_err("zone %s: not loaded: %s", z->name, dnsd_strerror(rc));
+	return rc;
+}
+
+/* Fill the in-memory description of a configured zone. */
+static void
+zone_describe(struct zone *z, const struct conf_zone *cz)
+{
+	memset(z, 0, sizeof(*z));
+	z->apex_len = wire_name_len(cz->apex);
+	wire_name_lower(z->apex, cz->apex, z->apex_len);
+	z->labels = wire_name_labels(z->apex);
+	wire_name_to_str(z->apex, z->name, sizeof(z->name));
+	z->conf = cz;
+}
+
+int
+zone_open_all(struct store *s, struct zonetab *t, bool force, uint32_t now)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		int rc = zone_open_one(s, &t->z[i], force, now, false);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+zone_reload_all(struct store *s, struct zonetab *t, uint32_t now)
+{
+	int first = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		int rc = zone_open_one(s, &t->z[i], false, now, true);
+		if (rc != 0 && first == 0)
+			first = rc; /* keep serving the old data of that zone */
+	}
+	return first;
+}
+
+int
+zonetab_build(struct zonetab *t, const struct conf *c)
+{
+	t->n = c->nzones;
+	t->z = calloc(c->nzones ? c->nzones : 1, sizeof(*t->z));
+	if (t->z == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->nzones; i++)
+		zone_describe(&t->z[i], &c->zones[i]);
+	return 0;
+}
+
+void
+zonetab_free(struct zonetab *t)
+{
+	free(t->z);
+	t->z = NULL;
+	t->n = 0;
+}
+
+int
+zone_check_file(const char *file, const uint8_t *apex)
+{
+	struct conf_zone cz = { .file = (char *)file };
+	struct zone z;
+	memcpy(cz.apex, apex, wire_name_len(apex));
+	zone_describe(&z, &cz);
+	struct import im = { .z = &z };
+	int rc = import_parse(&im, file);
+	if (rc == 0)
+		log_info("zone %s: %s: %zu records, serial %u", z.name, file, im.n, im.soa_serial);
+	import_free(&im);
+	return rc;
+}

@@ -1,0 +1,99 @@
+/* zone.c -- the table of served zones and SOA serial handling */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node.h"
+#include "store/store.h"
+#include "util/err.h"
+#include "zone/zone.h"
+
+const struct zone *
+zonetab_find(const struct zonetab *t, const uint8_t *name)
+{
+	const struct zone *best = NULL;
+	unsigned nl = wire_name_labels(name);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct zone *z = &t->z[i];
+		if (z->labels > nl || (best != NULL && z->labels <= best->labels))
+			continue;
+		if (wire_name_equal(wire_name_skip_labels(name, nl - z->labels), z->apex))
+			best = z;
+	}
+	return best;
+}
+
+/* RFC 1982: is a after b? */
+static bool
+serial_gt(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+int
+zone_serial(struct store_txn *t, const struct zone *z, uint32_t *serial)
+{
+	struct store_key k;
+	struct store_val v;
+	struct node_rrset set;
+	struct node_rr_it it;
+	struct node_rr rr;
+	int rc = store_key_make(&k, z->id, z->apex, z->labels);
+	if (rc == 0)
+		rc = store_node_get(t, &k, &v);
+	if (rc != 0)
+		return rc;
+	if (!node_rrset_find(v.data, v.len, RR_SOA, &set))
+		return DNSD_ENOTFOUND;
+	node_rr_it_init(&it, &set);
+	if (!node_rr_next(&it, &rr))
+		return DNSD_ENOTFOUND;
+	*serial = node_soa_serial(rr.rdata, rr.rdlen);
+	return 0;
+}
+
+int
+zone_bump_serial(struct store_txn *t, const struct zone *z, uint32_t floor, uint32_t *serial)
+{
+	struct store_key k;
+	struct store_val v;
+	struct node_edit e;
+	int rc = store_key_make(&k, z->id, z->apex, z->labels);
+	if (rc == 0)
+		rc = store_node_get(t, &k, &v);
+	if (rc != 0)
+		return rc;
+	node_edit_init(&e);
+	if ((rc = node_edit_load(&e, v.data, v.len)) != 0)
+		goto out;
+	rc = DNSD_ENOTFOUND;
+	for (size_t i = 0; i < e.n; i++) {
+		struct node_erec *r = &e.recs[i];
+		if (r->type != RR_SOA)
+			continue;
+		uint32_t s = node_soa_serial(r->rdata, r->rdlen) + 1;
+		if (s == 0)
+			s = 1; /* RFC 1982 allows 0, but many tools treat it as unset */
+		if (serial_gt(floor, s))
+			s = floor;
+		node_soa_set_serial(r->rdata, r->rdlen, s);
+		*serial = s;
+		rc = 0;
+		break;
+	}
+	if (rc == 0) {
+		uint8_t *buf = malloc(node_edit_size(&e));
+		if (buf == NULL) {
+			rc = -ENOMEM;
+		} else {
+			size_t n = node_edit_encode(&e, buf);
+			rc = store_node_put(t, &k, buf, n);
+			free(buf);
+		}
+	}
+out:
+	node_edit_free(&e);
+	return rc;
+}
