@@ -11,6 +11,8 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/conf/conf.c dnsd/conf/conf.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
 	dnsd/query/query.c dnsd/query/query.h \
+	dnsd/update/update.c dnsd/update/update.h \
+	dnsd/writer/writer.c dnsd/writer/writer.h \
 	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \
 	dnsd/net/server.c dnsd/net/udp.c dnsd/net/tcp.c dnsd/net/net.h
 dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS)

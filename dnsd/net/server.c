@@ -20,6 +20,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "writer/writer.h"
 
 static int
 open_socket(const struct conf_addr *a, int type, bool reuseport)
@@ -135,13 +136,7 @@ server_reply(struct server *s, const struct reply_to *to, const uint8_t *msg, si
 void
 server_submit_update(struct server *s, const uint8_t *msg, size_t len, const struct reply_to *to)
 {
-	struct query_req r;
-	uint8_t out[512];
-	if (query_parse(msg, len, &r) != 0)
-		return;
-	size_t n = query_error_reply(&r, out, sizeof(out), RCODE_NOTIMP, s->conf->edns_max);
-	if (n > 0)
-		server_reply(s, to, out, n);
+	writer_submit(s->writer, msg, len, to);
 }
 
 int
@@ -172,6 +167,8 @@ server_main(struct conf *c)
 		goto out;
 	}
 	if ((rc = net_open(&s)) != 0)
+		goto out;
+	if ((rc = writer_start(&s, &s.writer)) != 0)
 		goto out;
 	if ((rc = tcp_loop_new(&s, &s.tcp)) != 0)
 		goto out;
@@ -206,8 +203,7 @@ server_main(struct conf *c)
 			s.stop = 1;
 		} else if (sig == SIGHUP) {
 			log_info("SIGHUP: reloading changed zone files");
-			if (zone_reload_all(s.store, &s.zones, clock_now()) != 0)
-				log_warn("reload: some zones kept their previous data");
+			writer_request_reload(s.writer);
 		}
 	}
 	status = 0;
@@ -220,6 +216,8 @@ join:
 		pthread_join(tcp_thread, NULL);
 	}
 out:
+	/* Last: queued updates are committed and answered before the exit. */
+	writer_stop(s.writer);
 	free(workers);
 	tcp_loop_free(s.tcp);
 	net_close(&s);

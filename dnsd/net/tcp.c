@@ -34,6 +34,8 @@ struct tcp_conn {
 	bool want_out;    /* EPOLLOUT armed */
 	bool eof;         /* the peer closed its side */
 	bool dead;        /* closed; freed at the end of the loop iteration */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
 };
 
 struct queued {
@@ -231,7 +233,8 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 		struct query_info info;
 		size_t len = query_answer(&t->q, msg, mlen, t->abuf, 65535, true, now, &info);
 		if (info.action == QUERY_UPDATE) {
-			struct reply_to to = { .fd = -1, .tcp_conn = c->id };
+			struct reply_to to = { .fd = -1, .tcp_conn = c->id, .peerlen = c->peerlen };
+			memcpy(&to.peer, &c->peer, c->peerlen);
 			c->pending++;
 			server_submit_update(t->srv, msg, mlen, &to);
 			continue;
@@ -253,7 +256,9 @@ static void
 accept_all(struct tcp_loop *t, struct tcp_conn *l)
 {
 	for (;;) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peerlen = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (t->nconns >= t->srv->conf->tcp_max) {
@@ -274,6 +279,8 @@ accept_all(struct tcp_loop *t, struct tcp_conn *l)
 			continue;
 		}
 		c->fd = fd;
+		c->peer = peer;
+		c->peerlen = peerlen;
 		c->id = ++t->next_id;
 		c->last_ms = clock_mono_ms();
 		t->conns[t->nconns++] = c;

@@ -31,7 +31,7 @@ node_it_next(struct node_it *it, struct node_rrset *set)
 	for (uint16_t i = 0; i < set->count; i++) {
 		if (it->end - p < NODE_RR_HDR)
 			goto bad;
-		uint16_t rdlen = wire_get16(p + 9);
+		uint16_t rdlen = wire_get16(p + 13);
 		if ((size_t)(it->end - p) < NODE_RR_HDR + (size_t)rdlen)
 			goto bad;
 		p += NODE_RR_HDR + rdlen;
@@ -74,8 +74,9 @@ node_rr_next(struct node_rr_it *it, struct node_rr *rr)
 	const uint8_t *p = it->p;
 	rr->ttl = wire_get32(p);
 	rr->expire = wire_get32(p + 4);
-	rr->flags = p[8];
-	rr->rdlen = wire_get16(p + 9);
+	rr->owner = wire_get32(p + 8);
+	rr->flags = p[12];
+	rr->rdlen = wire_get16(p + 13);
 	rr->rdata = p + NODE_RR_HDR;
 	it->p = p + NODE_RR_HDR + rr->rdlen;
 	it->left--;
@@ -133,7 +134,7 @@ node_edit_free(struct node_edit *e)
 }
 
 static int
-edit_push(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
+edit_push(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire, uint32_t owner,
     uint8_t flags, const uint8_t *rdata, uint16_t rdlen)
 {
 	if (e->n == e->cap) {
@@ -148,7 +149,7 @@ edit_push(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
 	if (copy == NULL)
 		return -ENOMEM;
 	memcpy(copy, rdata, rdlen);
-	e->recs[e->n++] = (struct node_erec){ type, ttl, expire, flags, rdlen, copy };
+	e->recs[e->n++] = (struct node_erec){ type, ttl, expire, owner, flags, rdlen, copy };
 	return 0;
 }
 
@@ -164,7 +165,8 @@ node_edit_load(struct node_edit *e, const uint8_t *val, size_t len)
 		struct node_rr rr;
 		node_rr_it_init(&ri, &set);
 		while (node_rr_next(&ri, &rr)) {
-			int r = edit_push(e, set.type, rr.ttl, rr.expire, rr.flags, rr.rdata, rr.rdlen);
+			int r = edit_push(e, set.type, rr.ttl, rr.expire, rr.owner, rr.flags, rr.rdata,
+			    rr.rdlen);
 			if (r != 0)
 				return r;
 		}
@@ -206,11 +208,11 @@ node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rdata, u
 
 int
 node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
-    uint8_t flags, const uint8_t *rdata, uint16_t rdlen)
+    uint32_t owner, uint8_t flags, const uint8_t *rdata, uint16_t rdlen)
 {
 	long i = node_edit_find(e, type, rdata, rdlen);
 	if (i < 0) {
-		int r = edit_push(e, type, ttl, expire, flags, rdata, rdlen);
+		int r = edit_push(e, type, ttl, expire, owner, flags, rdata, rdlen);
 		return r != 0 ? r : 1;
 	}
 	struct node_erec *rec = &e->recs[i];
@@ -223,6 +225,7 @@ node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
 	} else if (!(flags & NODE_RR_DYNAMIC)) {
 		rec->flags = flags;
 		rec->expire = 0;
+		rec->owner = 0;
 	}
 	return 0;
 }
@@ -273,13 +276,28 @@ node_edit_encode(struct node_edit *e, uint8_t *out)
 			const struct node_erec *r = &e->recs[i];
 			wire_put32(out + o, r->ttl);
 			wire_put32(out + o + 4, r->expire);
-			out[o + 8] = r->flags;
-			wire_put16(out + o + 9, r->rdlen);
+			wire_put32(out + o + 8, r->owner);
+			out[o + 12] = r->flags;
+			wire_put16(out + o + 13, r->rdlen);
 			memcpy(out + o + NODE_RR_HDR, r->rdata, r->rdlen);
 			o += NODE_RR_HDR + r->rdlen;
 		}
 	}
 	return o;
+}
+
+uint32_t
+node_owner_tag(const uint8_t *key_name)
+{
+	uint32_t h = 2166136261u;
+	size_t n = wire_name_len(key_name);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = key_name[i];
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		h = (h ^ c) * 16777619u;
+	}
+	return h ? h : 1;
 }
 
 /* Offset of the 20 fixed bytes after MNAME and RNAME, or 0 if malformed. */

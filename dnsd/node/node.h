@@ -8,17 +8,19 @@
  *
  *   node   := rrset*                      rrsets sorted by type, no repeats
  *   rrset  := type:u16 count:u16 rr{count}
- *   rr     := ttl:u32 expire:u32 flags:u8 rdlen:u16 rdata{rdlen}
+ *   rr     := ttl:u32 expire:u32 owner:u32 flags:u8 rdlen:u16 rdata{rdlen}
  *
  *   expire  absolute time (seconds since the epoch) after which the record
  *           is never served; 0 = never expires
+ *   owner   for dynamic records, a tag of the TSIG key that added it
+ *           (node_owner_tag), so per-key record caps can be counted; 0 = none
  *   flags   NODE_RR_DYNAMIC (0x01): added by UPDATE, not from a zone file
  *   rdata   uncompressed wire form; names keep the case they were given in
  *
  * Example: a node with one A record 10.0.0.5, TTL 60, from the zone file:
  *
- *   00 01 00 01  00 00 00 3c  00 00 00 00  00  00 04  0a 00 00 05
- *   type  count  ttl          expire       fl rdlen   rdata
+ *   00 01 00 01  00 00 00 3c  00 00 00 00  00 00 00 00  00  00 04  0a 00 00 05
+ *   type  count  ttl          expire       owner        fl rdlen   rdata
  */
 #ifndef DNSD_NODE_NODE_H
 #define DNSD_NODE_NODE_H
@@ -28,12 +30,13 @@
 #include <stdint.h>
 
 #define NODE_RR_DYNAMIC 0x01
-#define NODE_RR_HDR 11 /* ttl + expire + flags + rdlen */
+#define NODE_RR_HDR 15 /* ttl + expire + owner + flags + rdlen */
 
 /* One record as read from a node value; rdata points into the value. */
 struct node_rr {
 	uint32_t ttl;
 	uint32_t expire;
+	uint32_t owner;
 	uint8_t flags;
 	uint16_t rdlen;
 	const uint8_t *rdata;
@@ -96,6 +99,7 @@ struct node_erec {
 	uint16_t type;
 	uint32_t ttl;
 	uint32_t expire;
+	uint32_t owner;
 	uint8_t flags;
 	uint16_t rdlen;
 	uint8_t *rdata; /* owned */
@@ -120,7 +124,7 @@ int node_edit_load(struct node_edit *e, const uint8_t *val, size_t len);
  * 0 if it was a merge, or a dnsd_err.
  */
 int node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
-    uint8_t flags, const uint8_t *rdata, uint16_t rdlen);
+    uint32_t owner, uint8_t flags, const uint8_t *rdata, uint16_t rdlen);
 /* Index of an identical record or -1. */
 long node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rdata,
     uint16_t rdlen);
@@ -136,6 +140,9 @@ size_t node_edit_encode(struct node_edit *e, uint8_t *out);
  * RFC 1035 types compared case-insensitively). */
 bool node_rdata_equal(uint16_t type, const uint8_t *a, uint16_t alen,
     const uint8_t *b, uint16_t blen);
+
+/* The owner tag of a key name (wire form, case-insensitive); never 0. */
+uint32_t node_owner_tag(const uint8_t *key_name);
 
 /* SOA helpers on uncompressed SOA RDATA. */
 uint32_t node_soa_serial(const uint8_t *rdata, uint16_t rdlen);

@@ -20,6 +20,10 @@
  *             walks this from the front, so it never scans the zone
  *             e.g. 65 6f 2a 10 00 00 00 07 77 65 62 00 -> ""
  *
+ *   "owners"  zone id:u32 + owner tag:u32 -> count:u32
+ *             how many dynamic records each TSIG key owns in each zone
+ *             (for the per-key cap); kept in step by store_node_put
+ *
  *   "journal" reserved for the change journal (IXFR)
  */
 #include "config.h"
@@ -41,7 +45,7 @@
 
 struct store {
 	MDB_env *env;
-	MDB_dbi meta, zones, nodes, cuts, expiry, journal;
+	MDB_dbi meta, zones, nodes, cuts, expiry, owners, journal;
 };
 
 struct store_txn {
@@ -254,6 +258,7 @@ store_open(struct store **out, const char *dir, uint64_t mapsize)
 	    (rc = open_dbi(txn, "nodes", &s->nodes)) != 0 ||
 	    (rc = open_dbi(txn, "cuts", &s->cuts)) != 0 ||
 	    (rc = open_dbi(txn, "expiry", &s->expiry)) != 0 ||
+	    (rc = open_dbi(txn, "owners", &s->owners)) != 0 ||
 	    (rc = open_dbi(txn, "journal", &s->journal)) != 0)
 		goto fail;
 
@@ -308,6 +313,23 @@ txn_begin(struct store *s, bool write, struct store_txn **out)
 	}
 	t->s = s;
 	t->write = write;
+	*out = t;
+	return 0;
+}
+
+int
+store_write_nested(struct store_txn *parent, struct store_txn **out)
+{
+	struct store_txn *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	int rc = mdb_txn_begin(parent->s->env, parent->txn, 0, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return map_err(rc, "nested txn_begin");
+	}
+	t->s = parent->s;
+	t->write = true;
 	*out = t;
 	return 0;
 }
@@ -522,12 +544,115 @@ node_expiry_min(const uint8_t *val, size_t len, uint32_t *min)
 	return any;
 }
 
+/* Per-owner record counts of one node value: up to 16 distinct owners. */
+struct owner_tally {
+	unsigned n;
+	uint32_t tag[16];
+	int32_t count[16];
+};
+
+static void
+tally(struct owner_tally *t, const uint8_t *val, size_t len, int sign)
+{
+	struct node_it it;
+	struct node_rrset set;
+	node_it_init(&it, val, len);
+	while (node_it_next(&it, &set)) {
+		struct node_rr_it ri;
+		struct node_rr rr;
+		node_rr_it_init(&ri, &set);
+		while (node_rr_next(&ri, &rr)) {
+			if (rr.owner == 0)
+				continue;
+			unsigned i = 0;
+			while (i < t->n && t->tag[i] != rr.owner)
+				i++;
+			if (i == t->n) {
+				if (t->n == 16)
+					continue;
+				t->tag[t->n] = rr.owner;
+				t->count[t->n++] = 0;
+			}
+			t->count[i] += sign;
+		}
+	}
+}
+
+/* Apply the change in owned-record counts between two node values. */
+static int
+owners_update(struct store_txn *t, const struct store_key *k, const uint8_t *oldv,
+    size_t oldlen, const uint8_t *newv, size_t newlen)
+{
+	struct owner_tally d = { 0 };
+	tally(&d, oldv, oldlen, -1);
+	tally(&d, newv, newlen, +1);
+	for (unsigned i = 0; i < d.n; i++) {
+		if (d.count[i] == 0)
+			continue;
+		uint8_t kb[8], vb[4];
+		memcpy(kb, k->b, 4);
+		wire_put32(kb + 4, d.tag[i]);
+		MDB_val ok = { 8, kb }, ov;
+		int64_t n = 0;
+		int rc = mdb_get(t->txn, t->s->owners, &ok, &ov);
+		if (rc == 0 && ov.mv_size == 4)
+			n = wire_get32(ov.mv_data);
+		else if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_err(rc, "owners get");
+		n += d.count[i];
+		if (n <= 0) {
+			rc = mdb_del(t->txn, t->s->owners, &ok, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return map_err(rc, "owners del");
+			continue;
+		}
+		wire_put32(vb, (uint32_t)n);
+		ov.mv_size = 4;
+		ov.mv_data = vb;
+		if ((rc = mdb_put(t->txn, t->s->owners, &ok, &ov, 0)) != 0)
+			return map_err(rc, "owners put");
+	}
+	return 0;
+}
+
+int
+store_owner_count(struct store_txn *t, uint32_t zone_id, uint32_t tag, uint32_t *count)
+{
+	uint8_t kb[8];
+	wire_put32(kb, zone_id);
+	wire_put32(kb + 4, tag);
+	MDB_val ok = { 8, kb }, ov;
+	int rc = mdb_get(t->txn, t->s->owners, &ok, &ov);
+	*count = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return map_err(rc, "owners get");
+	if (ov.mv_size == 4)
+		*count = wire_get32(ov.mv_data);
+	return 0;
+}
+
 int
 store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *val, size_t len)
 {
 	MDB_val mk = { k->len, (void *)k->b }, mv = { len, (void *)val }, empty = { 0, "" };
+	MDB_val old;
 	struct node_rrset ns;
 	int rc;
+
+	/* Owned-record counts follow every change of a node, whoever makes it
+	 * (UPDATE, reaper, reload). The old value is read before the write
+	 * invalidates it. */
+	rc = mdb_get(t->txn, t->s->nodes, &mk, &old);
+	if (rc == MDB_NOTFOUND) {
+		old.mv_size = 0;
+		old.mv_data = NULL;
+	} else if (rc != 0) {
+		return map_err(rc, "node get");
+	}
+	if ((rc = owners_update(t, k, old.mv_data, old.mv_size, val, len)) != 0)
+		return rc;
 
 	if (len == 0) {
 		rc = mdb_del(t->txn, t->s->nodes, &mk, NULL);

@@ -78,6 +78,9 @@ int store_read_renew(struct store_txn *t);
 int store_write_begin(struct store *s, struct store_txn **out);
 int store_commit(struct store_txn *t);
 void store_abort(struct store_txn *t);
+/* A child of a write transaction: its changes join the parent's on
+ * commit and vanish on abort (one UPDATE inside a group commit). */
+int store_write_nested(struct store_txn *parent, struct store_txn **out);
 
 /* Per-zone metadata kept in the store. */
 #define STORE_ZONE_INCLUDES_MAX 2048
@@ -118,6 +121,10 @@ int store_node_find(struct store_txn *t, const struct store_key *k, struct store
  */
 int store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *val,
     size_t len);
+
+/* How many dynamic records the key with owner tag `tag` (node_owner_tag)
+ * owns in zone `zone_id`. */
+int store_owner_count(struct store_txn *t, uint32_t zone_id, uint32_t tag, uint32_t *count);
 
 /* The shallowest delegation point at or above `k` (below the apex), as a
  * depth; 0 if the name is not at or below a zone cut. */

@@ -48,7 +48,8 @@ enum tsig_alg tsig_alg_from_wire(const uint8_t *name);
 /* The algorithm's wire name (e.g. "hmac-sha256." in wire form). */
 const uint8_t *tsig_alg_wire(enum tsig_alg alg);
 
-/* A TSIG record as found in a message; pointers point into the message. */
+/* A TSIG record as found in a message, copied out of it; both names are
+ * lower-cased (their canonical form for the MAC). */
 struct tsig_rr {
 	size_t offset;          /* where the TSIG RR starts in the message */
 	uint8_t key_name[WIRE_NAME_MAX];
@@ -62,21 +63,24 @@ struct tsig_rr {
 	uint16_t orig_id;
 	uint16_t error;
 	uint16_t other_len;
-	uint8_t other[6];       /* only BADTIME's 48-bit time is kept */
+	uint8_t other[6];       /* first 6 bytes only (BADTIME's 48-bit time) */
 };
 
 /*
  * Find and parse the TSIG RR, which must be the last record of the
  * additional section. Returns 1 if found (rr filled), 0 if the message has
- * no TSIG, or DNSD_EMALF (TSIG not last, bad class, bad RDATA).
+ * no TSIG, or DNSD_EMALF (TSIG not last, class not ANY, TTL not 0, bad
+ * RDATA, bytes after the TSIG, or a message that does not parse).
  */
 int tsig_find(const uint8_t *msg, size_t len, struct tsig_rr *rr);
 
 /*
  * Verify a signed request (RFC 8945 section 5.2) against `key` (NULL if
- * the key name is unknown) at time `now`. Returns 0 if valid; otherwise
- * DNSD_ETSIG with *tsig_error set to TSIG_BADKEY, TSIG_BADSIG or
- * TSIG_BADTIME (the RCODE to answer is NOTAUTH).
+ * the key name is unknown) at time `now`; `rr` is what tsig_find returned
+ * for this message. Returns 0 if valid; otherwise DNSD_ETSIG with
+ * *tsig_error set to TSIG_BADKEY, TSIG_BADSIG or TSIG_BADTIME (the RCODE
+ * to answer is NOTAUTH). A MAC truncated to no less than max(10, half its
+ * length) is accepted (section 5.2.2.1); any other MAC size is BADSIG.
  */
 int tsig_verify(const uint8_t *msg, size_t len, const struct tsig_rr *rr,
     const struct tsig_key *key, uint32_t now, uint16_t *tsig_error);
@@ -86,8 +90,10 @@ int tsig_verify(const uint8_t *msg, size_t len, const struct tsig_rr *rr,
  * (capacity `max`) without TSIG; append a TSIG RR and increment ARCOUNT.
  * `req` is the request's TSIG (its MAC is prepended per RFC 8945 section
  * 5.3); `tsig_error` is TSIG_NOERROR or the error to report. For BADKEY and
- * BADSIG the response is unsigned (empty MAC), as the RFC requires.
- * Returns 0 or DNSD_ESPACE.
+ * BADSIG (or a NULL key) the response is unsigned (empty MAC), as the RFC
+ * requires; a BADTIME response carries the request's time signed and the
+ * server's time `now` in Other Data (section 5.2.3). Returns 0, DNSD_ESPACE
+ * (buf and *len unchanged), or a negative errno (bad arguments, libcrypto).
  */
 int tsig_sign_response(uint8_t *buf, size_t *len, size_t max, const struct tsig_rr *req,
     const struct tsig_key *key, uint16_t tsig_error, uint32_t now);
@@ -111,8 +117,12 @@ int tsig_stream_sign(struct tsig_stream *s, uint8_t *buf, size_t *len, size_t ma
 
 /*
  * Client side (NOTIFY from dnsd, tools): sign a request in place; the MAC
- * is returned in `mac` so a signed response can be verified with
- * tsig_verify_response.
+ * is returned in `mac` (room for TSIG_MAC_MAX bytes) so a signed response
+ * can be verified with tsig_verify_response, which returns 0 if the
+ * response is signed by `key` over `req_mac`, in time, without error;
+ * otherwise DNSD_ETSIG with *tsig_error (BADSIG also for an unsigned
+ * response; a server's BADKEY, BADSIG or BADTIME is passed on), or
+ * DNSD_EMALF. Signing returns as tsig_sign_response.
  */
 int tsig_sign_request(uint8_t *buf, size_t *len, size_t max, const struct tsig_key *key,
     uint32_t now, uint16_t fudge, uint8_t *mac, uint16_t *mac_len);

@@ -415,7 +415,7 @@ write_static(struct store_txn *t, struct import *im)
 		for (; rc == 0 && j < im->n && im->recs[j].keylen == k.len &&
 		     memcmp(im->recs[j].key, k.b, k.len) == 0; j++) {
 			const struct irec *r = &im->recs[j];
-			int a = node_edit_add(&e, r->type, r->ttl, 0, 0, r->rdata, r->rdlen);
+			int a = node_edit_add(&e, r->type, r->ttl, 0, 0, 0, r->rdata, r->rdlen);
 			if (a < 0)
 				rc = a;
 		}
@@ -495,12 +495,12 @@ ensure_soa(struct store_txn *t, const struct zone *z, uint32_t now)
 	uint32_t vals[5] = { now, 3600, 600, 1209600, 60 };
 	for (int i = 0; i < 5; i++, o += 4)
 		wire_put32(rd + o, vals[i]);
-	if ((rc = node_edit_add(&e, RR_SOA, 3600, 0, 0, rd, (uint16_t)o)) < 0)
+	if ((rc = node_edit_add(&e, RR_SOA, 3600, 0, 0, 0, rd, (uint16_t)o)) < 0)
 		goto out;
 	bool has_ns = false;
 	for (size_t i = 0; i < e.n; i++)
 		has_ns |= e.recs[i].type == RR_NS;
-	if (!has_ns && (rc = node_edit_add(&e, RR_NS, 3600, 0, 0, ns, (uint16_t)nslen)) < 0)
+	if (!has_ns && (rc = node_edit_add(&e, RR_NS, 3600, 0, 0, 0, ns, (uint16_t)nslen)) < 0)
 		goto out;
 	uint8_t *buf = malloc(node_edit_size(&e));
 	if (buf == NULL) {

@@ -1,0 +1,419 @@
+/* writer.c -- group commit: every write of the server happens here
+ *
+ * Workers queue UPDATE messages; the writer takes everything queued, runs
+ * each UPDATE in a nested transaction of one batch transaction (so a
+ * failed update changes nothing while its neighbours commit), removes
+ * expired records, bumps each touched zone's serial once, commits durably,
+ * and only then answers. Queries never wait: they read older snapshots.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/conf.h"
+#include "net/net.h"
+#include "query/query.h"
+#include "store/store.h"
+#include "tsig/tsig.h"
+#include "update/update.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "writer/writer.h"
+#include "zone/zone.h"
+
+#define BATCH_MAX 1024     /* updates per commit */
+#define REAP_MAX 20000     /* expiry entries per commit */
+#define REPLY_MAX 4096
+
+struct job {
+	struct job *next;
+	struct reply_to to;
+	size_t len;
+	/* filled while processing */
+	size_t rlen;
+	uint8_t reply[REPLY_MAX];
+	uint8_t msg[];
+};
+
+struct writer {
+	struct server *srv;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job *head, **tail;
+	bool stop, reload;
+	struct tsig_key *keys; /* parallel to conf->keys */
+	struct writer_stats st;
+	bool *touched;         /* per zone index, during one batch */
+};
+
+void
+writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct reply_to *to)
+{
+	struct job *j = malloc(sizeof(*j) + len);
+	if (j == NULL)
+		return; /* the client retries */
+	j->next = NULL;
+	j->to = *to;
+	j->len = len;
+	j->rlen = 0;
+	memcpy(j->msg, msg, len);
+	pthread_mutex_lock(&w->mu);
+	*w->tail = j;
+	w->tail = &j->next;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_request_reload(struct writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->reload = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_get_stats(struct writer *w, struct writer_stats *st)
+{
+	pthread_mutex_lock(&w->mu);
+	*st = w->st;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Where did the request come from? For allow-update-unsigned. */
+static bool
+peer_allowed(const struct conf_acl *acl, const struct reply_to *to)
+{
+	if (to->peer.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&to->peer;
+		return conf_acl_match_addr(acl, AF_INET, (const uint8_t *)&s->sin_addr);
+	}
+	if (to->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&to->peer;
+		return conf_acl_match_addr(acl, AF_INET6, (const uint8_t *)&s->sin6_addr);
+	}
+	return false;
+}
+
+/* The response: header and zone section, OPT (with the granted lease when
+ * the request asked for one, RFC 9664 section 4), TSIG when signed. */
+static void
+build_reply(struct writer *w, struct job *j, const struct query_req *r, uint16_t rcode,
+    const struct update_result *res, const struct tsig_rr *trr, const struct tsig_key *key,
+    uint16_t tsig_error)
+{
+	struct query_req plain = *r;
+	plain.edns = false;
+	size_t n = query_error_reply(&plain, j->reply, sizeof(j->reply), rcode, 0);
+	if (n == 0)
+		return;
+	struct wire_buf b;
+	wire_buf_init(&b, j->reply, sizeof(j->reply));
+	b.len = n;
+	if (r->edns) {
+		bool ul = r->has_lease && rcode == RCODE_NOERROR && res != NULL;
+		wire_buf_u8(&b, 0);
+		wire_buf_u16(&b, RR_OPT);
+		wire_buf_u16(&b, w->srv->conf->edns_max);
+		wire_buf_u32(&b, (uint32_t)(rcode >> 4) << 24);
+		wire_buf_u16(&b, ul ? (r->lease_8 ? 12 : 8) : 0);
+		if (ul) {
+			wire_buf_u16(&b, EDNS_OPT_UL);
+			wire_buf_u16(&b, r->lease_8 ? 8 : 4);
+			wire_buf_u32(&b, res->lease);
+			if (r->lease_8)
+				wire_buf_u32(&b, res->key_lease);
+		}
+		wire_put16(j->reply + 10, 1);
+	}
+	if (b.err != 0)
+		return;
+	j->rlen = b.len;
+	if (trr != NULL && tsig_sign_response(j->reply, &j->rlen, sizeof(j->reply), trr, key,
+	                       tsig_error, clock_now()) != 0)
+		j->rlen = 0;
+}
+
+/* Authenticate, then apply one UPDATE inside `batch`. */
+static void
+process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
+{
+	struct server *s = w->srv;
+	struct query_req r;
+	struct tsig_rr trr;
+	const struct tsig_rr *signed_by = NULL;
+	const struct tsig_key *tkey = NULL;
+	const struct conf_key *ckey = NULL;
+
+	int prc = query_parse(j->msg, j->len, &r);
+	if (prc < 0)
+		return;
+	if (prc > 0) {
+		r.qdcount = 0;
+		build_reply(w, j, &r, RCODE_FORMERR, NULL, NULL, NULL, 0);
+		return;
+	}
+	int tf = tsig_find(j->msg, j->len, &trr);
+	if (tf < 0) {
+		build_reply(w, j, &r, RCODE_FORMERR, NULL, NULL, NULL, 0);
+		return;
+	}
+	if (tf == 1) {
+		uint16_t terr = TSIG_NOERROR;
+		ckey = conf_key_find(s->conf, trr.key_name);
+		tkey = ckey ? &w->keys[ckey - s->conf->keys] : NULL;
+		if (tkey != NULL && tkey->alg != tsig_alg_from_wire(trr.alg_name))
+			tkey = NULL; /* same name, other algorithm: BADKEY */
+		if (tsig_verify(j->msg, j->len, &trr, tkey, now, &terr) != 0) {
+			/* RFC 8945 5.2: NOTAUTH with the TSIG error; BADTIME is
+			 * signed, BADKEY and BADSIG are not. */
+			log_info("update refused: TSIG error %u for key %s", terr,
+			    ckey ? ckey->name : "(unknown)");
+			build_reply(w, j, &r, RCODE_NOTAUTH, NULL, &trr, tkey, terr);
+			return;
+		}
+		signed_by = &trr;
+	}
+
+	const struct zone *z = r.qdcount == 1 ? zonetab_find(&s->zones, r.qname) : NULL;
+	if (z != NULL && !wire_name_equal(z->apex, r.qname))
+		z = NULL;
+	if (z != NULL && signed_by == NULL && !peer_allowed(&z->conf->allow_update_unsigned, &j->to)) {
+		build_reply(w, j, &r, RCODE_REFUSED, NULL, NULL, NULL, 0);
+		return;
+	}
+
+	struct update_req u = { j->msg, signed_by ? trr.offset : j->len, &r, z, ckey, now };
+	struct update_result res;
+	struct store_txn *child;
+	int rc = store_write_nested(batch, &child);
+	if (rc == 0) {
+		rc = update_apply(child, &u, &res);
+		if (rc == 0 && res.rcode == RCODE_NOERROR)
+			rc = store_commit(child);
+		else
+			store_abort(child);
+	}
+	if (rc != 0) {
+		log_err("update failed: %s", dnsd_strerror(rc));
+		res.rcode = RCODE_SERVFAIL;
+	}
+	if (res.rcode == RCODE_NOERROR && res.changed && z != NULL)
+		w->touched[z - s->zones.z] = true;
+	w->st.updates++;
+	build_reply(w, j, &r, res.rcode, &res, signed_by, tkey, TSIG_NOERROR);
+}
+
+static long
+zone_index_by_id(const struct zonetab *t, uint32_t id)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->z[i].id == id)
+			return (long)i;
+	return -1;
+}
+
+/* Remove what has expired; true if more is due than one batch takes. */
+static int
+reap(struct writer *w, struct store_txn *t, uint32_t now, bool *more)
+{
+	unsigned entries = 0;
+	*more = false;
+	for (;;) {
+		unsigned removed;
+		uint32_t zid;
+		int rc = update_reap_one(t, now, &removed, &zid);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return 0;
+		if (removed > 0) {
+			long zi = zone_index_by_id(&w->srv->zones, zid);
+			if (zi >= 0)
+				w->touched[zi] = true;
+			w->st.reaped += removed;
+		}
+		if (++entries == REAP_MAX) {
+			*more = true;
+			return 0;
+		}
+	}
+}
+
+/* The earliest lease deadline in the store, or 0 if none. */
+static uint32_t
+next_expiry(struct writer *w)
+{
+	struct store_txn *t;
+	struct store_key k;
+	uint32_t e = 0;
+	if (store_read_begin(w->srv->store, &t) != 0)
+		return 0;
+	if (store_expiry_first(t, &e, &k) != 0)
+		e = 0;
+	store_abort(t);
+	return e;
+}
+
+/* One batch: updates, reaping, serials, one durable commit, replies. */
+static void
+run_batch(struct writer *w, struct job *jobs, bool *more)
+{
+	struct server *s = w->srv;
+	struct store_txn *t = NULL;
+	uint32_t now = clock_now();
+	int rc = store_write_begin(s->store, &t);
+
+	memset(w->touched, 0, s->zones.n * sizeof(bool));
+	*more = false;
+	for (struct job *j = jobs; j != NULL; j = j->next) {
+		if (rc == 0)
+			process(w, t, j, now);
+	}
+	if (rc == 0 && (rc = reap(w, t, now, more)) != 0)
+		log_err("reaper: %s", dnsd_strerror(rc));
+	for (size_t i = 0; rc == 0 && i < s->zones.n; i++) {
+		uint32_t serial;
+		if (w->touched[i] && (rc = zone_bump_serial(t, &s->zones.z[i], 0, &serial)) == 0)
+			log_debug("zone %s: serial %u", s->zones.z[i].name, serial);
+	}
+	if (rc == 0) {
+		rc = store_commit(t);
+		w->st.commits++;
+	} else if (t != NULL) {
+		store_abort(t);
+	}
+	if (rc != 0) {
+		log_err("write transaction failed: %s", dnsd_strerror(rc));
+		/* Nothing was written: every client learns it failed. */
+		for (struct job *j = jobs; j != NULL; j = j->next) {
+			struct query_req r;
+			if (query_parse(j->msg, j->len, &r) == 0)
+				j->rlen = query_error_reply(&r, j->reply, sizeof(j->reply),
+				    RCODE_SERVFAIL, s->conf->edns_max);
+		}
+	}
+	/* Durable now: answer. */
+	for (struct job *j = jobs, *n; j != NULL; j = n) {
+		n = j->next;
+		if (j->rlen > 0)
+			server_reply(s, &j->to, j->reply, j->rlen);
+		free(j);
+	}
+}
+
+static void *
+writer_run(void *arg)
+{
+	struct writer *w = arg;
+	bool more = false;
+	uint32_t deadline = next_expiry(w);
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		uint32_t now = clock_now();
+		bool due = more || (deadline != 0 && deadline <= now);
+		if (w->head == NULL && !w->reload && !due && !w->stop) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			/* Wake at the next deadline, and at least once a second. */
+			ts.tv_sec += 1;
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			continue;
+		}
+		if (w->stop && w->head == NULL)
+			break;
+		struct job *jobs = w->head;
+		struct job **cut = &w->head;
+		for (int n = 0; *cut != NULL && n < BATCH_MAX; n++)
+			cut = &(*cut)->next;
+		w->head = *cut;
+		*cut = NULL;
+		if (w->head == NULL)
+			w->tail = &w->head;
+		bool reload = w->reload;
+		w->reload = false;
+		pthread_mutex_unlock(&w->mu);
+
+		if (reload && zone_reload_all(w->srv->store, &w->srv->zones, clock_now()) != 0)
+			log_warn("reload: some zones kept their previous data");
+		run_batch(w, jobs, &more);
+		deadline = next_expiry(w);
+
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int
+writer_start(struct server *s, struct writer **out)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	w->srv = s;
+	w->tail = &w->head;
+	w->keys = calloc(s->conf->nkeys + 1, sizeof(*w->keys));
+	w->touched = calloc(s->zones.n + 1, sizeof(bool));
+	if (w->keys == NULL || w->touched == NULL) {
+		writer_stop(w);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->conf->nkeys; i++) {
+		const struct conf_key *k = &s->conf->keys[i];
+		if (tsig_key_init(&w->keys[i], k->name, k->algorithm, k->secret) != 0) {
+			log_err("key %s: unusable (algorithm %s, or secret not base64)", k->name,
+			    k->algorithm);
+			free(w->keys);
+			free(w->touched);
+			free(w);
+			return DNSD_ECONF;
+		}
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, writer_run, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		free(w->keys);
+		free(w->touched);
+		free(w);
+		return -EAGAIN;
+	}
+	*out = w;
+	return 0;
+}
+
+void
+writer_stop(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->thread) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
+	for (struct job *j = w->head, *n; j != NULL; j = n) {
+		n = j->next;
+		free(j);
+	}
+	/* Secrets do not linger in freed memory. */
+	if (w->keys != NULL)
+		memset(w->keys, 0, w->srv->conf->nkeys * sizeof(*w->keys));
+	free(w->keys);
+	free(w->touched);
+	free(w);
+}
