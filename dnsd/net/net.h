@@ -13,7 +13,9 @@
 #include "zone/zone.h"
 
 struct conf;
+struct conf_key;
 struct store;
+struct tsig_key;
 struct writer;
 
 /* Where a reply goes: a UDP peer on a socket, or a TCP connection. */
@@ -30,6 +32,8 @@ struct server {
 	struct store *store;
 	struct zonetab zones;
 	struct writer *writer;      /* NULL until the writer runs */
+	struct tsig_key *keys;      /* decoded TSIG keys, parallel to conf->keys */
+	struct notifier *notifier;
 	volatile sig_atomic_t stop;
 	size_t nudp;                /* UDP sockets: nworkers x nlisten */
 	int *udp_fds;
@@ -78,6 +82,19 @@ int server_main(struct conf *c);
  */
 void server_submit_update(struct server *s, const uint8_t *msg, size_t len,
     const struct reply_to *to);
+
+/* A zone's serial changed (committed): send NOTIFY to its secondaries. */
+void server_zone_changed(struct server *s, const struct zone *z);
+
+/*
+ * Authenticate a request's TSIG against the configured keys. Returns 1
+ * if signed and valid (*key and *rr set), 0 if unsigned, or -1 if the
+ * signature is bad (*tsig_error set; the answer is NOTAUTH) or malformed.
+ */
+struct tsig_rr;
+int server_tsig_check(struct server *s, const uint8_t *msg, size_t len, uint32_t now,
+    struct tsig_rr *rr, const struct tsig_key **key, const struct conf_key **ckey,
+    uint16_t *tsig_error);
 
 /* Send a reply to where a request came from (UDP sendto or TCP queue). */
 void server_reply(struct server *s, const struct reply_to *to, const uint8_t *msg, size_t len);

@@ -17,9 +17,11 @@
 #include "net/net.h"
 #include "query/query.h"
 #include "store/store.h"
+#include "tsig/tsig.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "notify/notify.h"
 #include "writer/writer.h"
 
 static int
@@ -133,6 +135,52 @@ server_reply(struct server *s, const struct reply_to *to, const uint8_t *msg, si
 	}
 }
 
+int
+server_tsig_check(struct server *s, const uint8_t *msg, size_t len, uint32_t now,
+    struct tsig_rr *rr, const struct tsig_key **key, const struct conf_key **ckey,
+    uint16_t *tsig_error)
+{
+	*key = NULL;
+	*ckey = NULL;
+	*tsig_error = TSIG_NOERROR;
+	int found = tsig_find(msg, len, rr);
+	if (found <= 0)
+		return found == 0 ? 0 : -1;
+	const struct conf_key *ck = conf_key_find(s->conf, rr->key_name);
+	const struct tsig_key *k = ck ? &s->keys[ck - s->conf->keys] : NULL;
+	if (k != NULL && k->alg != tsig_alg_from_wire(rr->alg_name))
+		k = NULL; /* same name, other algorithm: BADKEY */
+	*key = k;
+	*ckey = ck;
+	if (tsig_verify(msg, len, rr, k, now, tsig_error) != 0)
+		return -1;
+	return 1;
+}
+
+/* Decode every configured key once, for the writer and transfers. */
+static int
+keys_load(struct server *s)
+{
+	s->keys = calloc(s->conf->nkeys + 1, sizeof(*s->keys));
+	if (s->keys == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->conf->nkeys; i++) {
+		const struct conf_key *k = &s->conf->keys[i];
+		if (tsig_key_init(&s->keys[i], k->name, k->algorithm, k->secret) != 0) {
+			log_err("key %s: unusable (algorithm %s, or secret not base64)", k->name,
+			    k->algorithm);
+			return DNSD_ECONF;
+		}
+	}
+	return 0;
+}
+
+void
+server_zone_changed(struct server *s, const struct zone *z)
+{
+	notify_zone(s->notifier, z);
+}
+
 void
 server_submit_update(struct server *s, const uint8_t *msg, size_t len, const struct reply_to *to)
 {
@@ -166,9 +214,12 @@ server_main(struct conf *c)
 		log_err("not starting: a zone could not be loaded");
 		goto out;
 	}
+	if ((rc = keys_load(&s)) != 0)
+		goto out;
 	if ((rc = net_open(&s)) != 0)
 		goto out;
-	if ((rc = writer_start(&s, &s.writer)) != 0)
+	if ((rc = notify_start(&s, &s.notifier)) != 0 ||
+	    (rc = writer_start(&s, &s.writer)) != 0)
 		goto out;
 	if ((rc = tcp_loop_new(&s, &s.tcp)) != 0)
 		goto out;
@@ -218,10 +269,14 @@ join:
 out:
 	/* Last: queued updates are committed and answered before the exit. */
 	writer_stop(s.writer);
+	notify_stop(s.notifier);
 	free(workers);
 	tcp_loop_free(s.tcp);
 	net_close(&s);
 	zonetab_free(&s.zones);
 	store_close(s.store);
+	if (s.keys != NULL)
+		memset(s.keys, 0, c->nkeys * sizeof(*s.keys));
+	free(s.keys);
 	return status;
 }

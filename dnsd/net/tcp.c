@@ -17,6 +17,8 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "tsig/tsig.h"
+#include "xfr/xfr.h"
 
 #define TCP_IN_MAX (2 + 65535)
 #define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much waits */
@@ -36,6 +38,7 @@ struct tcp_conn {
 	bool dead;        /* closed; freed at the end of the loop iteration */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
+	struct xfr *xfr;  /* a zone transfer in progress */
 };
 
 struct queued {
@@ -111,6 +114,7 @@ conn_sweep(struct tcp_loop *t)
 		if (!c->dead)
 			continue;
 		t->conns[i] = t->conns[--t->nconns];
+		xfr_free(c->xfr);
 		free(c->in);
 		free(c->out);
 		free(c);
@@ -167,7 +171,7 @@ tcp_loop_send(struct tcp_loop *t, uint64_t conn, const uint8_t *msg, size_t len)
 static void
 conn_arm(struct tcp_loop *t, struct tcp_conn *c)
 {
-	bool want = c->outlen > c->outoff;
+	bool want = c->outlen > c->outoff || c->xfr != NULL;
 	bool reading = c->outlen - c->outoff < TCP_OUT_HIGH && !c->eof;
 	struct epoll_event ev = { .events = (reading ? EPOLLIN : 0) | (want ? EPOLLOUT : 0),
 		.data.ptr = c };
@@ -214,12 +218,98 @@ conn_flush(struct tcp_conn *c)
 	return true;
 }
 
+/* Is the peer allowed to transfer zone z (by address or by TSIG key)? */
+static bool
+xfr_allowed(const struct tcp_conn *c, const struct conf_acl *acl, const struct conf_key *key)
+{
+	if (key != NULL)
+		for (size_t i = 0; i < acl->nkeys; i++) {
+			uint8_t kn[WIRE_NAME_MAX];
+			if (wire_name_from_str(acl->keys[i], kn) != 0 &&
+			    wire_name_equal(kn, key->name_wire))
+				return true;
+		}
+	if (c->peer.ss_family == AF_INET)
+		return conf_acl_match_addr(acl, AF_INET,
+		    (const uint8_t *)&((const struct sockaddr_in *)&c->peer)->sin_addr);
+	if (c->peer.ss_family == AF_INET6)
+		return conf_acl_match_addr(acl, AF_INET6,
+		    (const uint8_t *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr);
+	return false;
+}
+
+/* Start a transfer on the connection, or queue the error that refuses it. */
+static void
+xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mlen,
+    const struct query_info *info, uint32_t now)
+{
+	struct tsig_rr rr;
+	const struct tsig_key *key;
+	const struct conf_key *ckey;
+	uint16_t terr;
+	uint16_t rcode = RCODE_REFUSED;
+	int sig = server_tsig_check(t->srv, msg, mlen, now, &rr, &key, &ckey, &terr);
+	size_t len;
+
+	if (sig < 0) {
+		if (terr == TSIG_NOERROR) {
+			len = query_error_reply(&info->req, t->abuf, 65535, RCODE_FORMERR, t->q.edns_max);
+		} else {
+			len = query_error_reply(&info->req, t->abuf, 65535, RCODE_NOTAUTH, t->q.edns_max);
+			if (len > 0 && tsig_sign_response(t->abuf, &len, 65535, &rr, key, terr, now) != 0)
+				len = 0;
+		}
+		if (len > 0)
+			conn_queue(c, t->abuf, len);
+		return;
+	}
+	if (xfr_allowed(c, &info->zone->conf->allow_transfer, sig == 1 ? ckey : NULL)) {
+		int rc = xfr_start(t->srv->store, info->zone, msg, mlen, &info->req,
+		    sig == 1 ? key : NULL, sig == 1 ? &rr : NULL, &c->xfr);
+		if (rc == 0) {
+			log_info("zone %s: %s to client started", info->zone->name,
+			    info->req.qtype == RR_AXFR ? "AXFR" : "IXFR");
+			return;
+		}
+		log_err("zone %s: transfer failed: %s", info->zone->name, dnsd_strerror(rc));
+		rcode = RCODE_SERVFAIL;
+	} else {
+		log_info("zone %s: transfer refused", info->zone->name);
+	}
+	len = query_error_reply(&info->req, t->abuf, 65535, rcode, t->q.edns_max);
+	if (len > 0 && sig == 1 && tsig_sign_response(t->abuf, &len, 65535, &rr, key, 0, now) != 0)
+		len = 0;
+	if (len > 0)
+		conn_queue(c, t->abuf, len);
+}
+
+/* Queue transfer messages until the output buffer is full or it ends. */
+static void
+xfr_pump(struct tcp_loop *t, struct tcp_conn *c, uint32_t now)
+{
+	while (c->xfr != NULL && c->outlen - c->outoff < TCP_OUT_HIGH) {
+		size_t len = 0;
+		int rc = xfr_next(c->xfr, t->abuf, 65535, now, &len);
+		if (rc == 1) {
+			conn_queue(c, t->abuf, len);
+			continue;
+		}
+		if (rc < 0) {
+			log_err("transfer aborted: %s", dnsd_strerror(rc));
+			c->eof = true; /* a broken transfer must not look complete */
+		}
+		xfr_free(c->xfr);
+		c->xfr = NULL;
+	}
+}
+
 /* Answer every complete message in the input buffer, in order. */
 static void
 conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_open)
 {
 	size_t off = 0;
-	while (c->inlen - off >= 2 && c->outlen - c->outoff < TCP_OUT_HIGH) {
+	/* While a transfer streams, later pipelined queries wait their turn. */
+	while (c->xfr == NULL && c->inlen - off >= 2 && c->outlen - c->outoff < TCP_OUT_HIGH) {
 		size_t mlen = wire_get16(c->in + off);
 		if (c->inlen - off < 2 + mlen)
 			break;
@@ -240,8 +330,9 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 			continue;
 		}
 		if (info.action == QUERY_XFR) {
-			/* Zone transfers are not served yet: refuse cleanly. */
-			len = query_error_reply(&info.req, t->abuf, 65535, RCODE_REFUSED, t->q.edns_max);
+			xfr_begin(t, c, msg, mlen, &info, now);
+			xfr_pump(t, c, now);
+			continue;
 		}
 		if (len > 0)
 			conn_queue(c, t->abuf, len);
@@ -351,12 +442,13 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 			break;
 		}
 	}
+	xfr_pump(t, c, now);
 	conn_process(t, c, now, txn_open);
 	if (!conn_flush(c)) {
 		conn_close(t, c);
 		return;
 	}
-	if (c->eof && c->outlen == c->outoff && c->pending == 0) {
+	if (c->eof && c->outlen == c->outoff && c->pending == 0 && c->xfr == NULL) {
 		conn_close(t, c);
 		return;
 	}
@@ -395,7 +487,7 @@ tcp_loop_run(void *arg)
 		uint64_t ms = clock_mono_ms();
 		for (size_t i = t->nconns; i-- > 0;) {
 			struct tcp_conn *c = t->conns[i];
-			if (c->pending == 0 && ms - c->last_ms > s->conf->tcp_idle_ms)
+			if (c->pending == 0 && c->xfr == NULL && ms - c->last_ms > s->conf->tcp_idle_ms)
 				conn_close(t, c);
 		}
 		conn_sweep(t);

@@ -74,13 +74,6 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd)
 				server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &to);
 				continue;
 			}
-			if (info.action == QUERY_XFR) {
-				/* IXFR over UDP: tell the client to use TCP (RFC 1995 section 2). */
-				len = query_error_reply(&info.req, b->buf_out[nout], UDP_MAX_OUT, 0,
-				    q->edns_max);
-				if (len > 0)
-					b->buf_out[nout][2] |= WIRE_TC >> 8;
-			}
 		}
 		if (len == 0)
 			continue;

@@ -175,7 +175,8 @@ node_edit_load(struct node_edit *e, const uint8_t *val, size_t len)
 }
 
 /* Names inside RDATA compare case-insensitively for the RFC 1035 types
- * (RFC 4034 section 6.2); everything else byte for byte. */
+ * and SRV (RFC 4034 section 6.2); everything else, including the numbers
+ * around those names (MX preference, SRV port, SOA serial), byte for byte. */
 bool
 node_rdata_equal(uint16_t type, const uint8_t *a, uint16_t alen,
     const uint8_t *b, uint16_t blen)
@@ -184,16 +185,29 @@ node_rdata_equal(uint16_t type, const uint8_t *a, uint16_t alen,
 		return false;
 	if (!wire_type_has_names(type) && type != RR_SRV)
 		return memcmp(a, b, alen) == 0;
-	for (uint16_t i = 0; i < alen; i++) {
-		uint8_t x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		if (x != y)
-			return false;
+	/* `skip` fixed bytes, then `names` names, then fixed bytes again. */
+	size_t skip = type == RR_MX ? 2 : type == RR_SRV ? 6 : 0, i = 0;
+	unsigned names = type == RR_SOA || type == 14 /* MINFO */ ? 2 : 1;
+	if (alen < skip)
+		return memcmp(a, b, alen) == 0;
+	if (memcmp(a, b, skip) != 0)
+		return false;
+	for (i = skip; names > 0; names--) {
+		size_t n = wire_name_check(a + i, alen - i);
+		if (n == 0 || n != wire_name_check(b + i, blen - i))
+			break; /* not a name: compare the rest exactly */
+		for (size_t j = i; j < i + n; j++) {
+			uint8_t x = a[j], y = b[j];
+			if (x >= 'A' && x <= 'Z')
+				x += 32;
+			if (y >= 'A' && y <= 'Z')
+				y += 32;
+			if (x != y)
+				return false;
+		}
+		i += n;
 	}
-	return true;
+	return memcmp(a + i, b + i, alen - i) == 0;
 }
 
 long

@@ -575,12 +575,18 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	const struct zone *z = zonetab_find(q->zones, r->qname);
 	if (z == NULL)
 		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
-	if (r->qtype == RR_AXFR || r->qtype == RR_IXFR) {
+	uint16_t qtype = r->qtype;
+	if (qtype == RR_AXFR || qtype == RR_IXFR) {
 		info->zone = z;
-		if (!tcp && r->qtype == RR_AXFR)
+		if (tcp) {
+			info->action = QUERY_XFR;
+			return 0;
+		}
+		if (qtype == RR_AXFR)
 			return reply_error(info, out, outmax, RCODE_NOTIMP, q->edns_max);
-		info->action = QUERY_XFR;
-		return 0;
+		/* IXFR over UDP: the current SOA alone, so the client learns
+		 * whether it is behind and comes back over TCP (RFC 1995 s. 2). */
+		qtype = RR_SOA;
 	}
 
 	size_t limit = tcp ? 65535 : r->edns ? (r->udp_size < q->edns_max ? r->udp_size : q->edns_max)
@@ -597,7 +603,7 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	const uint8_t *name = r->qname;
 	uint8_t target[WIRE_NAME_MAX];
 	for (int hop = 0; name != NULL && hop <= CNAME_CHAIN_MAX; hop++) {
-		const uint8_t *next = answer_name(&a, z, name, r->qtype);
+		const uint8_t *next = answer_name(&a, z, name, qtype);
 		if (next == NULL || a.tc)
 			break;
 		const struct zone *nz = zonetab_find(q->zones, next);

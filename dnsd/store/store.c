@@ -24,7 +24,15 @@
  *             how many dynamic records each TSIG key owns in each zone
  *             (for the per-key cap); kept in step by store_node_put
  *
- *   "journal" reserved for the change journal (IXFR)
+ *   "journal" zone id:u32 + seq:u64 -> one change of serial (IXFR)
+ *             from:u32 to:u32
+ *             old SOA: ttl:u32 rdlen:u16 rdata   new SOA: ttl:u32 rdlen:u16 rdata
+ *             change*: op:u8 (0 removed, 1 added) keylen:u16 node key
+ *                      type:u16 ttl:u32 rdlen:u16 rdata
+ *             SOA records never appear among the changes; the two SOAs
+ *             frame them as IXFR (RFC 1995) wants. seq grows by one per
+ *             entry; the oldest entries are dropped beyond journal-size.
+ *             e.g. 00 00 00 07 00..00 2a -> 78 b4 5e 01 78 b4 5e 02 ...
  */
 #include "config.h"
 
@@ -48,10 +56,20 @@ struct store {
 	MDB_dbi meta, zones, nodes, cuts, expiry, owners, journal;
 };
 
+/* Changes seen by store_node_put while tracking (same layout as the
+ * change records of a journal entry). */
+struct changes {
+	uint8_t *buf;
+	size_t len, cap;
+};
+
 struct store_txn {
 	struct store *s;
 	MDB_txn *txn;
+	struct store_txn *parent;
 	bool write;
+	bool track;
+	struct changes ch;
 	/* Read transactions keep their cursors across reset/renew, so the
 	 * query path never allocates (mdb_cursor_open does). */
 	MDB_cursor *rcur[2];
@@ -330,6 +348,8 @@ store_write_nested(struct store_txn *parent, struct store_txn **out)
 	}
 	t->s = parent->s;
 	t->write = true;
+	t->parent = parent;
+	t->track = parent->track;
 	*out = t;
 	return 0;
 }
@@ -360,10 +380,36 @@ store_write_begin(struct store *s, struct store_txn **out)
 	return txn_begin(s, true, out);
 }
 
+static int
+changes_append(struct changes *c, const void *p, size_t n)
+{
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4096;
+		while (cap < c->len + n)
+			cap *= 2;
+		uint8_t *b = realloc(c->buf, cap);
+		if (b == NULL)
+			return -ENOMEM;
+		c->buf = b;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+	return 0;
+}
+
 int
 store_commit(struct store_txn *t)
 {
-	int rc = map_err(mdb_txn_commit(t->txn), "commit");
+	int rc = 0;
+	/* A child's changes become the parent's. */
+	if (t->parent != NULL && t->ch.len > 0)
+		rc = changes_append(&t->parent->ch, t->ch.buf, t->ch.len);
+	if (rc == 0)
+		rc = map_err(mdb_txn_commit(t->txn), "commit");
+	else
+		mdb_txn_abort(t->txn);
+	free(t->ch.buf);
 	free(t);
 	return rc;
 }
@@ -377,6 +423,7 @@ store_abort(struct store_txn *t)
 		if (t->rcur[i] != NULL)
 			mdb_cursor_close(t->rcur[i]);
 	mdb_txn_abort(t->txn);
+	free(t->ch.buf);
 	free(t);
 }
 
@@ -615,6 +662,306 @@ owners_update(struct store_txn *t, const struct store_key *k, const uint8_t *old
 	return 0;
 }
 
+/* Every record of a node value in stored order (by type, then RDATA). */
+struct flat_it {
+	struct node_it it;
+	struct node_rrset set;
+	struct node_rr_it ri;
+	bool in_set;
+};
+
+static bool
+flat_next(struct flat_it *f, uint16_t *type, struct node_rr *rr)
+{
+	for (;;) {
+		if (f->in_set && node_rr_next(&f->ri, rr)) {
+			*type = f->set.type;
+			return true;
+		}
+		if (!node_it_next(&f->it, &f->set))
+			return false;
+		node_rr_it_init(&f->ri, &f->set);
+		f->in_set = true;
+	}
+}
+
+/* Same order as node_edit_encode: type, RDATA bytes, RDATA length. */
+static int
+rr_order(uint16_t ta, const struct node_rr *a, uint16_t tb, const struct node_rr *b)
+{
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	size_t n = a->rdlen < b->rdlen ? a->rdlen : b->rdlen;
+	int c = memcmp(a->rdata, b->rdata, n);
+	if (c != 0)
+		return c;
+	return (int)a->rdlen - (int)b->rdlen;
+}
+
+static int
+track_one(struct store_txn *t, const struct store_key *k, uint8_t op, uint16_t type,
+    const struct node_rr *rr)
+{
+	uint8_t hdr[3], mid[8];
+	if (type == RR_SOA)
+		return 0; /* the journal frames changes with the SOAs itself */
+	hdr[0] = op;
+	wire_put16(hdr + 1, k->len);
+	wire_put16(mid, type);
+	wire_put32(mid + 2, rr->ttl);
+	wire_put16(mid + 6, rr->rdlen);
+	int rc = changes_append(&t->ch, hdr, 3);
+	if (rc == 0)
+		rc = changes_append(&t->ch, k->b, k->len);
+	if (rc == 0)
+		rc = changes_append(&t->ch, mid, 8);
+	if (rc == 0)
+		rc = changes_append(&t->ch, rr->rdata, rr->rdlen);
+	return rc;
+}
+
+/* Record what a node write removes and adds (a merge of two sorted
+ * values; a TTL change is a removal plus an addition, a lease renewal is
+ * no change at all). */
+static int
+track_diff(struct store_txn *t, const struct store_key *k, const uint8_t *oldv, size_t oldlen,
+    const uint8_t *newv, size_t newlen)
+{
+	struct flat_it a = { 0 }, b = { 0 };
+	struct node_rr ra, rb;
+	uint16_t ta = 0, tb = 0;
+	node_it_init(&a.it, oldv, oldlen);
+	node_it_init(&b.it, newv, newlen);
+	bool ha = flat_next(&a, &ta, &ra), hb = flat_next(&b, &tb, &rb);
+	int rc = 0;
+	while (rc == 0 && (ha || hb)) {
+		int c = !ha ? 1 : !hb ? -1 : rr_order(ta, &ra, tb, &rb);
+		if (c < 0) {
+			rc = track_one(t, k, 0, ta, &ra);
+			ha = flat_next(&a, &ta, &ra);
+		} else if (c > 0) {
+			rc = track_one(t, k, 1, tb, &rb);
+			hb = flat_next(&b, &tb, &rb);
+		} else {
+			if (ra.ttl != rb.ttl) {
+				rc = track_one(t, k, 0, ta, &ra);
+				if (rc == 0)
+					rc = track_one(t, k, 1, tb, &rb);
+			}
+			ha = flat_next(&a, &ta, &ra);
+			hb = flat_next(&b, &tb, &rb);
+		}
+	}
+	return rc;
+}
+
+void
+store_track_changes(struct store_txn *t)
+{
+	t->track = true;
+}
+
+/* Walk the tracked changes: returns the size of the record at `off`. */
+static size_t
+change_size(const uint8_t *p, size_t left)
+{
+	if (left < 3)
+		return 0;
+	size_t kl = wire_get16(p + 1);
+	if (left < 3 + kl + 8)
+		return 0;
+	size_t rdl = wire_get16(p + 3 + kl + 6);
+	if (left < 3 + kl + 8 + rdl)
+		return 0;
+	return 3 + kl + 8 + rdl;
+}
+
+bool
+store_changes_pending(struct store_txn *t, uint32_t zone_id)
+{
+	uint8_t zid[4];
+	wire_put32(zid, zone_id);
+	for (size_t o = 0; o < t->ch.len;) {
+		size_t n = change_size(t->ch.buf + o, t->ch.len - o);
+		if (n == 0)
+			break;
+		if (memcmp(t->ch.buf + o + 3, zid, 4) == 0)
+			return true;
+		o += n;
+	}
+	return false;
+}
+
+static int
+journal_last_seq(struct store_txn *t, uint32_t zone_id, uint64_t *seq, bool *any)
+{
+	MDB_cursor *cur;
+	uint8_t kb[12];
+	MDB_val k = { 12, kb }, v;
+	wire_put32(kb, zone_id + 1);
+	memset(kb + 4, 0, 8);
+	*any = false;
+	int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
+	if (rc != 0)
+		return map_err(rc, "cursor");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 12 && wire_get32(k.mv_data) == zone_id) {
+		*any = true;
+		*seq = (uint64_t)wire_get32((uint8_t *)k.mv_data + 4) << 32 |
+		    wire_get32((uint8_t *)k.mv_data + 8);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "journal last");
+}
+
+static void
+journal_key(uint8_t *kb, uint32_t zone_id, uint64_t seq)
+{
+	wire_put32(kb, zone_id);
+	wire_put32(kb + 4, (uint32_t)(seq >> 32));
+	wire_put32(kb + 8, (uint32_t)seq);
+}
+
+int
+store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t to,
+    const struct store_soa *old_soa, const struct store_soa *new_soa, unsigned max_entries)
+{
+	struct changes e = { 0 };
+	uint8_t hdr[8], zid[4];
+	uint64_t seq = 0;
+	bool any;
+	int rc;
+
+	wire_put32(zid, zone_id);
+	wire_put32(hdr, from);
+	wire_put32(hdr + 4, to);
+	rc = changes_append(&e, hdr, 8);
+	const struct store_soa *soas[2] = { old_soa, new_soa };
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		uint8_t sh[6];
+		wire_put32(sh, soas[i]->ttl);
+		wire_put16(sh + 4, soas[i]->rdlen);
+		rc = changes_append(&e, sh, 6);
+		if (rc == 0)
+			rc = changes_append(&e, soas[i]->rdata, soas[i]->rdlen);
+	}
+	/* Move this zone's tracked changes into the entry. */
+	size_t keep = 0;
+	for (size_t o = 0; rc == 0 && o < t->ch.len;) {
+		size_t n = change_size(t->ch.buf + o, t->ch.len - o);
+		if (n == 0)
+			break;
+		if (memcmp(t->ch.buf + o + 3, zid, 4) == 0) {
+			rc = changes_append(&e, t->ch.buf + o, n);
+		} else {
+			memmove(t->ch.buf + keep, t->ch.buf + o, n);
+			keep += n;
+		}
+		o += n;
+	}
+	if (rc == 0)
+		t->ch.len = keep;
+	if (rc == 0)
+		rc = journal_last_seq(t, zone_id, &seq, &any);
+	if (rc == 0 && max_entries > 0) {
+		uint8_t kb[12];
+		if (any)
+			seq++;
+		journal_key(kb, zone_id, seq);
+		MDB_val k = { 12, kb }, v = { e.len, e.buf };
+		rc = map_err(mdb_put(t->txn, t->s->journal, &k, &v, 0), "journal put");
+		/* Drop what falls beyond journal-size. */
+		for (uint64_t old = seq >= max_entries ? seq - max_entries : 0; rc == 0;) {
+			MDB_cursor *cur;
+			uint8_t sk[12];
+			MDB_val ck = { 12, sk }, cv;
+			journal_key(sk, zone_id, 0);
+			if ((rc = mdb_cursor_open(t->txn, t->s->journal, &cur)) != 0) {
+				rc = map_err(rc, "cursor");
+				break;
+			}
+			int g = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE);
+			bool drop = g == 0 && ck.mv_size == 12 && wire_get32(ck.mv_data) == zone_id &&
+			    ((uint64_t)wire_get32((uint8_t *)ck.mv_data + 4) << 32 |
+			        wire_get32((uint8_t *)ck.mv_data + 8)) <= old && seq >= max_entries;
+			if (drop)
+				g = mdb_cursor_del(cur, 0);
+			mdb_cursor_close(cur);
+			if (!drop)
+				break;
+			if (g != 0)
+				rc = map_err(g, "journal trim");
+		}
+	}
+	free(e.buf);
+	return rc;
+}
+
+int
+store_journal_clear(struct store_txn *t, uint32_t zone_id)
+{
+	for (;;) {
+		MDB_cursor *cur;
+		uint8_t sk[12];
+		MDB_val ck = { 12, sk }, cv;
+		journal_key(sk, zone_id, 0);
+		int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
+		if (rc != 0)
+			return map_err(rc, "cursor");
+		rc = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE);
+		bool drop = rc == 0 && ck.mv_size == 12 && wire_get32(ck.mv_data) == zone_id;
+		if (drop)
+			rc = mdb_cursor_del(cur, 0);
+		mdb_cursor_close(cur);
+		if (!drop)
+			return 0;
+		if (rc != 0)
+			return map_err(rc, "journal clear");
+	}
+}
+
+int
+store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from, struct store_val *entries,
+    size_t max, size_t *n)
+{
+	MDB_cursor *cur;
+	uint8_t sk[12];
+	MDB_val ck = { 12, sk }, cv;
+	bool found = false;
+	*n = 0;
+	journal_key(sk, zone_id, 0);
+	int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
+	if (rc != 0)
+		return map_err(rc, "cursor");
+	rc = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE);
+	while (rc == 0 && ck.mv_size == 12 && wire_get32(ck.mv_data) == zone_id) {
+		if (cv.mv_size < 8) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		uint32_t ef = wire_get32(cv.mv_data);
+		if (!found && ef == from)
+			found = true;
+		if (found) {
+			if (*n == max) {
+				rc = MDB_NOTFOUND;
+				found = false; /* too long a chain: let the caller send AXFR */
+				break;
+			}
+			entries[(*n)++] = (struct store_val){ cv.mv_data, cv.mv_size };
+		}
+		rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_err(rc, "journal get");
+	return found ? 0 : DNSD_ENOTFOUND;
+}
+
 int
 store_owner_count(struct store_txn *t, uint32_t zone_id, uint32_t tag, uint32_t *count)
 {
@@ -652,6 +999,8 @@ store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *va
 		return map_err(rc, "node get");
 	}
 	if ((rc = owners_update(t, k, old.mv_data, old.mv_size, val, len)) != 0)
+		return rc;
+	if (t->track && (rc = track_diff(t, k, old.mv_data, old.mv_size, val, len)) != 0)
 		return rc;
 
 	if (len == 0) {

@@ -146,6 +146,33 @@ void store_iter_free(struct store_iter *it);
 int store_expiry_first(struct store_txn *t, uint32_t *expire, struct store_key *k);
 int store_expiry_del(struct store_txn *t, uint32_t expire, const struct store_key *k);
 
+/*
+ * Change journal (IXFR). store_track_changes makes every store_node_put
+ * in the write transaction `t` (and its children) remember the records it
+ * removes and adds. store_changes_pending tells whether a zone changed;
+ * store_journal_add writes that zone's changes as one entry from serial
+ * `from` to `to`, framed by the old and new SOA, and drops the oldest
+ * entries beyond `max_entries` (0: keep no journal).
+ */
+struct store_soa {
+	uint32_t ttl;
+	uint16_t rdlen;
+	uint8_t rdata[2 * 255 + 20];
+};
+void store_track_changes(struct store_txn *t);
+bool store_changes_pending(struct store_txn *t, uint32_t zone_id);
+int store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t to,
+    const struct store_soa *old_soa, const struct store_soa *new_soa, unsigned max_entries);
+/* Forget a zone's journal (after a change that is not journaled). */
+int store_journal_clear(struct store_txn *t, uint32_t zone_id);
+/*
+ * The chain of journal entries starting at serial `from` up to the newest
+ * (at most `max`), as raw entry values valid until the transaction ends.
+ * DNSD_ENOTFOUND if the journal does not reach back to `from`.
+ */
+int store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from,
+    struct store_val *entries, size_t max, size_t *n);
+
 /* Store-wide counters for dnsdctl and tests. */
 struct store_stats {
 	uint64_t nodes, expiry_entries, map_used, map_size;

@@ -445,6 +445,7 @@ wire_buf_rollback(struct wire_buf *w, struct wire_mark m)
 bool
 wire_type_has_names(uint16_t type)
 {
+	/* RFC 3597 section 4: the RFC 1035 types whose names may be compressed. */
 	switch (type) {
 	case RR_NS: case 3: case 4: case RR_CNAME: case RR_SOA: case 7: case 8: case 9:
 	case RR_PTR: case 14: case RR_MX:

@@ -47,7 +47,6 @@ struct writer {
 	pthread_cond_t cv;
 	struct job *head, **tail;
 	bool stop, reload;
-	struct tsig_key *keys; /* parallel to conf->keys */
 	struct writer_stats st;
 	bool *touched;         /* per zone index, during one batch */
 };
@@ -160,27 +159,22 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 		build_reply(w, j, &r, RCODE_FORMERR, NULL, NULL, NULL, 0);
 		return;
 	}
-	int tf = tsig_find(j->msg, j->len, &trr);
-	if (tf < 0) {
+	uint16_t terr;
+	int tf = server_tsig_check(s, j->msg, j->len, now, &trr, &tkey, &ckey, &terr);
+	if (tf < 0 && terr == TSIG_NOERROR) {
 		build_reply(w, j, &r, RCODE_FORMERR, NULL, NULL, NULL, 0);
 		return;
 	}
-	if (tf == 1) {
-		uint16_t terr = TSIG_NOERROR;
-		ckey = conf_key_find(s->conf, trr.key_name);
-		tkey = ckey ? &w->keys[ckey - s->conf->keys] : NULL;
-		if (tkey != NULL && tkey->alg != tsig_alg_from_wire(trr.alg_name))
-			tkey = NULL; /* same name, other algorithm: BADKEY */
-		if (tsig_verify(j->msg, j->len, &trr, tkey, now, &terr) != 0) {
-			/* RFC 8945 5.2: NOTAUTH with the TSIG error; BADTIME is
-			 * signed, BADKEY and BADSIG are not. */
-			log_info("update refused: TSIG error %u for key %s", terr,
-			    ckey ? ckey->name : "(unknown)");
-			build_reply(w, j, &r, RCODE_NOTAUTH, NULL, &trr, tkey, terr);
-			return;
-		}
-		signed_by = &trr;
+	if (tf < 0) {
+		/* RFC 8945 5.2: NOTAUTH with the TSIG error; BADTIME is signed,
+		 * BADKEY and BADSIG are not. */
+		log_info("update refused: TSIG error %u for key %s", terr,
+		    ckey ? ckey->name : "(unknown)");
+		build_reply(w, j, &r, RCODE_NOTAUTH, NULL, &trr, tkey, terr);
+		return;
 	}
+	if (tf == 1)
+		signed_by = &trr;
 
 	const struct zone *z = r.qdcount == 1 ? zonetab_find(&s->zones, r.qname) : NULL;
 	if (z != NULL && !wire_name_equal(z->apex, r.qname))
@@ -205,19 +199,8 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 		log_err("update failed: %s", dnsd_strerror(rc));
 		res.rcode = RCODE_SERVFAIL;
 	}
-	if (res.rcode == RCODE_NOERROR && res.changed && z != NULL)
-		w->touched[z - s->zones.z] = true;
 	w->st.updates++;
 	build_reply(w, j, &r, res.rcode, &res, signed_by, tkey, TSIG_NOERROR);
-}
-
-static long
-zone_index_by_id(const struct zonetab *t, uint32_t id)
-{
-	for (size_t i = 0; i < t->n; i++)
-		if (t->z[i].id == id)
-			return (long)i;
-	return -1;
 }
 
 /* Remove what has expired; true if more is due than one batch takes. */
@@ -234,12 +217,7 @@ reap(struct writer *w, struct store_txn *t, uint32_t now, bool *more)
 			return rc;
 		if (rc == 0)
 			return 0;
-		if (removed > 0) {
-			long zi = zone_index_by_id(&w->srv->zones, zid);
-			if (zi >= 0)
-				w->touched[zi] = true;
-			w->st.reaped += removed;
-		}
+		w->st.reaped += removed;
 		if (++entries == REAP_MAX) {
 			*more = true;
 			return 0;
@@ -272,6 +250,8 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	int rc = store_write_begin(s->store, &t);
 
 	memset(w->touched, 0, s->zones.n * sizeof(bool));
+	if (rc == 0)
+		store_track_changes(t);
 	*more = false;
 	for (struct job *j = jobs; j != NULL; j = j->next) {
 		if (rc == 0)
@@ -279,10 +259,19 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	}
 	if (rc == 0 && (rc = reap(w, t, now, more)) != 0)
 		log_err("reaper: %s", dnsd_strerror(rc));
+	/* One serial per zone per batch, and one journal entry for IXFR; a
+	 * batch of pure renewals changes no record and no serial. */
 	for (size_t i = 0; rc == 0 && i < s->zones.n; i++) {
+		const struct zone *z = &s->zones.z[i];
+		struct store_soa old;
 		uint32_t serial;
-		if (w->touched[i] && (rc = zone_bump_serial(t, &s->zones.z[i], 0, &serial)) == 0)
-			log_debug("zone %s: serial %u", s->zones.z[i].name, serial);
+		if (!store_changes_pending(t, z->id))
+			continue;
+		if ((rc = zone_soa(t, z, &old)) == 0 &&
+		    (rc = zone_journal_change(t, z, &old, &serial)) == 0) {
+			w->touched[i] = true;
+			log_debug("zone %s: serial %u", z->name, serial);
+		}
 	}
 	if (rc == 0) {
 		rc = store_commit(t);
@@ -300,13 +289,44 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 				    RCODE_SERVFAIL, s->conf->edns_max);
 		}
 	}
-	/* Durable now: answer. */
+	/* Durable now: tell the secondaries, and answer. */
+	for (size_t i = 0; rc == 0 && i < s->zones.n; i++)
+		if (w->touched[i])
+			server_zone_changed(s, &s->zones.z[i]);
 	for (struct job *j = jobs, *n; j != NULL; j = n) {
 		n = j->next;
 		if (j->rlen > 0)
 			server_reply(s, &j->to, j->reply, j->rlen);
 		free(j);
 	}
+}
+
+/* Re-import changed zone files; NOTIFY for every zone whose serial moved. */
+static void
+reload_zones(struct writer *w)
+{
+	struct server *s = w->srv;
+	uint32_t *before = calloc(s->zones.n + 1, sizeof(uint32_t));
+	struct store_txn *t;
+	if (before == NULL)
+		return;
+	if (store_read_begin(s->store, &t) == 0) {
+		for (size_t i = 0; i < s->zones.n; i++)
+			zone_serial(t, &s->zones.z[i], &before[i]);
+		store_abort(t);
+	}
+	if (zone_reload_all(s->store, &s->zones, clock_now()) != 0)
+		log_warn("reload: some zones kept their previous data");
+	if (store_read_begin(s->store, &t) == 0) {
+		for (size_t i = 0; i < s->zones.n; i++) {
+			uint32_t after = before[i];
+			zone_serial(t, &s->zones.z[i], &after);
+			if (after != before[i])
+				server_zone_changed(s, &s->zones.z[i]);
+		}
+		store_abort(t);
+	}
+	free(before);
 }
 
 static void *
@@ -342,8 +362,8 @@ writer_run(void *arg)
 		w->reload = false;
 		pthread_mutex_unlock(&w->mu);
 
-		if (reload && zone_reload_all(w->srv->store, &w->srv->zones, clock_now()) != 0)
-			log_warn("reload: some zones kept their previous data");
+		if (reload)
+			reload_zones(w);
 		run_batch(w, jobs, &more);
 		deadline = next_expiry(w);
 
@@ -361,29 +381,16 @@ writer_start(struct server *s, struct writer **out)
 		return -ENOMEM;
 	w->srv = s;
 	w->tail = &w->head;
-	w->keys = calloc(s->conf->nkeys + 1, sizeof(*w->keys));
 	w->touched = calloc(s->zones.n + 1, sizeof(bool));
-	if (w->keys == NULL || w->touched == NULL) {
-		writer_stop(w);
+	if (w->touched == NULL) {
+		free(w);
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->conf->nkeys; i++) {
-		const struct conf_key *k = &s->conf->keys[i];
-		if (tsig_key_init(&w->keys[i], k->name, k->algorithm, k->secret) != 0) {
-			log_err("key %s: unusable (algorithm %s, or secret not base64)", k->name,
-			    k->algorithm);
-			free(w->keys);
-			free(w->touched);
-			free(w);
-			return DNSD_ECONF;
-		}
 	}
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->thread, NULL, writer_run, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
-		free(w->keys);
 		free(w->touched);
 		free(w);
 		return -EAGAIN;
@@ -410,10 +417,6 @@ writer_stop(struct writer *w)
 		n = j->next;
 		free(j);
 	}
-	/* Secrets do not linger in freed memory. */
-	if (w->keys != NULL)
-		memset(w->keys, 0, w->srv->conf->nkeys * sizeof(*w->keys));
-	free(w->keys);
 	free(w->touched);
 	free(w);
 }

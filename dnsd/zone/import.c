@@ -524,6 +524,33 @@ serial_after(uint32_t a, uint32_t b)
 	return a != b && (uint32_t)(a - b) < 0x80000000u;
 }
 
+/*
+ * After re-importing a zone that was served before: record the change in
+ * the journal (IXFR) and make sure the serial moved forward. A file whose
+ * serial is ahead of ours sets it; otherwise we count on from ours, so
+ * secondaries notice.
+ */
+static int
+journal_reload(struct store_txn *t, const struct zone *z, const struct store_soa *old,
+    uint32_t file_serial)
+{
+	uint32_t old_serial = node_soa_serial(old->rdata, old->rdlen), serial;
+	bool changed = store_changes_pending(t, z->id);
+	if (serial_after(file_serial, old_serial)) {
+		struct store_soa now;
+		int rc = zone_soa(t, z, &now);
+		if (rc != 0)
+			return rc;
+		return store_journal_add(t, z->id, old_serial, file_serial, old, &now,
+		    z->conf->journal_max);
+	}
+	if (!changed) {
+		/* Same records; keep serving the serial we had. */
+		return zone_bump_serial(t, z, old_serial, &serial);
+	}
+	return zone_journal_change(t, z, old, &serial);
+}
+
 /* Open one zone: create, import if changed, ensure SOA; one transaction. */
 static int
 zone_open_one(struct store *s, struct zone *z, bool force, uint32_t now, bool reload)
@@ -551,19 +578,16 @@ zone_open_one(struct store *s, struct zone *z, bool force, uint32_t now, bool re
 		if (!force && !created && sz.file_sig != 0 && cur == sz.file_sig) {
 			log_debug("zone %s: %s unchanged, not re-read", z->name, cz->file);
 		} else {
-			uint32_t old_serial = 0;
-			bool had_serial = zone_serial(t, z, &old_serial) == 0;
+			struct store_soa old;
+			bool had_soa = !created && zone_soa(t, z, &old) == 0;
+			if (had_soa)
+				store_track_changes(t);
 			if ((rc = import_parse(&im, cz->file)) != 0)
 				goto fail;
 			if ((rc = strip_static(t, z)) != 0 || (rc = write_static(t, &im)) != 0)
 				goto fail;
-			if (had_serial && !serial_after(im.soa_serial, old_serial)) {
-				/* The file's serial is not ahead of what we served: keep
-				 * moving forward so secondaries notice the change. */
-				uint32_t ns;
-				if ((rc = zone_bump_serial(t, z, old_serial + 1, &ns)) != 0)
-					goto fail;
-			}
+			if (had_soa && (rc = journal_reload(t, z, &old, im.soa_serial)) != 0)
+				goto fail;
 			sz.file_sig = im.includes_overflow ? 0 : im.sig;
 			sz.includes_len = im.includes_len;
 			memcpy(sz.includes, im.includes, im.includes_len);

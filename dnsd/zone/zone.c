@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "node/node.h"
 #include "store/store.h"
 #include "util/err.h"
@@ -30,6 +31,45 @@ static bool
 serial_gt(uint32_t a, uint32_t b)
 {
 	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+int
+zone_soa(struct store_txn *t, const struct zone *z, struct store_soa *soa)
+{
+	struct store_key k;
+	struct store_val v;
+	struct node_rrset set;
+	struct node_rr_it it;
+	struct node_rr rr;
+	int rc = store_key_make(&k, z->id, z->apex, z->labels);
+	if (rc == 0)
+		rc = store_node_get(t, &k, &v);
+	if (rc != 0)
+		return rc;
+	if (!node_rrset_find(v.data, v.len, RR_SOA, &set))
+		return DNSD_ENOTFOUND;
+	node_rr_it_init(&it, &set);
+	if (!node_rr_next(&it, &rr) || rr.rdlen > sizeof(soa->rdata))
+		return DNSD_ENOTFOUND;
+	soa->ttl = rr.ttl;
+	soa->rdlen = rr.rdlen;
+	memcpy(soa->rdata, rr.rdata, rr.rdlen);
+	return 0;
+}
+
+int
+zone_journal_change(struct store_txn *t, const struct zone *z, const struct store_soa *old,
+    uint32_t *serial)
+{
+	struct store_soa now;
+	uint32_t floor = node_soa_serial(old->rdata, old->rdlen) + 1;
+	int rc = zone_bump_serial(t, z, floor ? floor : 1, serial);
+	if (rc == 0)
+		rc = zone_soa(t, z, &now);
+	if (rc == 0)
+		rc = store_journal_add(t, z->id, node_soa_serial(old->rdata, old->rdlen), *serial, old,
+		    &now, z->conf->journal_max);
+	return rc;
 }
 
 int

@@ -61,6 +61,18 @@ int zone_check_file(const char *file, const uint8_t *apex);
 int zone_bump_serial(struct store_txn *t, const struct zone *z, uint32_t floor,
     uint32_t *serial);
 
+/* The zone's SOA record (TTL and RDATA). */
+struct store_soa;
+int zone_soa(struct store_txn *t, const struct zone *z, struct store_soa *soa);
+
+/*
+ * Close a change to the zone in a tracking transaction: bump the serial
+ * and write the tracked changes to the journal framed by `old` (the SOA
+ * before the change) and the new SOA. The new serial goes to *serial.
+ */
+int zone_journal_change(struct store_txn *t, const struct zone *z, const struct store_soa *old,
+    uint32_t *serial);
+
 /* The current SOA serial of a zone. */
 int zone_serial(struct store_txn *t, const struct zone *z, uint32_t *serial);
 

@@ -1,0 +1,386 @@
+/* xfr.c -- AXFR and IXFR streams
+ *
+ * A transfer is a small state machine that yields one record at a time
+ * (the SOA, every node's records, the SOA again; or for IXFR the journal's
+ * SOA-framed deletions and additions), and a packer that fills each
+ * message with as many records as fit. Records are copied as stored
+ * (expired leases included until the reaper removes them, so that the
+ * journal's later deletions apply cleanly on the secondary).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node.h"
+#include "query/query.h"
+#include "store/store.h"
+#include "tsig/tsig.h"
+#include "util/err.h"
+#include "wire/wire.h"
+#include "xfr/xfr.h"
+#include "zone/zone.h"
+
+#define XFR_MSG_TARGET 16384 /* fill messages to about this size */
+#define XFR_JOURNAL_MAX 4096 /* longest IXFR chain served from the journal */
+
+enum phase { PH_SOA_FIRST, PH_NODES, PH_JOURNAL, PH_SOA_LAST, PH_DONE };
+
+/* One record to send; points into the snapshot or into xfr.soa. */
+struct item {
+	const uint8_t *owner;
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+	const uint8_t *rdata;
+};
+
+struct xfr {
+	struct store_txn *txn;
+	const struct zone *z;
+	uint16_t id;
+	uint16_t qtype;
+	uint8_t qname[WIRE_NAME_MAX];
+	size_t qname_len;
+	bool first_msg;
+	enum phase ph;
+	struct store_soa soa; /* current SOA */
+	/* AXFR: node iteration */
+	struct store_iter *it;
+	uint8_t owner[WIRE_NAME_MAX];
+	struct node_it nit;
+	struct node_rrset set;
+	struct node_rr_it rit;
+	bool in_node, in_set;
+	/* IXFR: journal entries and position */
+	struct store_val *entries;
+	size_t nentries, ei;
+	int esub;          /* 0 old SOA, 1 deletions, 2 new SOA, 3 additions */
+	size_t eoff;       /* offset in the entry's change records */
+	uint8_t jsoa_owner[WIRE_NAME_MAX];
+	/* TSIG */
+	bool sign;
+	struct tsig_stream ts;
+	/* the pending item that did not fit in the last message */
+	bool have_pending;
+	struct item pending;
+};
+
+bool
+xfr_ixfr_serial(const uint8_t *msg, size_t len, const struct query_req *req, uint32_t *serial)
+{
+	struct wire_cur c;
+	if (req->nscount < 1)
+		return false;
+	wire_cur_init(&c, msg, len, req->question_end);
+	for (unsigned i = 0; i < req->ancount; i++) {
+		wire_skip_name(&c);
+		wire_skip(&c, 8);
+		wire_skip(&c, wire_read_u16(&c));
+	}
+	wire_skip_name(&c);
+	uint16_t type = wire_read_u16(&c);
+	wire_skip(&c, 6);
+	uint16_t rdlen = wire_read_u16(&c);
+	size_t start = c.pos;
+	wire_skip_name(&c);
+	wire_skip_name(&c);
+	uint32_t s = wire_read_u32(&c);
+	if (c.err != 0 || type != RR_SOA || c.pos + 16 != start + rdlen)
+		return false;
+	*serial = s;
+	return true;
+}
+
+/* RFC 1982: a <= b? */
+static bool
+serial_le(uint32_t a, uint32_t b)
+{
+	return a == b || (uint32_t)(b - a) < 0x80000000u;
+}
+
+int
+xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t len,
+    const struct query_req *req, const struct tsig_key *key, const struct tsig_rr *trr,
+    struct xfr **out)
+{
+	struct xfr *x = calloc(1, sizeof(*x));
+	int rc;
+	if (x == NULL)
+		return -ENOMEM;
+	x->z = z;
+	x->id = req->id;
+	x->qtype = req->qtype;
+	memcpy(x->qname, req->qname, req->qname_len);
+	x->qname_len = req->qname_len;
+	x->first_msg = true;
+	if (key != NULL && trr != NULL) {
+		x->sign = true;
+		tsig_stream_init(&x->ts, trr, key);
+	}
+	if ((rc = store_read_begin(s, &x->txn)) != 0 || (rc = zone_soa(x->txn, z, &x->soa)) != 0)
+		goto fail;
+
+	x->ph = PH_SOA_FIRST;
+	uint32_t cur = node_soa_serial(x->soa.rdata, x->soa.rdlen), client;
+	if (req->qtype == RR_IXFR && xfr_ixfr_serial(msg, len, req, &client)) {
+		if (serial_le(cur, client)) {
+			x->ph = PH_SOA_LAST; /* up to date: the SOA alone */
+		} else {
+			x->entries = calloc(XFR_JOURNAL_MAX, sizeof(*x->entries));
+			if (x->entries == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			rc = store_journal_get(x->txn, z->id, client, x->entries, XFR_JOURNAL_MAX,
+			    &x->nentries);
+			/* Use the journal only if its chain ends at what we serve. */
+			if (rc == 0 && x->nentries > 0 &&
+			    wire_get32(x->entries[x->nentries - 1].data + 4) == cur) {
+				x->ph = PH_SOA_FIRST;
+				x->esub = 0;
+			} else {
+				x->nentries = 0; /* the whole zone instead */
+			}
+			rc = 0;
+		}
+	}
+	if (x->nentries == 0 && x->ph == PH_SOA_FIRST &&
+	    (rc = store_iter_zone(x->txn, z->id, &x->it)) != 0)
+		goto fail;
+	*out = x;
+	return 0;
+fail:
+	xfr_free(x);
+	return rc;
+}
+
+void
+xfr_free(struct xfr *x)
+{
+	if (x == NULL)
+		return;
+	store_iter_free(x->it);
+	store_abort(x->txn);
+	free(x->entries);
+	free(x);
+}
+
+static void
+soa_item(struct xfr *x, struct item *it, const uint8_t *rd, uint16_t rdlen, uint32_t ttl)
+{
+	it->owner = x->z->apex;
+	it->type = RR_SOA;
+	it->ttl = ttl;
+	it->rdata = rd;
+	it->rdlen = rdlen;
+}
+
+/* Next record of the zone, SOA excluded (it frames the transfer). */
+static int
+next_node_item(struct xfr *x, struct item *it)
+{
+	for (;;) {
+		struct node_rr rr;
+		if (x->in_set && node_rr_next(&x->rit, &rr)) {
+			it->owner = x->owner;
+			it->type = x->set.type;
+			it->ttl = rr.ttl;
+			it->rdlen = rr.rdlen;
+			it->rdata = rr.rdata;
+			return 1;
+		}
+		x->in_set = false;
+		if (x->in_node && node_it_next(&x->nit, &x->set)) {
+			if (x->set.type == RR_SOA && wire_name_equal(x->owner, x->z->apex))
+				continue;
+			node_rr_it_init(&x->rit, &x->set);
+			x->in_set = true;
+			continue;
+		}
+		x->in_node = false;
+		struct store_val k, v;
+		int rc = store_iter_next(x->it, &k, &v);
+		if (rc <= 0)
+			return rc;
+		if (store_key_to_name(k.data, k.len, x->z->apex, x->owner) == 0)
+			return DNSD_ESTORE;
+		node_it_init(&x->nit, v.data, v.len);
+		x->in_node = true;
+	}
+}
+
+/* Read one SOA (ttl, rdlen, rdata) of a journal entry header at *off. */
+static const uint8_t *
+entry_soa(const struct store_val *e, size_t *off, uint32_t *ttl, uint16_t *rdlen)
+{
+	if (*off + 6 > e->len)
+		return NULL;
+	*ttl = wire_get32(e->data + *off);
+	*rdlen = wire_get16(e->data + *off + 4);
+	const uint8_t *rd = e->data + *off + 6;
+	if (*off + 6 + *rdlen > e->len)
+		return NULL;
+	*off += 6 + *rdlen;
+	return rd;
+}
+
+/* Next record of the IXFR body: per entry, old SOA, deletions, new SOA,
+ * additions (RFC 1995 section 4). */
+static int
+next_journal_item(struct xfr *x, struct item *it)
+{
+	while (x->ei < x->nentries) {
+		const struct store_val *e = &x->entries[x->ei];
+		size_t off = 8;
+		uint32_t ttl1, ttl2;
+		uint16_t l1, l2;
+		const uint8_t *old = entry_soa(e, &off, &ttl1, &l1);
+		const uint8_t *new = old ? entry_soa(e, &off, &ttl2, &l2) : NULL;
+		if (new == NULL)
+			return DNSD_ESTORE;
+		size_t changes = off;
+		switch (x->esub) {
+		case 0:
+			soa_item(x, it, old, l1, ttl1);
+			x->esub = 1;
+			x->eoff = changes;
+			return 1;
+		case 2:
+			soa_item(x, it, new, l2, ttl2);
+			x->esub = 3;
+			x->eoff = changes;
+			return 1;
+		}
+		/* esub 1 (op 0, deletions) or 3 (op 1, additions) */
+		uint8_t want = x->esub == 1 ? 0 : 1;
+		while (x->eoff + 3 <= e->len) {
+			const uint8_t *p = e->data + x->eoff;
+			size_t kl = wire_get16(p + 1);
+			if (x->eoff + 3 + kl + 8 > e->len)
+				return DNSD_ESTORE;
+			const uint8_t *mid = p + 3 + kl;
+			uint16_t rdlen = wire_get16(mid + 6);
+			if (x->eoff + 3 + kl + 8 + rdlen > e->len)
+				return DNSD_ESTORE;
+			x->eoff += 3 + kl + 8 + rdlen;
+			if (p[0] != want)
+				continue;
+			if (store_key_to_name(p + 3, kl, x->z->apex, x->jsoa_owner) == 0)
+				return DNSD_ESTORE;
+			it->owner = x->jsoa_owner;
+			it->type = wire_get16(mid);
+			it->ttl = wire_get32(mid + 2);
+			it->rdlen = rdlen;
+			it->rdata = mid + 8;
+			return 1;
+		}
+		if (x->esub == 1) {
+			x->esub = 2;
+		} else {
+			x->esub = 0;
+			x->ei++;
+		}
+	}
+	return 0;
+}
+
+/* The next record of the whole transfer, or 0 at the end. */
+static int
+next_item(struct xfr *x, struct item *it)
+{
+	int rc;
+	switch (x->ph) {
+	case PH_SOA_FIRST:
+		soa_item(x, it, x->soa.rdata, x->soa.rdlen, x->soa.ttl);
+		x->ph = x->nentries > 0 ? PH_JOURNAL : PH_NODES;
+		return 1;
+	case PH_NODES:
+		if ((rc = next_node_item(x, it)) != 0)
+			return rc;
+		x->ph = PH_SOA_LAST;
+		return next_item(x, it);
+	case PH_JOURNAL:
+		if ((rc = next_journal_item(x, it)) != 0)
+			return rc;
+		x->ph = PH_SOA_LAST;
+		return next_item(x, it);
+	case PH_SOA_LAST:
+		soa_item(x, it, x->soa.rdata, x->soa.rdlen, x->soa.ttl);
+		x->ph = PH_DONE;
+		return 1;
+	case PH_DONE:
+		return 0;
+	}
+	return 0;
+}
+
+static void
+put_item(struct wire_buf *w, const struct item *it)
+{
+	wire_buf_name(w, it->owner);
+	wire_buf_u16(w, it->type);
+	wire_buf_u16(w, CLASS_IN);
+	wire_buf_u32(w, it->ttl);
+	wire_buf_u16(w, it->rdlen);
+	wire_buf_bytes(w, it->rdata, it->rdlen);
+}
+
+int
+xfr_next(struct xfr *x, uint8_t *out, size_t max, uint32_t now, size_t *len)
+{
+	struct wire_buf w;
+	uint16_t an = 0;
+	size_t room = max > 65535 ? 65535 : max;
+
+	if (!x->have_pending && x->ph == PH_DONE)
+		return 0;
+	/* Leave room for the TSIG record (RFC 8945: every message signed). */
+	wire_buf_init(&w, out, x->sign ? room - 256 : room);
+	uint8_t hdr[WIRE_HDR_LEN] = { 0 };
+	wire_put16(hdr, x->id);
+	wire_put16(hdr + 2, WIRE_QR | WIRE_AA);
+	wire_buf_bytes(&w, hdr, sizeof(hdr));
+	if (x->first_msg) {
+		wire_put16(out + 4, 1);
+		wire_buf_name(&w, x->qname);
+		wire_buf_u16(&w, x->qtype);
+		wire_buf_u16(&w, CLASS_IN);
+	}
+	for (;;) {
+		struct item it;
+		if (x->have_pending) {
+			it = x->pending;
+			x->have_pending = false;
+		} else {
+			int rc = next_item(x, &it);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
+		}
+		struct wire_mark m = wire_buf_mark(&w);
+		put_item(&w, &it);
+		if (w.err != 0 || (an > 0 && w.len > XFR_MSG_TARGET)) {
+			wire_buf_rollback(&w, m);
+			if (an == 0)
+				return DNSD_ETOOBIG; /* one record larger than a message */
+			x->pending = it;
+			x->have_pending = true;
+			break;
+		}
+		an++;
+		/* Pending items point into storage that stays valid: the
+		 * snapshot, or this struct. */
+	}
+	wire_put16(out + 6, an);
+	x->first_msg = false;
+	*len = w.len;
+	if (x->sign) {
+		int rc = tsig_stream_sign(&x->ts, out, len, room, now);
+		if (rc != 0)
+			return rc;
+	}
+	return 1;
+}

@@ -1,0 +1,44 @@
+/* xfr.h -- outgoing zone transfers: AXFR (RFC 5936) and IXFR (RFC 1995)
+ * as a stream of messages read from one LMDB snapshot. */
+#ifndef DNSD_XFR_XFR_H
+#define DNSD_XFR_XFR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct zone;
+struct query_req;
+struct tsig_key;
+struct tsig_rr;
+struct xfr;
+
+/*
+ * Start answering a transfer request (qtype AXFR or IXFR) for zone `z`.
+ * The transfer reads one snapshot of the store taken now, so the copy is
+ * consistent however long it takes while updates go on. For IXFR the
+ * client's serial comes from the SOA in the request's authority section;
+ * the answer is the journal's differences, the current SOA alone when the
+ * client is current, or the whole zone when the journal does not reach
+ * back. With `key` (the request's verified TSIG) every message is signed.
+ */
+int xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t len,
+    const struct query_req *req, const struct tsig_key *key, const struct tsig_rr *trr,
+    struct xfr **out);
+
+/*
+ * Write the next message of the transfer into `out` (capacity `max`,
+ * at most 65535). Returns 1 with *len set, 0 when the transfer is complete,
+ * or a negative dnsd_err.
+ */
+int xfr_next(struct xfr *x, uint8_t *out, size_t max, uint32_t now, size_t *len);
+
+/* Release the snapshot and everything else (NULL is fine). */
+void xfr_free(struct xfr *x);
+
+/* The client's serial in an IXFR request, if present. */
+bool xfr_ixfr_serial(const uint8_t *msg, size_t len, const struct query_req *req,
+    uint32_t *serial);
+
+#endif
