@@ -1,1 +1,22 @@
 # tools/update.mk -- dnsd-update (registration client, ldns)
+#
+# A plain RFC 2136 client: it links ldns (and libcrypto through it), never
+# libdnsd, so that it works against any server and installs on its own.
+bin_PROGRAMS += tools/dnsd-update
+tools_dnsd_update_SOURCES = \
+	tools/dnsd-update.c \
+	tools/update.h \
+	tools/update-key.c \
+	tools/update-msg.c \
+	tools/update-net.c \
+	tools/update-batch.c \
+	tools/update-bench.c
+tools_dnsd_update_CPPFLAGS = $(AM_CPPFLAGS) -DUPDATE_VERSION='"$(PACKAGE_VERSION)"'
+tools_dnsd_update_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
+tools_dnsd_update_LDADD = $(LDNS_LIBS) $(PTHREAD_LIBS)
+
+dist_man_MANS += man/dnsd-update.1
+
+# Against a real Knot DNS (skips with 77 if knotd cannot be installed).
+TESTS += tests/integration/t_update_tool_knot.sh
+EXTRA_DIST += tests/integration/t_update_tool_knot.sh

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "tsig/tsig.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -68,8 +69,13 @@ lex(struct lexer *lx, char **word)
 					lx->line++;
 				p++;
 			}
-			if (*p != '\0')
-				p += 2;
+			if (*p == '\0') {
+				log_err("%s:%u: unterminated /* comment", lx->file, lx->line);
+				lx->err = DNSD_ECONF;
+				lx->p = p;
+				return T_ERR;
+			}
+			p += 2;
 			continue;
 		}
 		break;
@@ -186,6 +192,21 @@ parse_block(struct lexer *lx, struct stmt *parent, bool inner)
 				stmt_free(&s);
 				return DNSD_ECONF;
 			}
+			if (t == T_END && lx->p[-1] == '\n' && s.nargs > 0) {
+				/* BIND style allows the '{' on the next line. */
+				struct lexer save = *lx;
+				char *dummy = NULL;
+				enum tok n;
+				while ((n = lex(lx, &dummy)) == T_END)
+					;
+				if (n == T_LBRACE) {
+					lx->p--;
+					continue;
+				}
+				if (n == T_WORD)
+					free(dummy);
+				*lx = save;
+			}
 			break; /* T_END or T_EOF */
 		}
 		if (push((void **)&parent->kids, &parent->nkids, sizeof(s), &s) != 0) {
@@ -249,22 +270,29 @@ want_args(const char *file, const struct stmt *s, size_t min, size_t max)
 	return 0;
 }
 
+/* What a number means: plain, a size (k, M, G) or a duration (s, m, h, d, w). */
+enum unit { U_NONE, U_SIZE, U_TIME };
+
 static int
-parse_uint(const char *file, const struct stmt *s, const char *v, uint64_t max, uint64_t *out)
+parse_num(const char *file, const struct stmt *s, const char *v, enum unit unit, uint64_t max,
+    uint64_t *out)
 {
 	char *end;
 	errno = 0;
 	unsigned long long x = strtoull(v, &end, 10);
 	uint64_t mult = 1;
-	if (end != v && *end != '\0' && end[1] == '\0') {
-		switch (*end) {
-		case 'k': case 'K': mult = 1024; break;
-		case 'm': case 'M': mult = 1024 * 1024; break;
-		case 'g': case 'G': mult = 1024ULL * 1024 * 1024; break;
+	if (end != v && *end != '\0' && end[1] == '\0' && unit != U_NONE) {
+		switch (unit == U_SIZE ? *end | 0x100 : *end) {
+		case 'k' | 0x100: case 'K' | 0x100: mult = 1024; break;
+		case 'm' | 0x100: case 'M' | 0x100: mult = 1024 * 1024; break;
+		case 'g' | 0x100: case 'G' | 0x100: mult = 1024ULL * 1024 * 1024; break;
 		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
 		case 'h': mult = 3600; break;
 		case 'd': mult = 86400; break;
-		default: return bad(file, s, "not a number");
+		case 'w': mult = 7 * 86400; break;
+		default: return bad(file, s, unit == U_SIZE ? "not a size (use k, M or G)"
+		                                         : "not a duration (use s, m, h, d or w)");
 		}
 		end++;
 	}
@@ -272,6 +300,23 @@ parse_uint(const char *file, const struct stmt *s, const char *v, uint64_t max, 
 		return bad(file, s, "not a number in range");
 	*out = x * mult;
 	return 0;
+}
+
+static int
+parse_uint(const char *file, const struct stmt *s, const char *v, uint64_t max, uint64_t *out)
+{
+	return parse_num(file, s, v, U_NONE, max, out);
+}
+
+/* A duration in seconds (leases). */
+static int
+set_secs(const char *file, const struct stmt *s, uint32_t *out)
+{
+	uint64_t v;
+	int rc = want_args(file, s, 1, 1);
+	if (rc == 0 && (rc = parse_num(file, s, s->args[0], U_TIME, UINT32_MAX, &v)) == 0)
+		*out = (uint32_t)v;
+	return rc;
 }
 
 static int
@@ -456,9 +501,9 @@ do_key(struct conf *c, const char *file, const struct stmt *s)
 		else if (strcmp(kid->word, "secret") == 0)
 			rc = set_str(file, kid, &k.secret);
 		else if (strcmp(kid->word, "min-lease") == 0)
-			rc = set_u32(file, kid, &k.min_lease);
+			rc = set_secs(file, kid, &k.min_lease);
 		else if (strcmp(kid->word, "max-lease") == 0)
-			rc = set_u32(file, kid, &k.max_lease);
+			rc = set_secs(file, kid, &k.max_lease);
 		else if (strcmp(kid->word, "max-records") == 0)
 			rc = set_u32(file, kid, &k.max_records);
 		else
@@ -611,11 +656,11 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 		if (strcmp(k->word, "file") == 0)
 			rc = set_str(file, k, &z->file);
 		else if (strcmp(k->word, "default-lease") == 0)
-			rc = set_u32(file, k, &z->default_lease);
+			rc = set_secs(file, k, &z->default_lease);
 		else if (strcmp(k->word, "min-lease") == 0)
-			rc = set_u32(file, k, &z->min_lease);
+			rc = set_secs(file, k, &z->min_lease);
 		else if (strcmp(k->word, "max-lease") == 0)
-			rc = set_u32(file, k, &z->max_lease);
+			rc = set_secs(file, k, &z->max_lease);
 		else if (strcmp(k->word, "allow-update-unsigned") == 0)
 			rc = parse_acl(file, k, &z->allow_update_unsigned);
 		else if (strcmp(k->word, "grant") == 0)
@@ -663,8 +708,11 @@ interpret(struct conf *c, const char *file, const struct stmt *root);
 static int
 do_include(struct conf *c, const char *file, const struct stmt *s)
 {
+	static int depth; /* configuration is read by one thread, at start-up */
 	if (s->nargs != 1)
 		return bad(file, s, "expects: include \"FILE\"");
+	if (depth >= 8)
+		return bad(file, s, "included too deeply (a loop?)");
 	char path[4096];
 	const char *inc = s->args[0];
 	const char *slash = strrchr(file, '/');
@@ -673,10 +721,12 @@ do_include(struct conf *c, const char *file, const struct stmt *s)
 	else
 		snprintf(path, sizeof(path), "%s", inc);
 	struct stmt root;
+	depth++;
 	int rc = parse_file(path, &root);
 	if (rc == 0)
 		rc = interpret(c, path, &root);
 	stmt_free(&root);
+	depth--;
 	return rc;
 }
 
@@ -696,12 +746,15 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 			rc = set_str(file, s, &c->store_dir);
 		} else if (strcmp(w, "store-size") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], UINT64_MAX, &v)) == 0)
+			    (rc = parse_num(file, s, s->args[0], U_SIZE, UINT64_MAX, &v)) == 0)
 				c->store_size = v;
 		} else if (strcmp(w, "workers") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 256, &v)) == 0)
+			    (rc = parse_uint(file, s, s->args[0], 256, &v)) == 0) {
+				if (v == 0)
+					rc = bad(file, s, "must be 1 to 256");
 				c->workers = (unsigned)v;
+			}
 		} else if (strcmp(w, "log-level") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
 			    (c->log_level = log_level_parse(s->args[0])) < 0)
@@ -715,12 +768,18 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 			}
 		} else if (strcmp(w, "tcp-idle-timeout") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 86400, &v)) == 0)
+			    (rc = parse_num(file, s, s->args[0], U_TIME, 86400, &v)) == 0) {
+				if (v == 0)
+					rc = bad(file, s, "must be at least 1 second");
 				c->tcp_idle_ms = (unsigned)v * 1000;
+			}
 		} else if (strcmp(w, "tcp-max-connections") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 1000000, &v)) == 0)
+			    (rc = parse_uint(file, s, s->args[0], 1000000, &v)) == 0) {
+				if (v == 0)
+					rc = bad(file, s, "must be at least 1");
 				c->tcp_max = (unsigned)v;
+			}
 		} else if (strcmp(w, "zone-dir") == 0) {
 			if ((rc = set_str(file, s, &c->zone_dir)) == 0)
 				rc = conf_add_zone_dir(c, c->zone_dir);
@@ -740,6 +799,7 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 			}
 		} else if (strcmp(w, "forward-allow") == 0) {
 			acl_free(&c->forward_allow);
+			c->forward_allow_set = true;
 			rc = parse_acl(file, s, &c->forward_allow);
 		} else if (strcmp(w, "user") == 0) {
 			rc = set_str(file, s, &c->user);
@@ -870,6 +930,34 @@ conf_add_zone_dir(struct conf *c, const char *dir)
 	return rc;
 }
 
+/* A path relative to the directory dnsd was started in, made absolute so
+ * it still means the same after dnsd goes to the background. Frees `p`. */
+static char *
+absolute(char *p)
+{
+	char cwd[4096];
+	if (p == NULL || p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return p;
+	char *a = malloc(strlen(cwd) + strlen(p) + 2);
+	if (a != NULL)
+		sprintf(a, "%s/%s", cwd, p);
+	free(p);
+	return a;
+}
+
+static bool
+acl_keys_known(const struct conf *c, const struct conf_acl *acl, const char *zone)
+{
+	for (size_t i = 0; i < acl->nkeys; i++) {
+		uint8_t kn[WIRE_NAME_MAX];
+		if (wire_name_from_str(acl->keys[i], kn) == 0 || conf_key_find(c, kn) == NULL) {
+			log_err("zone %s: access list names unknown key %s", zone, acl->keys[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 int
 conf_finish(struct conf *c)
 {
@@ -881,12 +969,40 @@ conf_finish(struct conf *c)
 		log_err("no zones configured (use a zone statement, -z or --zone-dir)");
 		return DNSD_ECONF;
 	}
-	if (c->forward_allow.naddrs == 0 && c->forward_allow.nkeys == 0) {
+	if (!c->forward_allow_set) {
 		struct stmt s = { .word = "forward-allow", .nargs = 1, .args = (char *[]){ "localhost" } };
 		parse_acl("default", &s, &c->forward_allow);
 	}
+	for (size_t i = 0; i < c->nkeys; i++) {
+		const struct conf_key *k = &c->keys[i];
+		struct tsig_key tk;
+		if (tsig_key_init(&tk, k->name, k->algorithm, k->secret) != 0) {
+			log_err("key %s: unknown algorithm %s or secret not valid base64", k->name,
+			    k->algorithm);
+			return DNSD_ECONF;
+		}
+		memset(&tk, 0, sizeof(tk));
+		if (k->max_lease != 0 && k->min_lease > k->max_lease) {
+			log_err("key %s: min-lease is above max-lease", k->name);
+			return DNSD_ECONF;
+		}
+	}
+	if ((c->store_dir = absolute(c->store_dir)) == NULL)
+		return -ENOMEM;
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct conf_zone *z = &c->zones[i];
+		if (z->file != NULL && (z->file = absolute(z->file)) == NULL)
+			return -ENOMEM;
+		if (!acl_keys_known(c, &z->allow_transfer, z->name) ||
+		    !acl_keys_known(c, &z->allow_update_unsigned, z->name))
+			return DNSD_ECONF;
+		if (z->notify_key != NULL) {
+			uint8_t kn[WIRE_NAME_MAX];
+			if (wire_name_from_str(z->notify_key, kn) == 0 || conf_key_find(c, kn) == NULL) {
+				log_err("zone %s: notify names unknown key %s", z->name, z->notify_key);
+				return DNSD_ECONF;
+			}
+		}
 		if (z->file != NULL && access(z->file, R_OK) != 0) {
 			log_err("zone %s: cannot read %s: %s", z->name, z->file, strerror(errno));
 			return DNSD_ECONF;

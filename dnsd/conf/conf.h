@@ -84,6 +84,7 @@ struct conf {
 	size_t nforward;
 	struct conf_addr *forward;
 	struct conf_acl forward_allow;
+	bool forward_allow_set;
 	char *user;
 };
 
