@@ -16,6 +16,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \
 	dnsd/xfr/xfr.c dnsd/xfr/xfr.h \
 	dnsd/notify/notify.c dnsd/notify/notify.h \
+	dnsd/forward/forward.c dnsd/forward/forward.h \
 	dnsd/net/server.c dnsd/net/udp.c dnsd/net/tcp.c dnsd/net/net.h
 dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS)
 dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)

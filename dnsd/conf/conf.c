@@ -376,7 +376,8 @@ conf_addr_parse(const char *spec, uint16_t default_port, struct conf_addr *a)
 	if (slash != NULL) {
 		char *end;
 		long p = strtol(slash + 1, &end, 10);
-		if (*end != '\0' || p < 0)
+		/* "10.0.0.0/" is a typo, not /0 (which would match everyone). */
+		if (end == slash + 1 || *end != '\0' || p < 0)
 			return DNSD_ECONF;
 		host[slash - host] = '\0';
 		a->prefix = (unsigned)p;

@@ -34,6 +34,7 @@ struct server {
 	struct writer *writer;      /* NULL until the writer runs */
 	struct tsig_key *keys;      /* decoded TSIG keys, parallel to conf->keys */
 	struct notifier *notifier;
+	struct forwarder *forwarder; /* NULL without `forward` */
 	volatile sig_atomic_t stop;
 	size_t nudp;                /* UDP sockets: nworkers x nlisten */
 	int *udp_fds;
@@ -95,6 +96,14 @@ struct tsig_rr;
 int server_tsig_check(struct server *s, const uint8_t *msg, size_t len, uint32_t now,
     struct tsig_rr *rr, const struct tsig_key **key, const struct conf_key **ckey,
     uint16_t *tsig_error);
+
+/*
+ * Relay a query for a name outside the zones (QUERY_FORWARD), if the client
+ * may use the forwarder (forward-allow); otherwise answer REFUSED.
+ */
+struct query_info;
+void server_forward(struct server *s, const uint8_t *msg, size_t len,
+    const struct query_info *info, const struct reply_to *to);
 
 /* Send a reply to where a request came from (UDP sendto or TCP queue). */
 void server_reply(struct server *s, const struct reply_to *to, const uint8_t *msg, size_t len);

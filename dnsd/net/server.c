@@ -21,6 +21,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "forward/forward.h"
 #include "notify/notify.h"
 #include "writer/writer.h"
 
@@ -175,6 +176,33 @@ keys_load(struct server *s)
 	return 0;
 }
 
+/* Is this peer in the access list? */
+static bool
+peer_in(const struct conf_acl *acl, const struct reply_to *to)
+{
+	if (to->peer.ss_family == AF_INET)
+		return conf_acl_match_addr(acl, AF_INET,
+		    (const uint8_t *)&((const struct sockaddr_in *)&to->peer)->sin_addr);
+	if (to->peer.ss_family == AF_INET6)
+		return conf_acl_match_addr(acl, AF_INET6,
+		    (const uint8_t *)&((const struct sockaddr_in6 *)&to->peer)->sin6_addr);
+	return false;
+}
+
+void
+server_forward(struct server *s, const uint8_t *msg, size_t len, const struct query_info *info,
+    const struct reply_to *to)
+{
+	if (s->forwarder != NULL && peer_in(&s->conf->forward_allow, to)) {
+		forward_submit(s->forwarder, msg, len, info->limit, to);
+		return;
+	}
+	uint8_t out[512];
+	size_t n = query_error_reply(&info->req, out, sizeof(out), RCODE_REFUSED, s->conf->edns_max);
+	if (n > 0)
+		server_reply(s, to, out, n);
+}
+
 void
 server_zone_changed(struct server *s, const struct zone *z)
 {
@@ -218,7 +246,8 @@ server_main(struct conf *c)
 		goto out;
 	if ((rc = net_open(&s)) != 0)
 		goto out;
-	if ((rc = notify_start(&s, &s.notifier)) != 0 ||
+	if ((rc = forward_start(&s, &s.forwarder)) != 0 ||
+	    (rc = notify_start(&s, &s.notifier)) != 0 ||
 	    (rc = writer_start(&s, &s.writer)) != 0)
 		goto out;
 	if ((rc = tcp_loop_new(&s, &s.tcp)) != 0)
@@ -270,6 +299,7 @@ out:
 	/* Last: queued updates are committed and answered before the exit. */
 	writer_stop(s.writer);
 	notify_stop(s.notifier);
+	forward_stop(s.forwarder);
 	free(workers);
 	tcp_loop_free(s.tcp);
 	net_close(&s);

@@ -89,6 +89,7 @@ tcp_loop_new(struct server *s, struct tcp_loop **out)
 	}
 	t->q.zones = &s->zones;
 	t->q.edns_max = s->conf->edns_max;
+	t->q.forward = s->conf->nforward > 0;
 	*out = t;
 	return 0;
 }
@@ -327,6 +328,13 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 			memcpy(&to.peer, &c->peer, c->peerlen);
 			c->pending++;
 			server_submit_update(t->srv, msg, mlen, &to);
+			continue;
+		}
+		if (info.action == QUERY_FORWARD) {
+			struct reply_to to = { .fd = -1, .tcp_conn = c->id, .peerlen = c->peerlen };
+			memcpy(&to.peer, &c->peer, c->peerlen);
+			c->pending++;
+			server_forward(t->srv, msg, mlen, &info, &to);
 			continue;
 		}
 		if (info.action == QUERY_XFR) {

@@ -74,6 +74,12 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd)
 				server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &to);
 				continue;
 			}
+			if (info.action == QUERY_FORWARD) {
+				struct reply_to to = { .fd = fd, .peerlen = b->in[i].msg_hdr.msg_namelen };
+				memcpy(&to.peer, &b->peer[i], to.peerlen);
+				server_forward(s, b->buf_in[i], b->in[i].msg_len, &info, &to);
+				continue;
+			}
 		}
 		if (len == 0)
 			continue;
@@ -110,7 +116,8 @@ udp_worker_run(void *arg)
 	size_t nl = s->conf->nlisten;
 	struct pollfd pfd[64];
 	struct udp_batch *b = calloc(1, sizeof(*b));
-	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max };
+	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max,
+		.forward = s->conf->nforward > 0 };
 
 	if (b == NULL || store_read_begin(s->store, &q.txn) != 0) {
 		log_err("udp worker %u: cannot start", wk->index);

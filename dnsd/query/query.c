@@ -444,6 +444,13 @@ answer_name(struct answer *a, const struct zone *z, const uint8_t *name, uint16_
 	}
 	if (f.found && node_live(&f.v, a->now))
 		return answer_node(a, z, name, &f.v, qtype);
+	/* A node whose every lease ran out does not exist: it is an empty
+	 * non-terminal if names below it live on, else the wildcard or
+	 * NXDOMAIN decide as for any missing name. */
+	if (f.found && store_node_find_absent(a->q->txn, &k, &f) != 0) {
+		a->rcode = RCODE_SERVFAIL;
+		return NULL;
+	}
 	if (f.ent) {
 		put_soa_authority(a, z);
 		return NULL;
@@ -572,9 +579,19 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	if (r->qclass != CLASS_IN && r->qclass != CLASS_ANY)
 		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
 
+	size_t limit = tcp ? 65535 : r->edns ? (r->udp_size < q->edns_max ? r->udp_size : q->edns_max)
+	                                      : 512;
+	if (limit > outmax)
+		limit = outmax;
 	const struct zone *z = zonetab_find(q->zones, r->qname);
-	if (z == NULL)
+	if (z == NULL) {
+		if (q->forward) {
+			info->action = QUERY_FORWARD;
+			info->limit = limit;
+			return 0;
+		}
 		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
+	}
 	uint16_t qtype = r->qtype;
 	if (qtype == RR_AXFR || qtype == RR_IXFR) {
 		info->zone = z;
@@ -589,28 +606,31 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 		qtype = RR_SOA;
 	}
 
-	size_t limit = tcp ? 65535 : r->edns ? (r->udp_size < q->edns_max ? r->udp_size : q->edns_max)
-	                                      : 512;
-	if (limit > outmax)
-		limit = outmax;
 	struct answer a = { .q = q, .req = r, .now = now, .tcp = tcp, .aa = true };
 	wire_buf_init(&a.w, out, limit - (r->edns ? OPT_LEN : 0));
 	start_reply(&a.w, r);
 	if (a.w.err != 0)
 		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
 
-	/* Follow in-zone CNAMEs (RFC 1034 4.3.2 step 3a), bounded. */
+	/* Follow in-zone CNAMEs (RFC 1034 4.3.2 step 3a), bounded, and stop at
+	 * a loop before any name is answered twice. Targets point into the
+	 * store and stay valid for the transaction. */
 	const uint8_t *name = r->qname;
-	uint8_t target[WIRE_NAME_MAX];
+	const uint8_t *chain[CNAME_CHAIN_MAX + 1];
 	for (int hop = 0; name != NULL && hop <= CNAME_CHAIN_MAX; hop++) {
+		chain[hop] = name;
 		const uint8_t *next = answer_name(&a, z, name, qtype);
 		if (next == NULL || a.tc)
 			break;
 		const struct zone *nz = zonetab_find(q->zones, next);
 		if (nz == NULL)
 			break; /* out of our zones: the resolver goes on from here */
-		memcpy(target, next, wire_name_len(next));
-		name = target;
+		bool loop = false;
+		for (int i = 0; i <= hop && !loop; i++)
+			loop = wire_name_equal(chain[i], next);
+		if (loop)
+			break;
+		name = next;
 		z = nz;
 	}
 

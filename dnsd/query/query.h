@@ -22,6 +22,7 @@ enum query_action {
 	QUERY_DROP,   /* send nothing */
 	QUERY_UPDATE, /* hand the request to the writer (opcode UPDATE) */
 	QUERY_XFR,    /* a zone transfer request (AXFR/IXFR) for info.zone */
+	QUERY_FORWARD, /* outside every zone, and forwarding is on: relay it */
 };
 
 /* A parsed request: the header, the one question, and EDNS. */
@@ -50,6 +51,7 @@ struct query_ctx {
 	struct store_txn *txn;
 	const struct zonetab *zones;
 	uint16_t edns_max; /* largest UDP answer we send (edns-max) */
+	bool forward;      /* names outside the zones go to the forwarder */
 };
 
 struct query_info {
@@ -57,6 +59,7 @@ struct query_info {
 	struct query_req req;
 	const struct zone *zone; /* for QUERY_UPDATE and QUERY_XFR */
 	uint8_t rcode;
+	size_t limit;            /* the size the answer may have (QUERY_FORWARD) */
 };
 
 /*

@@ -522,8 +522,10 @@ common_depth(const struct store_key *k, const uint8_t *o, size_t olen)
 	return d;
 }
 
-int
-store_node_find(struct store_txn *t, const struct store_key *k, struct store_find *f)
+/* store_node_find and store_node_find_absent: with `absent`, a node stored
+ * at k itself is stepped over as if it were not there. */
+static int
+node_find(struct store_txn *t, const struct store_key *k, struct store_find *f, bool absent)
 {
 	MDB_cursor *cur;
 	MDB_val mk = { k->len, (void *)k->b }, mv;
@@ -533,13 +535,16 @@ store_node_find(struct store_txn *t, const struct store_key *k, struct store_fin
 	if ((rc = cursor_get(t, CUR_NODES, t->s->nodes, &cur)) != 0)
 		return map_err(rc, "cursor");
 	rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
-	if (rc == 0 && mk.mv_size == k->len && memcmp(mk.mv_data, k->b, k->len) == 0) {
+	bool self = rc == 0 && mk.mv_size == k->len && memcmp(mk.mv_data, k->b, k->len) == 0;
+	if (self && !absent) {
 		f->found = true;
 		f->ce_depth = k->depth;
 		f->v.data = mv.mv_data;
 		f->v.len = mv.mv_size;
 		goto out;
 	}
+	if (self)
+		rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
 		rc = map_err(rc, "cursor get");
 		goto done;
@@ -557,6 +562,8 @@ store_node_find(struct store_txn *t, const struct store_key *k, struct store_fin
 	} else {
 		rc = mdb_cursor_get(cur, &mk, &mv, MDB_LAST);
 	}
+	if (rc == 0 && self) /* that was k itself: one more back */
+		rc = mdb_cursor_get(cur, &mk, &mv, MDB_PREV);
 	if (rc == 0) {
 		unsigned d = common_depth(k, mk.mv_data, mk.mv_size);
 		if (d > ce)
@@ -568,6 +575,18 @@ out:
 done:
 	cursor_done(t, cur);
 	return rc;
+}
+
+int
+store_node_find(struct store_txn *t, const struct store_key *k, struct store_find *f)
+{
+	return node_find(t, k, f, false);
+}
+
+int
+store_node_find_absent(struct store_txn *t, const struct store_key *k, struct store_find *f)
+{
+	return node_find(t, k, f, true);
 }
 
 static bool

@@ -113,6 +113,11 @@ struct store_find {
 /* One ordered lookup that decides answer / NODATA (ENT) / NXDOMAIN and
  * finds the closest encloser for wildcards (RFC 4592). */
 int store_node_find(struct store_txn *t, const struct store_key *k, struct store_find *f);
+/* The same lookup as if no node were stored at `k` itself (all of its
+ * records expired): ENT if it has descendants, else the closest encloser
+ * among the other nodes. f->found is always false. */
+int store_node_find_absent(struct store_txn *t, const struct store_key *k,
+    struct store_find *f);
 
 /*
  * Write the node under `k` (len 0 deletes it). Keeps the delegation-point

@@ -1,0 +1,28 @@
+/* forward.h -- relay queries for names outside every zone to upstream
+ * resolvers with c-ares, without ever blocking a worker. */
+#ifndef DNSD_FORWARD_FORWARD_H
+#define DNSD_FORWARD_FORWARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct reply_to;
+struct forwarder;
+
+/*
+ * Start the forwarder thread with the configured `forward` servers (tried
+ * in order: on a timeout, SERVFAIL or REFUSED from one, c-ares asks the
+ * next). Returns 0 with *out NULL when no forwarders are configured.
+ */
+int forward_start(struct server *s, struct forwarder **out);
+/*
+ * Queue a query (copied) to be relayed; the answer goes back through
+ * `to` with the client's ID, cut to `limit` bytes with TC=1 if larger.
+ * Thread-safe and never blocks.
+ */
+void forward_submit(struct forwarder *f, const uint8_t *msg, size_t len, size_t limit,
+    const struct reply_to *to);
+void forward_stop(struct forwarder *f);
+
+#endif
