@@ -18,7 +18,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: dnsd [-fnhV] [-c file] [-l addr[@port]] [-s dir] [-z origin[:file]]\n"
+	    "usage: dnsd [-fnhV] [-c file] [-l addr[@port]] [-s dir] [-z origin[:file]] [-u user]\n"
 	    "            [--zone-dir dir] [-w workers] [-k keyfile] [-y [alg:]name:secret]\n"
 	    "            [-v level]\n"
 	    "  -c, --config FILE     configuration file (dnsd.conf(5))\n"
@@ -30,6 +30,7 @@ usage(FILE *f)
 	    "  -k, --keys FILE       TSIG keys in BIND key-file format\n"
 	    "  -y, --key [ALG:]NAME:SECRET  a TSIG key (default algorithm hmac-sha256)\n"
 	    "  -f, --foreground      stay in the foreground and log to stderr\n"
+	    "  -u, --user USER       run as USER after binding the sockets\n"
 	    "  -v, --log-level L     error, warning, info (default) or debug\n"
 	    "  -n, --check           check the configuration and zone files, then exit\n"
 	    "  -h, --help            this help\n"
@@ -76,6 +77,7 @@ main(int argc, char **argv)
 		{ "keys", required_argument, NULL, 'k' },
 		{ "key", required_argument, NULL, 'y' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -83,7 +85,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct conf c;
-	const char *config = NULL, *store = NULL, *level = NULL;
+	const char *config = NULL, *store = NULL, *level = NULL, *user = NULL;
 	const char **listens = calloc((size_t)argc, sizeof(char *));
 	const char **zones = calloc((size_t)argc, sizeof(char *));
 	const char **zdirs = calloc((size_t)argc, sizeof(char *));
@@ -98,7 +100,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "dnsd: out of memory\n");
 		return 1;
 	}
-	while ((opt = getopt_long(argc, argv, "c:l:s:z:w:k:y:fv:nhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:s:z:w:k:y:fu:v:nhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
 		case 'l': listens[nl++] = optarg; break;
@@ -117,6 +119,7 @@ main(int argc, char **argv)
 		case 'k': keyfiles[nkf++] = optarg; break;
 		case 'y': keys[nk++] = optarg; break;
 		case 'f': foreground = true; break;
+		case 'u': user = optarg; break;
 		case 'v': level = optarg; break;
 		case 'n': check = true; foreground = true; break;
 		case 'h': usage(stdout); status = 0; goto out;
@@ -160,6 +163,10 @@ main(int argc, char **argv)
 	}
 	if (workers > 0)
 		c.workers = (unsigned)workers;
+	if (user != NULL) {
+		free(c.user);
+		c.user = strdup(user);
+	}
 	for (size_t i = 0; i < nkf; i++)
 		if (conf_load_keys(&c, keyfiles[i]) != 0)
 			goto fail;

@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +160,25 @@ server_tsig_check(struct server *s, const uint8_t *msg, size_t len, uint32_t now
 	return 1;
 }
 
+/* After binding (port 53 needs root) and opening the store: run as `user`. */
+static int
+drop_privileges(const char *user)
+{
+	if (user == NULL || geteuid() != 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		log_err("user %s: no such user", user);
+		return DNSD_ECONF;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		log_err("cannot switch to user %s: %s", user, strerror(errno));
+		return -errno;
+	}
+	log_info("running as user %s", user);
+	return 0;
+}
+
 /* Decode every configured key once, for the writer and transfers. */
 static int
 keys_load(struct server *s)
@@ -244,7 +265,7 @@ server_main(struct conf *c)
 	}
 	if ((rc = keys_load(&s)) != 0)
 		goto out;
-	if ((rc = net_open(&s)) != 0)
+	if ((rc = net_open(&s)) != 0 || (rc = drop_privileges(c->user)) != 0)
 		goto out;
 	if ((rc = forward_start(&s, &s.forwarder)) != 0 ||
 	    (rc = notify_start(&s, &s.notifier)) != 0 ||
