@@ -45,3 +45,31 @@ INTEGRATION_TESTS = \
 	tests/integration/t_query.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+
+# Fuzz harnesses: built with a deterministic driver for `make check`
+# (a smoke test), or with libFuzzer by --enable-fuzzers (clang).
+FUZZ_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz
+if HAVE_CMOCKA
+FUZZ_SMOKE = tests/fuzz/fuzz_query tests/fuzz/fuzz_update
+check_PROGRAMS += $(FUZZ_SMOKE)
+TESTS += $(FUZZ_SMOKE)
+tests_fuzz_fuzz_query_SOURCES = tests/fuzz/fuzz_query.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h tests/unit/testzone.c
+tests_fuzz_fuzz_query_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_query_LDADD = dnsd/libdnsd.la
+tests_fuzz_fuzz_update_SOURCES = tests/fuzz/fuzz_update.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h tests/unit/testzone.c
+tests_fuzz_fuzz_update_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_update_LDADD = dnsd/libdnsd.la
+endif
+if FUZZERS
+# ./configure CC=clang --enable-fuzzers && make tests/fuzz/lf_query
+#   tests/fuzz/lf_query -max_total_time=60 CORPUS_DIR
+noinst_PROGRAMS = tests/fuzz/lf_query tests/fuzz/lf_update
+tests_fuzz_lf_query_SOURCES = tests/fuzz/fuzz_query.c tests/unit/testzone.c
+tests_fuzz_lf_query_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_lf_query_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_lf_query_LDADD = dnsd/libdnsd.la
+tests_fuzz_lf_update_SOURCES = tests/fuzz/fuzz_update.c tests/unit/testzone.c
+tests_fuzz_lf_update_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_lf_update_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_lf_update_LDADD = dnsd/libdnsd.la
+endif
