@@ -13,7 +13,7 @@ void
 node_it_init(struct node_it *it, const uint8_t *val, size_t len)
 {
 	it->p = val;
-	it->end = val + len;
+	it->end = len > 0 ? val + len : val; /* no arithmetic on NULL */
 	it->err = 0;
 }
 
@@ -148,7 +148,8 @@ edit_push(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire, uin
 	uint8_t *copy = malloc(rdlen ? rdlen : 1);
 	if (copy == NULL)
 		return -ENOMEM;
-	memcpy(copy, rdata, rdlen);
+	if (rdlen > 0) /* empty RDATA may come as NULL */
+		memcpy(copy, rdata, rdlen);
 	e->recs[e->n++] = (struct node_erec){ type, ttl, expire, owner, flags, rdlen, copy };
 	return 0;
 }
