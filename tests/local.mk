@@ -42,9 +42,17 @@ tests_unit_test_tsig_LDADD = $(UNIT_LDADD) $(LDNS_LIBS) $(CRYPTO_LIBS)
 endif
 
 INTEGRATION_TESTS = \
-	tests/integration/t_query.sh
+	tests/integration/t_query.sh \
+	tests/integration/t_truncation.sh \
+	tests/integration/t_tcp.sh \
+	tests/integration/t_storm.sh \
+	tests/integration/t_reload.sh \
+	tests/integration/t_glibc.sh \
+	tests/integration/t_forward.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
+	tests/integration/dnswire.py tests/integration/tcptest.py \
+	tests/integration/storm.py tests/integration/qloop.py
 
 # Fuzz harnesses: built with a deterministic driver for `make check`
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).

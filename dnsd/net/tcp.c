@@ -388,6 +388,20 @@ accept_all(struct tcp_loop *t, struct tcp_conn *l)
 	}
 }
 
+/* After any work on a connection: write what is queued, close it when the
+ * peer is done and nothing is owed (a reply, an update, a transfer), else
+ * wait for what comes next. */
+static void
+conn_settle(struct tcp_loop *t, struct tcp_conn *c)
+{
+	if (!conn_flush(c) ||
+	    (c->eof && c->outlen == c->outoff && c->pending == 0 && c->xfr == NULL)) {
+		conn_close(t, c);
+		return;
+	}
+	conn_arm(t, c);
+}
+
 static void
 deliver_queued(struct tcp_loop *t)
 {
@@ -415,10 +429,7 @@ deliver_queued(struct tcp_loop *t)
 			if (c->pending > 0)
 				c->pending--;
 			conn_queue(c, q->msg, q->len);
-			if (!conn_flush(c))
-				conn_close(t, c);
-			else
-				conn_arm(t, c);
+			conn_settle(t, c);
 			break;
 		}
 		free(q);
@@ -452,15 +463,7 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 	}
 	xfr_pump(t, c, now);
 	conn_process(t, c, now, txn_open);
-	if (!conn_flush(c)) {
-		conn_close(t, c);
-		return;
-	}
-	if (c->eof && c->outlen == c->outoff && c->pending == 0 && c->xfr == NULL) {
-		conn_close(t, c);
-		return;
-	}
-	conn_arm(t, c);
+	conn_settle(t, c);
 }
 
 void *

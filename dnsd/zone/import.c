@@ -251,12 +251,11 @@ parse_file(struct import *im, const char *path, ldns_rdf *origin, uint32_t *defa
 			continue;
 		}
 		if (st != LDNS_STATUS_OK) {
-			log_err("%s:%d: %s", name, line_nr > start ? line_nr : start,
-			    ldns_get_errorstr_by_id(st));
+			log_err("%s:%d: %s", name, start, ldns_get_errorstr_by_id(st));
 			rc = DNSD_EZONE;
 			break;
 		}
-		rc = add_rec(im, rr, name, line_nr);
+		rc = add_rec(im, rr, name, start);
 		ldns_rr_free(rr);
 		if (rc != 0)
 			break;
