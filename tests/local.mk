@@ -48,7 +48,11 @@ INTEGRATION_TESTS = \
 	tests/integration/t_storm.sh \
 	tests/integration/t_reload.sh \
 	tests/integration/t_glibc.sh \
-	tests/integration/t_forward.sh
+	tests/integration/t_forward.sh \
+	tests/integration/t_update.sh \
+	tests/integration/t_lease.sh \
+	tests/integration/t_concurrent.sh \
+	tests/integration/t_durability.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
