@@ -63,6 +63,7 @@ lex(struct lexer *lx, char **word)
 			continue;
 		}
 		if (p[0] == '/' && p[1] == '*') {
+			unsigned start = lx->line; /* report where it opened */
 			p += 2;
 			while (*p != '\0' && !(p[0] == '*' && p[1] == '/')) {
 				if (*p == '\n')
@@ -70,7 +71,7 @@ lex(struct lexer *lx, char **word)
 				p++;
 			}
 			if (*p == '\0') {
-				log_err("%s:%u: unterminated /* comment", lx->file, lx->line);
+				log_err("%s:%u: unterminated /* comment", lx->file, start);
 				lx->err = DNSD_ECONF;
 				lx->p = p;
 				return T_ERR;
@@ -221,10 +222,13 @@ parse_block(struct lexer *lx, struct stmt *parent, bool inner)
 static int
 parse_file(const char *path, struct stmt *root)
 {
+	/* Callers free the tree whatever happens: start it empty. */
+	memset(root, 0, sizeof(*root));
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
-		log_err("%s: %s", path, strerror(errno));
-		return -errno;
+		int e = errno; /* logging may change errno */
+		log_err("%s: %s", path, strerror(e));
+		return -e;
 	}
 	char *buf = NULL;
 	size_t cap = 0, len = 0;

@@ -491,7 +491,7 @@ start_reply(struct wire_buf *w, const struct query_req *r)
 {
 	uint8_t hdr[WIRE_HDR_LEN] = { 0 };
 	wire_buf_bytes(w, hdr, sizeof(hdr));
-	if (r->qdcount == 1 && r->qname_len > 0) {
+	if (w->err == 0 && r->qdcount == 1 && r->qname_len > 0) {
 		wire_put16(w->data + 4, 1);
 		wire_buf_name(w, r->qname);
 		wire_buf_u16(w, r->qtype);
@@ -522,12 +522,12 @@ query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax, uint16
 		uint8_t hdr[WIRE_HDR_LEN] = { 0 };
 		wire_buf_bytes(&w, hdr, sizeof(hdr));
 	}
-	if (r->edns) {
+	if (r->edns)
 		put_opt(&w, rcode, edns_max);
-		wire_put16(out + 10, 1);
-	}
 	if (w.err != 0)
-		return 0;
+		return 0; /* not even the header fits */
+	if (r->edns)
+		wire_put16(out + 10, 1);
 	put_header(&w, r, rcode, false, false);
 	return w.len;
 }
@@ -583,6 +583,8 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	                                      : 512;
 	if (limit > outmax)
 		limit = outmax;
+	if (limit < WIRE_HDR_LEN + (r->edns ? OPT_LEN : 0))
+		return 0; /* no reply fits the caller's buffer: drop */
 	const struct zone *z = zonetab_find(q->zones, r->qname);
 	if (z == NULL) {
 		if (q->forward) {
