@@ -496,7 +496,9 @@ update_apply(struct store_txn *t, const struct update_req *u, struct update_resu
 	/* RFC 9664: one lease for every record this update adds. */
 	res->lease = update_grant_lease(u, q->lease, q->has_lease);
 	res->key_lease = q->lease_8 ? update_grant_lease(u, q->key_lease, true) : 0;
-	uint32_t expire = res->lease ? u->now + res->lease : 0;
+	/* The clock counts whole seconds: round up, so a lease of L seconds
+	 * lasts at least L seconds (and less than L + 1). */
+	uint32_t expire = res->lease ? u->now + res->lease + 1 : 0;
 	uint32_t owner = u->key ? node_owner_tag(u->key->name_wire) : 0;
 
 	/* 3.4.2: apply, in order. */

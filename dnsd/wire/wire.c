@@ -506,16 +506,12 @@ wire_rdata_decompress(struct wire_cur *c, uint16_t type, uint16_t rdlen,
 		if (rd_name(c, out, &o, outmax) == 0 || rd_name(c, out, &o, outmax) == 0)
 			return DNSD_EMALF;
 		break;
-	case RR_SRV: {
-		/* RFC 2782: the target must not be compressed. */
-		if (rd_fixed(c, out, &o, outmax, 6) != 0)
-			return DNSD_EMALF;
-		size_t left = end > c->pos ? end - c->pos : 0;
-		size_t n = wire_name_check(c->pkt + c->pos, left);
-		if (n == 0 || rd_fixed(c, out, &o, outmax, n) != 0)
+	case RR_SRV:
+		/* RFC 2782 forbids compressing the target, but senders do it
+		 * (dnspython); RFC 3597 section 4 asks receivers to expand it. */
+		if (rd_fixed(c, out, &o, outmax, 6) != 0 || rd_name(c, out, &o, outmax) == 0)
 			return DNSD_EMALF;
 		break;
-	}
 	default:
 		if (rd_fixed(c, out, &o, outmax, rdlen) != 0)
 			return DNSD_EMALF;
