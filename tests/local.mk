@@ -42,6 +42,7 @@ tests_unit_test_tsig_LDADD = $(UNIT_LDADD) $(LDNS_LIBS) $(CRYPTO_LIBS)
 endif
 
 INTEGRATION_TESTS = \
+	tests/integration/t_lint.sh \
 	tests/integration/t_query.sh \
 	tests/integration/t_truncation.sh \
 	tests/integration/t_tcp.sh \
@@ -52,7 +53,10 @@ INTEGRATION_TESTS = \
 	tests/integration/t_update.sh \
 	tests/integration/t_lease.sh \
 	tests/integration/t_concurrent.sh \
-	tests/integration/t_durability.sh
+	tests/integration/t_durability.sh \
+	tests/integration/t_axfr.sh \
+	tests/integration/t_secondary_nsd.sh \
+	tests/integration/t_secondary_knot.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \

@@ -1,8 +1,8 @@
 /* ctl-store.c -- dnsdctl commands over the store: zones, dump, stats,
  * leases, journal
  *
- * Everything here reads one snapshot (ctl-db.c) and prints; nothing
- * writes. Records print in the store's order, which is DNSSEC canonical
+ * Everything here reads one read transaction of the store (opened by
+ * store_open_readonly) and prints; nothing writes. Records print in the store's order, which is DNSSEC canonical
  * order (RFC 4034 section 6.1) by owner, then by type, then by RDATA.
  */
 #include "config.h"
@@ -18,8 +18,83 @@
 #include "util/err.h"
 #include "wire/wire.h"
 
+/* ---- the store, read-only --------------------------------------------------- */
+
+struct zone_list {
+	struct ctl_zone *z;
+	size_t n, cap;
+};
+
+static int
+collect_zone(void *arg, const uint8_t *apex, const struct store_zone *sz)
+{
+	struct zone_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct ctl_zone *nz = realloc(l->z, cap * sizeof(*nz));
+		if (nz == NULL)
+			return -ENOMEM;
+		l->z = nz;
+		l->cap = cap;
+	}
+	struct ctl_zone *e = &l->z[l->n++];
+	memset(e, 0, sizeof(*e));
+	e->id = sz->id;
+	e->apex_len = wire_name_len(apex);
+	memcpy(e->apex, apex, e->apex_len);
+	e->labels = wire_name_labels(e->apex);
+	wire_name_to_str(e->apex, e->name, sizeof(e->name));
+	return 0;
+}
+
+static int
+zone_cmp(const void *a, const void *b)
+{
+	const struct ctl_zone *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 int
-ctl_zone_lookup(struct ctl_db *db, const char *name, struct ctl_zone *z)
+ctl_zones(struct store_txn *t, struct ctl_zone **zones, size_t *n)
+{
+	struct zone_list l = { 0 };
+	int rc = store_zone_iter(t, collect_zone, &l);
+
+	*zones = NULL;
+	*n = 0;
+	if (rc != 0) {
+		free(l.z);
+		return rc;
+	}
+	if (l.n > 1)
+		qsort(l.z, l.n, sizeof(*l.z), zone_cmp);
+	*zones = l.z;
+	*n = l.n;
+	return 0;
+}
+
+/* Call fn for every node of a zone in key (canonical) order; a non-zero
+ * return from fn stops the walk and is returned. */
+static int
+walk_nodes(struct store_txn *t, uint32_t zone_id,
+    int (*fn)(void *arg, const uint8_t *key, size_t keylen, const uint8_t *val, size_t len),
+    void *arg)
+{
+	struct store_iter *it;
+	struct store_val k, v;
+	int rc, r = 0;
+
+	if ((rc = store_iter_zone(t, zone_id, &it)) != 0)
+		return rc;
+	while ((rc = store_iter_next(it, &k, &v)) == 1)
+		if ((r = fn(arg, k.data, k.len, v.data, v.len)) != 0)
+			break;
+	store_iter_free(it);
+	return r != 0 ? r : rc;
+}
+
+int
+ctl_zone_lookup(struct store_txn *t, const char *name, struct ctl_zone *z)
 {
 	uint8_t apex[WIRE_NAME_MAX];
 	struct ctl_zone *zs;
@@ -31,7 +106,7 @@ ctl_zone_lookup(struct ctl_db *db, const char *name, struct ctl_zone *z)
 		return CTL_USAGE;
 	}
 	wire_name_lower(apex, apex, len);
-	if ((rc = ctl_db_zones(db, &zs, &n)) != 0) {
+	if ((rc = ctl_zones(t, &zs, &n)) != 0) {
 		ctl_err("store: %s", dnsd_strerror(rc));
 		return CTL_FAIL;
 	}
@@ -68,16 +143,15 @@ key_by_tag(const struct conf *c, uint32_t tag)
 
 /* The SOA record of a zone's apex node. */
 static bool
-apex_soa(struct ctl_db *db, const struct ctl_zone *z, struct node_rr *soa)
+apex_soa(struct store_txn *t, const struct ctl_zone *z, struct node_rr *soa)
 {
-	uint8_t key[4];
-	const uint8_t *v;
-	size_t len;
+	struct store_key k;
+	struct store_val v;
 	struct node_rrset set;
 	struct node_rr_it it;
 
-	wire_put32(key, z->id);
-	if (ctl_db_node_get(db, key, 4, &v, &len) != 0 || !node_rrset_find(v, len, RR_SOA, &set))
+	if (store_key_make(&k, z->id, z->apex, z->labels) != 0 || store_node_get(t, &k, &v) != 0 ||
+	    !node_rrset_find(v.data, v.len, RR_SOA, &set))
 		return false;
 	node_rr_it_init(&it, &set);
 	return node_rr_next(&it, soa);
@@ -141,13 +215,13 @@ tally_node(void *arg, const uint8_t *key, size_t keylen, const uint8_t *val, siz
 }
 
 int
-ctl_cmd_zones(struct ctl_db *db, const struct ctl_opts *o)
+ctl_cmd_zones(struct store_txn *txn, const struct ctl_opts *o)
 {
 	struct ctl_zone *zs;
 	size_t n, w = 4;
 	int rc;
 
-	if ((rc = ctl_db_zones(db, &zs, &n)) != 0) {
+	if ((rc = ctl_zones(txn, &zs, &n)) != 0) {
 		ctl_err("store: %s", dnsd_strerror(rc));
 		return CTL_FAIL;
 	}
@@ -160,12 +234,12 @@ ctl_cmd_zones(struct ctl_db *db, const struct ctl_opts *o)
 		struct zone_tally t = { .now = o->now };
 		struct node_rr soa;
 		char serial[16] = "-", when[32] = "-", in[32] = "-";
-		if ((rc = ctl_db_nodes(db, zs[i].id, tally_node, &t)) != 0) {
+		if ((rc = walk_nodes(txn, zs[i].id, tally_node, &t)) != 0) {
 			ctl_err("zone %s: %s", zs[i].name, dnsd_strerror(rc));
 			free(zs);
 			return CTL_FAIL;
 		}
-		if (apex_soa(db, &zs[i], &soa))
+		if (apex_soa(txn, &zs[i], &soa))
 			snprintf(serial, sizeof(serial), "%u", node_soa_serial(soa.rdata, soa.rdlen));
 		if (t.next != 0) {
 			ctl_time_str(t.next, when, sizeof(when));
@@ -274,24 +348,24 @@ dump_node(void *arg, const uint8_t *key, size_t keylen, const uint8_t *val, size
 }
 
 int
-ctl_cmd_dump(struct ctl_db *db, const struct ctl_opts *o, const char *zone)
+ctl_cmd_dump(struct store_txn *t, const struct ctl_opts *o, const char *zone)
 {
 	struct ctl_zone z;
 	struct dump d = { .o = o, .z = &z };
 	struct node_rr soa;
 	int rc;
 
-	if ((rc = ctl_zone_lookup(db, zone, &z)) != 0)
+	if ((rc = ctl_zone_lookup(t, zone, &z)) != 0)
 		return rc;
 	if (o->mode != DUMP_DYNAMIC) {
-		if (!apex_soa(db, &z, &soa)) {
+		if (!apex_soa(t, &z, &soa)) {
 			ctl_err("zone %s: no SOA record in the store", z.name);
 			return CTL_FAIL;
 		}
 		if (ctl_rr_print(stdout, z.apex, RR_SOA, soa.ttl, soa.rdata, soa.rdlen, NULL) != 0)
 			goto write_err;
 	}
-	rc = ctl_db_nodes(db, z.id, dump_node, &d);
+	rc = walk_nodes(t, z.id, dump_node, &d);
 	if (d.err != 0 && d.err != -EIO) {
 		ctl_err("zone %s: %s", z.name, dnsd_strerror(d.err));
 		return CTL_FAIL;
@@ -311,10 +385,10 @@ write_err:
 /* ---- stats ------------------------------------------------------------------- */
 
 int
-ctl_cmd_stats(struct ctl_db *db, const struct ctl_opts *o)
+ctl_cmd_stats(struct store_txn *t, const struct ctl_opts *o)
 {
-	struct ctl_stats st;
-	int rc = ctl_db_stats(db, &st);
+	struct store_stats st;
+	int rc = store_stats(t, &st);
 	if (rc != 0) {
 		ctl_err("store: %s", dnsd_strerror(rc));
 		return CTL_FAIL;
@@ -322,9 +396,9 @@ ctl_cmd_stats(struct ctl_db *db, const struct ctl_opts *o)
 	printf("%-16s %llu\n", "zones", (unsigned long long)st.zones);
 	printf("%-16s %llu\n", "nodes", (unsigned long long)st.nodes);
 	printf("%-16s %llu\n", "delegations", (unsigned long long)st.cuts);
-	printf("%-16s %llu\n", "expiry-entries", (unsigned long long)st.expiry);
+	printf("%-16s %llu\n", "expiry-entries", (unsigned long long)st.expiry_entries);
 	printf("%-16s %llu\n", "key-owners", (unsigned long long)st.owners);
-	printf("%-16s %llu\n", "journal-entries", (unsigned long long)st.journal);
+	printf("%-16s %llu\n", "journal-entries", (unsigned long long)st.journal_entries);
 	printf("%-16s %llu (%.1f%%)\n", "map-used", (unsigned long long)st.map_used,
 	    st.map_size ? 100.0 * (double)st.map_used / (double)st.map_size : 0.0);
 	printf("%-16s %llu\n", "map-size", (unsigned long long)st.map_size);
@@ -336,7 +410,7 @@ ctl_cmd_stats(struct ctl_db *db, const struct ctl_opts *o)
 /* ---- leases ------------------------------------------------------------------ */
 
 struct leases {
-	struct ctl_db *db;
+	struct store_txn *t;
 	const struct ctl_opts *o;
 	struct ctl_zone *zs;
 	size_t nz;
@@ -345,31 +419,30 @@ struct leases {
 };
 
 static int
-lease_entry(void *arg, uint32_t expire, const uint8_t *key, size_t keylen)
+lease_entry(void *arg, uint32_t expire, const struct store_key *k)
 {
 	struct leases *l = arg;
 	const struct ctl_zone *z = NULL;
-	uint32_t zid = wire_get32(key);
+	uint32_t zid = wire_get32(k->b);
 	uint8_t owner[WIRE_NAME_MAX];
 	char name[WIRE_NAME_MAX * 4 + 1], when[32], in[32];
 	const char *note = "";
-	const uint8_t *v;
-	size_t vlen;
+	struct store_val v;
 
 	if (l->only != NULL && l->only->id != zid)
 		return 0;
 	for (size_t i = 0; i < l->nz && z == NULL; i++)
 		if (l->zs[i].id == zid)
 			z = &l->zs[i];
-	if (z != NULL && store_key_to_name(key, keylen, z->apex, owner) != 0)
+	if (z != NULL && store_key_to_name(k->b, k->len, z->apex, owner) != 0)
 		wire_name_to_str(owner, name, sizeof(name));
 	else
 		snprintf(name, sizeof(name), "(zone id %u, unknown)", zid);
 	/* The index keeps the earliest expiry a node had when written; the
 	 * reaper re-checks nodes, and so do we. */
-	if (ctl_db_node_get(l->db, key, keylen, &v, &vlen) != 0)
+	if (store_node_get(l->t, k, &v) != 0)
 		note = "stale: node gone";
-	else if (node_min_expire(v, vlen) != expire)
+	else if (node_min_expire(v.data, v.len) != expire)
 		note = "stale: renewed or removed";
 	else if (expire <= l->o->now)
 		note = "expired, awaiting the reaper";
@@ -381,23 +454,23 @@ lease_entry(void *arg, uint32_t expire, const uint8_t *key, size_t keylen)
 }
 
 int
-ctl_cmd_leases(struct ctl_db *db, const struct ctl_opts *o, const char *zone)
+ctl_cmd_leases(struct store_txn *t, const struct ctl_opts *o, const char *zone)
 {
-	struct leases l = { .db = db, .o = o };
+	struct leases l = { .t = t, .o = o };
 	struct ctl_zone only;
 	int rc;
 
 	if (zone != NULL) {
-		if ((rc = ctl_zone_lookup(db, zone, &only)) != 0)
+		if ((rc = ctl_zone_lookup(t, zone, &only)) != 0)
 			return rc;
 		l.only = &only;
 	}
-	if ((rc = ctl_db_zones(db, &l.zs, &l.nz)) != 0) {
+	if ((rc = ctl_zones(t, &l.zs, &l.nz)) != 0) {
 		ctl_err("store: %s", dnsd_strerror(rc));
 		return CTL_FAIL;
 	}
 	printf("%-20s  %8s  %s\n", "DEADLINE", "IN", "OWNER");
-	rc = ctl_db_expiry(db, lease_entry, &l);
+	rc = store_expiry_iter(t, lease_entry, &l);
 	free(l.zs);
 	if (rc != 0) {
 		ctl_err("store: %s", dnsd_strerror(rc));
@@ -416,81 +489,56 @@ struct journal {
 
 /* Walk one entry: count (and with -v print) its changes. */
 static int
-journal_entry(void *arg, uint64_t seq, const uint8_t *e, size_t len)
+journal_entry(void *arg, uint64_t seq, struct store_val e)
 {
 	struct journal *j = arg;
+	struct store_jentry je;
+	struct store_jchange c;
+	const uint8_t *p, *end;
 	uint64_t removed = 0, added = 0;
-	size_t off = 8;
+	int rc;
 
-	if (len < 8) {
+	if (store_jentry_parse(e, &je) != 0) {
 		j->bad = true;
 		return 0;
 	}
-	/* from:u32 to:u32, then the old and new SOA: ttl:u32 rdlen:u16 rdata */
-	for (int i = 0; i < 2; i++) {
-		if (off + 6 > len || off + 6 + wire_get16(e + off + 4) > len) {
-			j->bad = true;
-			return 0;
-		}
-		off += 6 + wire_get16(e + off + 4);
-	}
-	size_t changes = off;
-	/* change: op:u8 keylen:u16 key type:u16 ttl:u32 rdlen:u16 rdata */
-	for (size_t p = changes; p < len;) {
-		if (p + 3 > len || p + 3 + wire_get16(e + p + 1) + 8 > len) {
-			j->bad = true;
-			break;
-		}
-		size_t kl = wire_get16(e + p + 1);
-		const uint8_t *mid = e + p + 3 + kl;
-		uint16_t rdlen = wire_get16(mid + 6);
-		if (p + 3 + kl + 8 + rdlen > len) {
-			j->bad = true;
-			break;
-		}
-		if (e[p] == 0)
+	end = je.changes + je.changes_len;
+	for (p = je.changes; (rc = store_jchange_next(&p, end, &c)) == 1;) {
+		if (c.op == STORE_JCHANGE_DEL)
 			removed++;
 		else
 			added++;
-		p += 3 + kl + 8 + rdlen;
 	}
-	printf("%6llu  %10u  %10u  %7llu  %7llu\n", (unsigned long long)seq, wire_get32(e),
-	    wire_get32(e + 4), (unsigned long long)removed, (unsigned long long)added);
+	if (rc != 0)
+		j->bad = true;
+	printf("%6llu  %10u  %10u  %7llu  %7llu\n", (unsigned long long)seq, je.from, je.to,
+	    (unsigned long long)removed, (unsigned long long)added);
 	if (!j->o->verbose)
 		return 0;
 	/* Removals, then additions, as IXFR orders them (RFC 1995). */
-	for (int op = 0; op < 2; op++) {
-		for (size_t p = changes; p < len;) {
-			if (p + 3 > len || p + 3 + wire_get16(e + p + 1) + 8 > len)
-				break;
-			size_t kl = wire_get16(e + p + 1);
-			const uint8_t *mid = e + p + 3 + kl;
-			uint16_t rdlen = wire_get16(mid + 6);
+	for (int op = STORE_JCHANGE_DEL; op <= STORE_JCHANGE_ADD; op++) {
+		for (p = je.changes; store_jchange_next(&p, end, &c) == 1;) {
 			uint8_t owner[WIRE_NAME_MAX];
-			if (p + 3 + kl + 8 + rdlen > len)
-				break;
-			if (e[p] == op && store_key_to_name(e + p + 3, kl, j->z->apex, owner) != 0) {
-				fputs(op == 0 ? "  - " : "  + ", stdout);
-				ctl_rr_print(stdout, owner, wire_get16(mid), wire_get32(mid + 2), mid + 8,
-				    rdlen, NULL);
+			if (c.op == op && store_key_to_name(c.key, c.keylen, j->z->apex, owner) != 0) {
+				fputs(op == STORE_JCHANGE_DEL ? "  - " : "  + ", stdout);
+				ctl_rr_print(stdout, owner, c.type, c.ttl, c.rdata, c.rdlen, NULL);
 			}
-			p += 3 + kl + 8 + rdlen;
 		}
 	}
 	return 0;
 }
 
 int
-ctl_cmd_journal(struct ctl_db *db, const struct ctl_opts *o, const char *zone)
+ctl_cmd_journal(struct store_txn *t, const struct ctl_opts *o, const char *zone)
 {
 	struct ctl_zone z;
 	struct journal j = { .o = o, .z = &z };
 	int rc;
 
-	if ((rc = ctl_zone_lookup(db, zone, &z)) != 0)
+	if ((rc = ctl_zone_lookup(t, zone, &z)) != 0)
 		return rc;
 	printf("%6s  %10s  %10s  %7s  %7s\n", "SEQ", "FROM", "TO", "REMOVED", "ADDED");
-	if ((rc = ctl_db_journal(db, z.id, journal_entry, &j)) != 0) {
+	if ((rc = store_journal_iter(t, z.id, journal_entry, &j)) != 0) {
 		ctl_err("zone %s: journal: %s", z.name, dnsd_strerror(rc));
 		return CTL_FAIL;
 	}

@@ -1,9 +1,10 @@
-/* ctl.h -- dnsdctl internals: a read-only view of the store, record
- * printing, and the commands (one ctl_cmd_* per subcommand).
+/* ctl.h -- dnsdctl internals: record printing and the commands (one
+ * ctl_cmd_* per subcommand).
  *
- * dnsdctl never writes the store. It opens the LMDB environment read-only
+ * dnsdctl never writes the store. It opens it with store_open_readonly()
  * next to a running dnsd (LMDB allows other processes to read) and takes
- * one snapshot for the whole command, so what it prints is consistent.
+ * one read transaction for the whole command, so what it prints is
+ * consistent. Like every module but store/, it never sees LMDB itself.
  */
 #ifndef DNSD_TOOLS_CTL_H
 #define DNSD_TOOLS_CTL_H
@@ -16,13 +17,12 @@
 #include "wire/wire.h"
 
 struct conf;
+struct store_txn;
 
 /* Exit statuses: 0 ok, 1 runtime error or problem found, 2 usage error. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 
-/* ---- ctl-db.c: the store, read-only --------------------------------------- */
-
-struct ctl_db;
+/* ---- ctl-store.c: the store, read-only ----------------------------------- */
 
 /* A zone as recorded in the store's "zones" database. */
 struct ctl_zone {
@@ -33,41 +33,8 @@ struct ctl_zone {
 	char name[WIRE_NAME_MAX * 4 + 1]; /* presentation form, with the final dot */
 };
 
-/* Open the store in `dir` read-only and begin the one snapshot every later
- * call reads. Fails (without creating anything) if `dir` holds no dnsd
- * store. On error a message for the user is in `err`. */
-int ctl_db_open(struct ctl_db **out, const char *dir, char *err, size_t errlen);
-void ctl_db_close(struct ctl_db *db);
-
 /* Every zone in the store, ordered by id; *zones is malloc'ed (free it). */
-int ctl_db_zones(struct ctl_db *db, struct ctl_zone **zones, size_t *n);
-
-/* Visit the nodes of one zone in key (canonical) order. A callback that
- * returns non-zero stops the walk and its value is returned. */
-typedef int (*ctl_node_fn)(void *arg, const uint8_t *key, size_t keylen, const uint8_t *val,
-    size_t len);
-int ctl_db_nodes(struct ctl_db *db, uint32_t zone_id, ctl_node_fn fn, void *arg);
-
-/* The node value stored under a raw key; DNSD_ENOTFOUND if there is none. */
-int ctl_db_node_get(struct ctl_db *db, const uint8_t *key, size_t keylen, const uint8_t **val,
-    size_t *len);
-
-/* Visit the expiry index in deadline order (entries may be stale). */
-typedef int (*ctl_expiry_fn)(void *arg, uint32_t expire, const uint8_t *key, size_t keylen);
-int ctl_db_expiry(struct ctl_db *db, ctl_expiry_fn fn, void *arg);
-
-/* Visit one zone's journal entries, oldest first (see store.c for the
- * entry layout). */
-typedef int (*ctl_journal_fn)(void *arg, uint64_t seq, const uint8_t *val, size_t len);
-int ctl_db_journal(struct ctl_db *db, uint32_t zone_id, ctl_journal_fn fn, void *arg);
-
-/* Entry counts of every database and the map usage. */
-struct ctl_stats {
-	uint64_t zones, nodes, cuts, expiry, owners, journal;
-	uint64_t map_used, map_size, page_size;
-	unsigned readers, max_readers;
-};
-int ctl_db_stats(struct ctl_db *db, struct ctl_stats *st);
+int ctl_zones(struct store_txn *t, struct ctl_zone **zones, size_t *n);
 
 /* ---- ctl-print.c: presentation format through ldns ------------------------- */
 
@@ -97,19 +64,20 @@ struct ctl_opts {
 	uint32_t now;
 };
 
-int ctl_cmd_zones(struct ctl_db *db, const struct ctl_opts *o);
-int ctl_cmd_dump(struct ctl_db *db, const struct ctl_opts *o, const char *zone);
-int ctl_cmd_stats(struct ctl_db *db, const struct ctl_opts *o);
-int ctl_cmd_leases(struct ctl_db *db, const struct ctl_opts *o, const char *zone);
-int ctl_cmd_journal(struct ctl_db *db, const struct ctl_opts *o, const char *zone);
+/* The store commands read the one transaction `t`. */
+int ctl_cmd_zones(struct store_txn *t, const struct ctl_opts *o);
+int ctl_cmd_dump(struct store_txn *t, const struct ctl_opts *o, const char *zone);
+int ctl_cmd_stats(struct store_txn *t, const struct ctl_opts *o);
+int ctl_cmd_leases(struct store_txn *t, const struct ctl_opts *o, const char *zone);
+int ctl_cmd_journal(struct store_txn *t, const struct ctl_opts *o, const char *zone);
 int ctl_cmd_resolver(const struct ctl_opts *o, const char *kind);
 int ctl_cmd_doctor(const struct ctl_opts *o, const char *name);
 
 /* Find a zone of the store by presentation name; prints the error and
  * returns non-zero if it is not there. */
-int ctl_zone_lookup(struct ctl_db *db, const char *name, struct ctl_zone *z);
+int ctl_zone_lookup(struct store_txn *t, const char *name, struct ctl_zone *z);
 
-/* Print "dnsdctl: ..." on stderr. */
+/* Print "dnsdctl: ..." on stderr (the form log messages take in dnsdctl). */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

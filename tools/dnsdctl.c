@@ -15,6 +15,7 @@
 
 #include "conf/conf.h"
 #include "ctl.h"
+#include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -121,27 +122,33 @@ cmd_check(struct conf *c, const char *path)
 	return status;
 }
 
+/* Open the store read-only and run one command on one read transaction. */
 static int
 run_store_cmd(const char *cmd, const char *dir, const struct ctl_opts *o, char **args)
 {
-	struct ctl_db *db;
-	char err[512] = "";
-	int rc = ctl_db_open(&db, dir, err, sizeof(err));
-	if (rc != 0) {
-		ctl_err("%s", err[0] ? err : dnsd_strerror(rc));
+	struct store *s;
+	struct store_txn *t;
+	int rc;
+
+	if (store_open_readonly(&s, dir) != 0)
+		return CTL_FAIL; /* the store said why */
+	if ((rc = store_read_begin(s, &t)) != 0) {
+		ctl_err("store %s: %s", dir, dnsd_strerror(rc));
+		store_close(s);
 		return CTL_FAIL;
 	}
 	if (strcmp(cmd, "zones") == 0)
-		rc = ctl_cmd_zones(db, o);
+		rc = ctl_cmd_zones(t, o);
 	else if (strcmp(cmd, "dump") == 0)
-		rc = ctl_cmd_dump(db, o, args[0]);
+		rc = ctl_cmd_dump(t, o, args[0]);
 	else if (strcmp(cmd, "stats") == 0)
-		rc = ctl_cmd_stats(db, o);
+		rc = ctl_cmd_stats(t, o);
 	else if (strcmp(cmd, "leases") == 0)
-		rc = ctl_cmd_leases(db, o, args[0]);
+		rc = ctl_cmd_leases(t, o, args[0]);
 	else
-		rc = ctl_cmd_journal(db, o, args[0]);
-	ctl_db_close(db);
+		rc = ctl_cmd_journal(t, o, args[0]);
+	store_abort(t);
+	store_close(s);
 	if (rc == CTL_OK && fflush(stdout) != 0) {
 		ctl_err("write error on standard output");
 		rc = CTL_FAIL;
@@ -173,6 +180,10 @@ main(int argc, char **argv)
 	int opt, status = CTL_USAGE;
 	size_t ci;
 
+	/* Messages of the modules (configuration, zone files, store) read
+	 * "dnsdctl: file:line: message", as ctl_err's do. */
+	log_set_ident("dnsdctl");
+	log_set_plain(true);
 	if ((o.zones = calloc((size_t)argc, sizeof(char *))) == NULL) {
 		ctl_err("out of memory");
 		return CTL_FAIL;
@@ -231,7 +242,6 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	/* Errors in the configuration are logged as "file:line: message". */
 	log_init(true, LOG_LVL_WARN);
 	o.now = clock_now();
 	status = CTL_FAIL;

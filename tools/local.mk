@@ -1,19 +1,18 @@
 # tools/local.mk -- admin tools built on libdnsd
 
-# dnsdctl(8): the local admin tool. It reads the LMDB store read-only next
-# to a running dnsd (ctl-db.c is the one file of it that includes <lmdb.h>),
-# checks configurations as dnsd -n does, and prints system resolver
+# dnsdctl(8): the local admin tool. It reads the store read-only next to a
+# running dnsd (through store.h, like the daemon: only dnsd/store/ sees
+# LMDB), checks configurations as dnsd -n does, and prints system resolver
 # snippets and diagnoses (ctl-resolver.c, ldns for the direct queries).
 sbin_PROGRAMS += tools/dnsdctl
 tools_dnsdctl_SOURCES = \
 	tools/dnsdctl.c \
 	tools/ctl.h \
-	tools/ctl-db.c \
 	tools/ctl-print.c \
 	tools/ctl-store.c \
 	tools/ctl-resolver.c
-tools_dnsdctl_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS)
-tools_dnsdctl_LDADD = dnsd/libdnsd.la $(LDNS_LIBS) $(LMDB_LIBS)
+tools_dnsdctl_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
+tools_dnsdctl_LDADD = dnsd/libdnsd.la $(LDNS_LIBS)
 
 dist_man_MANS += man/dnsdctl.8
 

@@ -90,6 +90,8 @@ tcp_loop_new(struct server *s, struct tcp_loop **out)
 	t->q.zones = &s->zones;
 	t->q.edns_max = s->conf->edns_max;
 	t->q.forward = s->conf->nforward > 0;
+	t->q.keys = s->keys;
+	t->q.nkeys = s->conf->nkeys;
 	*out = t;
 	return 0;
 }

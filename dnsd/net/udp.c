@@ -117,7 +117,7 @@ udp_worker_run(void *arg)
 	struct pollfd pfd[64];
 	struct udp_batch *b = calloc(1, sizeof(*b));
 	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max,
-		.forward = s->conf->nforward > 0 };
+		.forward = s->conf->nforward > 0, .keys = s->keys, .nkeys = s->conf->nkeys };
 
 	if (b == NULL || store_read_begin(s->store, &q.txn) != 0) {
 		log_err("udp worker %u: cannot start", wk->index);

@@ -245,6 +245,19 @@ node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
 	return 0;
 }
 
+bool
+node_edit_set_ttl(struct node_edit *e, uint16_t type, uint32_t ttl)
+{
+	bool changed = false;
+	for (size_t i = 0; i < e->n; i++) {
+		if (e->recs[i].type == type && e->recs[i].ttl != ttl) {
+			e->recs[i].ttl = ttl;
+			changed = true;
+		}
+	}
+	return changed;
+}
+
 void
 node_edit_remove(struct node_edit *e, size_t i)
 {

@@ -77,12 +77,17 @@ node_rr_live(const struct node_rr *rr, uint32_t now)
 	return rr->expire == 0 || rr->expire > now;
 }
 
-/* TTL to serve at `now`: never longer than the time left on the lease. */
+/*
+ * TTL to serve at `now`: never longer than the time left on the lease.
+ * The clock counts whole seconds and a record lives while now < expire,
+ * so during the second before `expire` less than a second is left: the
+ * TTL is expire - now - 1 (0 in that last second, which caches keep not).
+ */
 static inline uint32_t
 node_rr_ttl(const struct node_rr *rr, uint32_t now)
 {
-	if (rr->expire != 0 && rr->expire - now < rr->ttl)
-		return rr->expire - now;
+	if (rr->expire != 0 && rr->expire - now - 1 < rr->ttl)
+		return rr->expire - now - 1;
 	return rr->ttl;
 }
 
@@ -128,6 +133,9 @@ int node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t exp
 /* Index of an identical record or -1. */
 long node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rdata,
     uint16_t rdlen);
+/* Give every record of `type` the TTL `ttl`: an RRset has one TTL (RFC
+ * 2181 section 5.2). Returns true if a TTL changed. */
+bool node_edit_set_ttl(struct node_edit *e, uint16_t type, uint32_t ttl);
 /* Remove record i (order is not kept). */
 void node_edit_remove(struct node_edit *e, size_t i);
 /* Bytes needed to encode the edit. */

@@ -13,6 +13,7 @@
 #include "node/node.h"
 #include "query/query.h"
 #include "store/store.h"
+#include "tsig/tsig.h"
 #include "util/err.h"
 #include "zone/zone.h"
 
@@ -189,6 +190,13 @@ put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
 
 	if (a->tc || (sec == SEC_AR && a->add_full))
 		return 0;
+	/* One TTL for the RRset: the least any live record may have, so the
+	 * set never outlives its shortest lease in a cache. */
+	uint32_t ttl = UINT32_MAX;
+	node_rr_it_init(&it, set);
+	while (node_rr_next(&it, &rr))
+		if (node_rr_live(&rr, a->now) && node_rr_ttl(&rr, a->now) < ttl)
+			ttl = node_rr_ttl(&rr, a->now);
 	node_rr_it_init(&it, set);
 	while (node_rr_next(&it, &rr)) {
 		if (!node_rr_live(&rr, a->now))
@@ -197,7 +205,7 @@ put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
 		wire_buf_name(&a->w, owner);
 		wire_buf_u16(&a->w, set->type);
 		wire_buf_u16(&a->w, CLASS_IN);
-		wire_buf_u32(&a->w, node_rr_ttl(&rr, a->now));
+		wire_buf_u32(&a->w, ttl);
 		put_rdata(a, set->type, rr.rdata, rr.rdlen);
 		if (a->w.err != 0) {
 			if (sec == SEC_AR) {
@@ -544,6 +552,18 @@ reply_error(struct query_info *info, uint8_t *out, size_t outmax, uint16_t rcode
 	return n;
 }
 
+/* The configured key a TSIG names, if its algorithm matches too. */
+static const struct tsig_key *
+query_tsig_key(const struct query_ctx *q, const struct tsig_rr *rr)
+{
+	for (size_t i = 0; i < q->nkeys; i++) {
+		const struct tsig_key *k = &q->keys[i];
+		if (k->name_len == rr->key_name_len && memcmp(k->name, rr->key_name, k->name_len) == 0)
+			return k->alg == tsig_alg_from_wire(rr->alg_name) ? k : NULL;
+	}
+	return NULL;
+}
+
 size_t
 query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
     size_t outmax, bool tcp, uint32_t now, struct query_info *info)
@@ -608,6 +628,28 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 		qtype = RR_SOA;
 	}
 
+	/* A signed query (RFC 8945): verify, and sign the answer. */
+	struct tsig_rr trr;
+	const struct tsig_key *tkey = NULL;
+	if (r->has_tsig) {
+		uint16_t terr = TSIG_NOERROR;
+		if (tsig_find(in, inlen, &trr) != 1)
+			return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+		tkey = query_tsig_key(q, &trr);
+		if (tsig_verify(in, inlen, &trr, tkey, now, &terr) != 0) {
+			size_t n = reply_error(info, out, outmax, RCODE_NOTAUTH, q->edns_max);
+			if (n > 0 && tsig_sign_response(out, &n, outmax, &trr, tkey, terr, now) != 0)
+				n = 0;
+			info->action = n > 0 ? QUERY_REPLY : QUERY_DROP;
+			return n;
+		}
+		/* Keep room for our TSIG: names, MAC and the fixed fields. */
+		size_t room = trr.key_name_len + trr.alg_name_len + TSIG_MAC_MAX + 32;
+		if (limit < WIRE_HDR_LEN + (r->edns ? OPT_LEN : 0) + room)
+			return 0;
+		limit -= room;
+	}
+
 	struct answer a = { .q = q, .req = r, .now = now, .tcp = tcp, .aa = true };
 	wire_buf_init(&a.w, out, limit - (r->edns ? OPT_LEN : 0));
 	start_reply(&a.w, r);
@@ -648,5 +690,8 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	info->action = QUERY_REPLY;
 	info->rcode = (uint8_t)a.rcode;
 	info->zone = z;
-	return a.w.len;
+	size_t len = a.w.len;
+	if (tkey != NULL && tsig_sign_response(out, &len, outmax, &trr, tkey, TSIG_NOERROR, now) != 0)
+		return 0;
+	return len;
 }

@@ -15,6 +15,7 @@
 struct store_txn;
 struct zonetab;
 struct zone;
+struct tsig_key;
 
 /* What the caller must do with the request after query_answer(). */
 enum query_action {
@@ -52,6 +53,8 @@ struct query_ctx {
 	const struct zonetab *zones;
 	uint16_t edns_max; /* largest UDP answer we send (edns-max) */
 	bool forward;      /* names outside the zones go to the forwarder */
+	const struct tsig_key *keys; /* for signed queries (RFC 8945) */
+	size_t nkeys;
 };
 
 struct query_info {

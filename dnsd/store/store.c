@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -1176,10 +1177,254 @@ store_stats(struct store_txn *t, struct store_stats *st)
 		st->nodes = ms.ms_entries;
 	if (mdb_stat(t->txn, t->s->expiry, &ms) == 0)
 		st->expiry_entries = ms.ms_entries;
+	if (mdb_stat(t->txn, t->s->zones, &ms) == 0)
+		st->zones = ms.ms_entries;
+	if (mdb_stat(t->txn, t->s->cuts, &ms) == 0)
+		st->cuts = ms.ms_entries;
+	if (mdb_stat(t->txn, t->s->owners, &ms) == 0)
+		st->owners = ms.ms_entries;
+	if (mdb_stat(t->txn, t->s->journal, &ms) == 0)
+		st->journal_entries = ms.ms_entries;
 	if (mdb_env_info(t->s->env, &ei) == 0) {
 		mdb_env_stat(t->s->env, &ms);
 		st->map_used = (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize;
 		st->map_size = ei.me_mapsize;
+		st->page_size = ms.ms_psize;
+		st->readers = ei.me_numreaders;
+		st->max_readers = ei.me_maxreaders;
 	}
 	return 0;
+}
+
+/* ---- read-only access and whole-database walks (dnsdctl) ----------------- */
+
+/* The dnsd_err of an LMDB error the caller has logged already. */
+static int
+quiet_err(int rc)
+{
+	if (rc == MDB_NOTFOUND)
+		return DNSD_ENOTFOUND;
+	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+		return DNSD_EVERSION;
+	return rc > 0 && rc < 1000 ? -rc : DNSD_ESTORE;
+}
+
+int
+store_open_readonly(struct store **out, const char *dir)
+{
+	struct store *s;
+	struct stat st;
+	MDB_txn *txn = NULL;
+	char path[4096];
+	int rc;
+
+	/* LMDB would create lock.mdb before it finds no data.mdb. */
+	if (stat(dir, &st) != 0) {
+		rc = -errno;
+		log_err("store %s: %s", dir, strerror(errno));
+		return rc;
+	}
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &st) != 0) {
+		log_err("store %s: no data.mdb (not a dnsd store, or dnsd never ran)", dir);
+		return DNSD_ENOTFOUND;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_err("store %s: %s", dir, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		goto fail;
+	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxreaders(s->env, 256);
+	if ((rc = mdb_env_open(s->env, dir, MDB_RDONLY | MDB_NOTLS, 0640)) != 0 ||
+	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} dbs[] = {
+		{ "meta", &s->meta }, { "zones", &s->zones }, { "nodes", &s->nodes },
+		{ "cuts", &s->cuts }, { "expiry", &s->expiry }, { "owners", &s->owners },
+		{ "journal", &s->journal },
+	};
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		if ((rc = mdb_dbi_open(txn, dbs[i].name, 0, dbs[i].dbi)) == MDB_NOTFOUND) {
+			log_err("store %s: no \"%s\" database (not a dnsd store)", dir, dbs[i].name);
+			rc = DNSD_ENOTFOUND;
+			goto fail_logged;
+		}
+		if (rc != 0)
+			goto fail;
+	}
+	MDB_val k = { 7, "version" }, v;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) != 0 || v.mv_size != 4 ||
+	    wire_get32(v.mv_data) != STORE_VERSION) {
+		log_err("store %s: written by another format version (this one reads %d)", dir,
+		    STORE_VERSION);
+		rc = DNSD_EVERSION;
+		goto fail_logged;
+	}
+	/* Committing keeps the database handles for later transactions. */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	log_err("store %s: %s", dir, mdb_strerror(rc));
+	rc = quiet_err(rc);
+fail_logged:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s);
+	return rc;
+}
+
+int
+store_zone_iter(struct store_txn *t,
+    int (*fn)(void *arg, const uint8_t *apex, const struct store_zone *z), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	struct store_zone z;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->zones, &cur)) != 0)
+		return map_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		/* As store_zone_get decodes it. */
+		const uint8_t *p = v.mv_data;
+		if (v.mv_size < 12 || k.mv_size > WIRE_NAME_MAX ||
+		    wire_name_check(k.mv_data, k.mv_size) != k.mv_size)
+			continue;
+		z.id = wire_get32(p);
+		z.file_sig = (uint64_t)wire_get32(p + 4) << 32 | wire_get32(p + 8);
+		z.includes_len = v.mv_size - 12;
+		if (z.includes_len > sizeof(z.includes)) {
+			z.includes_len = 0;
+			z.file_sig = 0;
+		}
+		memcpy(z.includes, p + 12, z.includes_len);
+		if ((r = fn(arg, k.mv_data, &z)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "zone iter");
+}
+
+int
+store_expiry_iter(struct store_txn *t,
+    int (*fn)(void *arg, uint32_t expire, const struct store_key *k), void *arg)
+{
+	MDB_cursor *cur;
+	MDB_val mk, mv;
+	struct store_key k;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->s->expiry, &cur)) != 0)
+		return map_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
+		const uint8_t *p = mk.mv_data;
+		if (mk.mv_size < 8 || store_key_parse(&k, p + 4, mk.mv_size - 4) != 0)
+			continue;
+		if ((r = fn(arg, wire_get32(p), &k)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "expiry iter");
+}
+
+int
+store_journal_iter(struct store_txn *t, uint32_t zone_id,
+    int (*fn)(void *arg, uint64_t seq, struct store_val entry), void *arg)
+{
+	MDB_cursor *cur;
+	uint8_t kb[12];
+	MDB_val k = { 12, kb }, v;
+	int rc, r = 0;
+
+	journal_key(kb, zone_id, 0);
+	if ((rc = mdb_cursor_open(t->txn, t->s->journal, &cur)) != 0)
+		return map_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		if (k.mv_size != 12 || wire_get32(p) != zone_id)
+			break;
+		uint64_t seq = (uint64_t)wire_get32(p + 4) << 32 | wire_get32(p + 8);
+		if ((r = fn(arg, seq, (struct store_val){ v.mv_data, v.mv_size })) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (r != 0)
+		return r;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "journal iter");
+}
+
+/* One SOA of an entry's header at *p: ttl:u32 rdlen:u16 rdata. */
+static bool
+jsoa_parse(const uint8_t **p, const uint8_t *end, struct store_jsoa *soa)
+{
+	if (end - *p < 6)
+		return false;
+	soa->ttl = wire_get32(*p);
+	soa->rdlen = wire_get16(*p + 4);
+	if ((size_t)(end - *p) - 6 < soa->rdlen)
+		return false;
+	soa->rdata = *p + 6;
+	*p += 6 + soa->rdlen;
+	return true;
+}
+
+int
+store_jentry_parse(struct store_val e, struct store_jentry *out)
+{
+	const uint8_t *p = e.data, *end = e.data + e.len;
+	if (e.len < 8)
+		return DNSD_EMALF;
+	out->from = wire_get32(p);
+	out->to = wire_get32(p + 4);
+	p += 8;
+	if (!jsoa_parse(&p, end, &out->old_soa) || !jsoa_parse(&p, end, &out->new_soa))
+		return DNSD_EMALF;
+	out->changes = p;
+	out->changes_len = (size_t)(end - p);
+	return 0;
+}
+
+int
+store_jchange_next(const uint8_t **p, const uint8_t *end, struct store_jchange *c)
+{
+	const uint8_t *q = *p;
+	size_t left = (size_t)(end - q);
+	if (left == 0)
+		return 0;
+	/* op:u8 keylen:u16 key type:u16 ttl:u32 rdlen:u16 rdata */
+	if (left < 3)
+		return DNSD_EMALF;
+	c->op = q[0];
+	c->keylen = wire_get16(q + 1);
+	if (c->op > STORE_JCHANGE_ADD || c->keylen < 4 || c->keylen > STORE_KEY_MAX ||
+	    left - 3 < c->keylen + 8)
+		return DNSD_EMALF;
+	c->key = q + 3;
+	const uint8_t *mid = c->key + c->keylen;
+	c->type = wire_get16(mid);
+	c->ttl = wire_get32(mid + 2);
+	c->rdlen = wire_get16(mid + 6);
+	if (left - 3 - c->keylen - 8 < c->rdlen)
+		return DNSD_EMALF;
+	c->rdata = mid + 8;
+	*p = c->rdata + c->rdlen;
+	return 1;
 }

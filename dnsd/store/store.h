@@ -66,6 +66,12 @@ int store_key_parse(struct store_key *k, const uint8_t *key, size_t keylen);
 /* Open (creating if needed) the store in directory `dir` with a map of
  * `mapsize` bytes (0: default, 4 GiB). */
 int store_open(struct store **out, const char *dir, uint64_t mapsize);
+/* Open an existing store in `dir` read-only, for tools (dnsdctl) next to
+ * a running dnsd: LMDB lets other processes read. Nothing is created: a
+ * missing folder, data file or database is an error, as is another format
+ * version; every failure is logged. Only read transactions work on it.
+ * LMDB allows one open of a store per process, by either function. */
+int store_open_readonly(struct store **out, const char *dir);
 void store_close(struct store *s);
 
 /* Transactions. A read transaction can be reset (releasing its snapshot)
@@ -98,6 +104,12 @@ int store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *
 int store_zone_create(struct store_txn *t, const uint8_t *apex, struct store_zone *z);
 /* Rewrite a zone's metadata. */
 int store_zone_put(struct store_txn *t, const uint8_t *apex, const struct store_zone *z);
+/* Call fn for every zone of the store, in apex key order; `apex` (wire
+ * form, lower case) is valid until the transaction ends, `z` only during
+ * the call. Records that are not a valid zone entry are skipped. A
+ * non-zero return from fn stops the walk and is returned. */
+int store_zone_iter(struct store_txn *t,
+    int (*fn)(void *arg, const uint8_t *apex, const struct store_zone *z), void *arg);
 
 /* Read the node stored under `k`; DNSD_ENOTFOUND if there is none. */
 int store_node_get(struct store_txn *t, const struct store_key *k, struct store_val *v);
@@ -150,6 +162,12 @@ void store_iter_free(struct store_iter *it);
  */
 int store_expiry_first(struct store_txn *t, uint32_t *expire, struct store_key *k);
 int store_expiry_del(struct store_txn *t, uint32_t expire, const struct store_key *k);
+/* Call fn for every entry of the expiry index, earliest first (stale ones
+ * included; entries whose key does not parse are skipped). `k` is valid
+ * only during the call. A non-zero return from fn stops the walk and is
+ * returned. */
+int store_expiry_iter(struct store_txn *t,
+    int (*fn)(void *arg, uint32_t expire, const struct store_key *k), void *arg);
 
 /*
  * Change journal (IXFR). store_track_changes makes every store_node_put
@@ -177,10 +195,51 @@ int store_journal_clear(struct store_txn *t, uint32_t zone_id);
  */
 int store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from,
     struct store_val *entries, size_t max, size_t *n);
+/* Call fn for every journal entry of a zone, oldest first, with its
+ * sequence number and raw value (valid until the transaction ends). A
+ * non-zero return from fn stops the walk and is returned. */
+int store_journal_iter(struct store_txn *t, uint32_t zone_id,
+    int (*fn)(void *arg, uint64_t seq, struct store_val entry), void *arg);
+
+/* One journal entry, parsed (layout at the top of store.c); every pointer
+ * points into the entry's value. */
+struct store_jsoa {
+	uint32_t ttl;
+	uint16_t rdlen;
+	const uint8_t *rdata;
+};
+struct store_jentry {
+	uint32_t from, to;                  /* serials */
+	struct store_jsoa old_soa, new_soa; /* the frame (RFC 1995 section 4) */
+	const uint8_t *changes;             /* the change records */
+	size_t changes_len;
+};
+enum { STORE_JCHANGE_DEL = 0, STORE_JCHANGE_ADD = 1 };
+/* One change record: a record removed from or added to a node. */
+struct store_jchange {
+	uint8_t op;          /* STORE_JCHANGE_DEL or STORE_JCHANGE_ADD */
+	const uint8_t *key;  /* the node key (struct store_key layout) */
+	size_t keylen;
+	uint16_t type;
+	uint32_t ttl;
+	uint16_t rdlen;
+	const uint8_t *rdata;
+};
+/* Split an entry into its header and change records; DNSD_EMALF if the
+ * header does not fit. */
+int store_jentry_parse(struct store_val e, struct store_jentry *out);
+/* The change record at *p (before `end`), advancing *p past it: 1 with c
+ * set, 0 when *p == end, DNSD_EMALF if the record is malformed. Walk an
+ * entry with p = je.changes, end = je.changes + je.changes_len. */
+int store_jchange_next(const uint8_t **p, const uint8_t *end, struct store_jchange *c);
 
 /* Store-wide counters for dnsdctl and tests. */
 struct store_stats {
 	uint64_t nodes, expiry_entries, map_used, map_size;
+	/* entries of the other databases, the page size, and the reader
+	 * slots in use (any process) of the most there can be */
+	uint64_t zones, cuts, owners, journal_entries, page_size;
+	unsigned readers, max_readers;
 };
 int store_stats(struct store_txn *t, struct store_stats *st);
 

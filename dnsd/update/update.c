@@ -396,7 +396,12 @@ apply_add(struct node_edit *e, const struct update_req *u, const struct urr *r,
 	if (at >= 0 && !rec_live(&e->recs[at], u->now)) {
 		node_edit_remove(e, (size_t)at);
 	}
-	return node_edit_add(e, r->type, r->ttl, expire, owner, NODE_RR_DYNAMIC, r->rdata, r->rdlen);
+	int rc = node_edit_add(e, r->type, r->ttl, expire, owner, NODE_RR_DYNAMIC, r->rdata, r->rdlen);
+	/* The RRset takes the TTL of the record just added, as BIND does:
+	 * one RRset has one TTL (RFC 2181 section 5.2). */
+	if (rc >= 0 && node_edit_set_ttl(e, r->type, r->ttl))
+		rc = 1;
+	return rc;
 }
 
 /* 3.4.2.3/3.4.2.4: deletions. Returns 1 if something was removed. */

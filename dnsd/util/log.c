@@ -11,6 +11,8 @@
 
 static bool log_stderr = true;
 static enum log_level log_level = LOG_LVL_INFO;
+static const char *log_ident = "dnsd";
+static bool log_plain;
 
 void
 log_init(bool foreground, enum log_level level)
@@ -18,7 +20,19 @@ log_init(bool foreground, enum log_level level)
 	log_stderr = foreground;
 	log_level = level;
 	if (!foreground)
-		openlog("dnsd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_ident(const char *name)
+{
+	log_ident = name;
+}
+
+void
+log_set_plain(bool plain)
+{
+	log_plain = plain;
 }
 
 int
@@ -58,7 +72,12 @@ log_msg(enum log_level level, const char *fmt, ...)
 	if (log_stderr) {
 		char line[1024];
 		vsnprintf(line, sizeof(line), fmt, ap);
-		fprintf(stderr, "dnsd[%s]: %s\n", tag[level], line);
+		if (!log_plain)
+			fprintf(stderr, "%s[%s]: %s\n", log_ident, tag[level], line);
+		else if (level == LOG_LVL_ERR)
+			fprintf(stderr, "%s: %s\n", log_ident, line);
+		else
+			fprintf(stderr, "%s: %s: %s\n", log_ident, tag[level], line);
 	} else {
 		vsyslog(prio[level], fmt, ap);
 	}

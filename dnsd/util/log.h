@@ -6,8 +6,16 @@
 
 enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
-/* Configure logging: to stderr when foreground, else to syslog("dnsd"). */
+/* Configure logging: to stderr when foreground, else to syslog under the
+ * ident (default "dnsd"). */
 void log_init(bool foreground, enum log_level level);
+/* Name the program in messages (stderr and the syslog ident); call before
+ * log_init. `name` must stay valid. */
+void log_set_ident(const char *name);
+/* Command-line tools: write stderr lines as "name: message" for errors and
+ * "name: warning: message" (info, debug likewise) instead of the daemon's
+ * "name[level]: message". */
+void log_set_plain(bool plain);
 /* Parse "error", "warning", "info", "debug"; -1 if unknown. */
 int log_level_parse(const char *s);
 /* Change the level at run time. */

@@ -57,7 +57,7 @@ struct xfr {
 	struct store_val *entries;
 	size_t nentries, ei;
 	int esub;          /* 0 old SOA, 1 deletions, 2 new SOA, 3 additions */
-	size_t eoff;       /* offset in the entry's change records */
+	const uint8_t *epos; /* next change record of the entry */
 	uint8_t jsoa_owner[WIRE_NAME_MAX];
 	/* TSIG */
 	bool sign;
@@ -211,71 +211,46 @@ next_node_item(struct xfr *x, struct item *it)
 	}
 }
 
-/* Read one SOA (ttl, rdlen, rdata) of a journal entry header at *off. */
-static const uint8_t *
-entry_soa(const struct store_val *e, size_t *off, uint32_t *ttl, uint16_t *rdlen)
-{
-	if (*off + 6 > e->len)
-		return NULL;
-	*ttl = wire_get32(e->data + *off);
-	*rdlen = wire_get16(e->data + *off + 4);
-	const uint8_t *rd = e->data + *off + 6;
-	if (*off + 6 + *rdlen > e->len)
-		return NULL;
-	*off += 6 + *rdlen;
-	return rd;
-}
-
 /* Next record of the IXFR body: per entry, old SOA, deletions, new SOA,
  * additions (RFC 1995 section 4). */
 static int
 next_journal_item(struct xfr *x, struct item *it)
 {
 	while (x->ei < x->nentries) {
-		const struct store_val *e = &x->entries[x->ei];
-		size_t off = 8;
-		uint32_t ttl1, ttl2;
-		uint16_t l1, l2;
-		const uint8_t *old = entry_soa(e, &off, &ttl1, &l1);
-		const uint8_t *new = old ? entry_soa(e, &off, &ttl2, &l2) : NULL;
-		if (new == NULL)
+		struct store_jentry je;
+		struct store_jchange c;
+		int rc;
+		if (store_jentry_parse(x->entries[x->ei], &je) != 0)
 			return DNSD_ESTORE;
-		size_t changes = off;
+		const uint8_t *end = je.changes + je.changes_len;
 		switch (x->esub) {
 		case 0:
-			soa_item(x, it, old, l1, ttl1);
+			soa_item(x, it, je.old_soa.rdata, je.old_soa.rdlen, je.old_soa.ttl);
 			x->esub = 1;
-			x->eoff = changes;
+			x->epos = je.changes;
 			return 1;
 		case 2:
-			soa_item(x, it, new, l2, ttl2);
+			soa_item(x, it, je.new_soa.rdata, je.new_soa.rdlen, je.new_soa.ttl);
 			x->esub = 3;
-			x->eoff = changes;
+			x->epos = je.changes;
 			return 1;
 		}
-		/* esub 1 (op 0, deletions) or 3 (op 1, additions) */
-		uint8_t want = x->esub == 1 ? 0 : 1;
-		while (x->eoff + 3 <= e->len) {
-			const uint8_t *p = e->data + x->eoff;
-			size_t kl = wire_get16(p + 1);
-			if (x->eoff + 3 + kl + 8 > e->len)
-				return DNSD_ESTORE;
-			const uint8_t *mid = p + 3 + kl;
-			uint16_t rdlen = wire_get16(mid + 6);
-			if (x->eoff + 3 + kl + 8 + rdlen > e->len)
-				return DNSD_ESTORE;
-			x->eoff += 3 + kl + 8 + rdlen;
-			if (p[0] != want)
+		/* esub 1 (deletions) or 3 (additions) */
+		uint8_t want = x->esub == 1 ? STORE_JCHANGE_DEL : STORE_JCHANGE_ADD;
+		while ((rc = store_jchange_next(&x->epos, end, &c)) == 1) {
+			if (c.op != want)
 				continue;
-			if (store_key_to_name(p + 3, kl, x->z->apex, x->jsoa_owner) == 0)
+			if (store_key_to_name(c.key, c.keylen, x->z->apex, x->jsoa_owner) == 0)
 				return DNSD_ESTORE;
 			it->owner = x->jsoa_owner;
-			it->type = wire_get16(mid);
-			it->ttl = wire_get32(mid + 2);
-			it->rdlen = rdlen;
-			it->rdata = mid + 8;
+			it->type = c.type;
+			it->ttl = c.ttl;
+			it->rdlen = c.rdlen;
+			it->rdata = c.rdata;
 			return 1;
 		}
+		if (rc != 0)
+			return DNSD_ESTORE;
 		if (x->esub == 1) {
 			x->esub = 2;
 		} else {

@@ -418,6 +418,17 @@ write_static(struct store_txn *t, struct import *im)
 			if (a < 0)
 				rc = a;
 		}
+		/* One TTL per RRset (RFC 2181 section 5.2): the smallest the
+		 * file gives it (records sort by type, so a type is a run). */
+		for (size_t a = i, b; rc == 0 && a < j; a = b) {
+			uint32_t ttl = im->recs[a].ttl;
+			for (b = a; b < j && im->recs[b].type == im->recs[a].type; b++)
+				if (im->recs[b].ttl < ttl)
+					ttl = im->recs[b].ttl;
+			if (node_edit_set_ttl(&e, im->recs[a].type, ttl) && b - a > 1)
+				log_debug("%s:%d: TTLs differ within an RRset, using %u", im->recs[a].file,
+				    im->recs[a].line, ttl);
+		}
 		i = j;
 		if (rc != 0)
 			break;

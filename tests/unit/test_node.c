@@ -301,14 +301,16 @@ test_live_and_ttl(void **state)
 	rr.expire = NOW + 1000; /* lease longer than the TTL */
 	assert_true(node_rr_live(&rr, NOW));
 	assert_int_equal(node_rr_ttl(&rr, NOW), 300);
-	rr.expire = NOW + 100; /* lease shorter than the TTL */
-	assert_int_equal(node_rr_ttl(&rr, NOW), 100);
-	assert_int_equal(node_rr_ttl(&rr, NOW + 99), 1);
-	rr.expire = NOW + 300;
+	/* Lease shorter than the TTL: at whole second NOW less than
+	 * expire - NOW seconds may be left, so the TTL is one less. */
+	rr.expire = NOW + 100;
+	assert_int_equal(node_rr_ttl(&rr, NOW), 99);
+	assert_int_equal(node_rr_ttl(&rr, NOW + 98), 1);
+	rr.expire = NOW + 301;
 	assert_int_equal(node_rr_ttl(&rr, NOW), 300);
-	rr.expire = NOW + 1;
+	rr.expire = NOW + 1; /* the last second: served, but not to be cached */
 	assert_true(node_rr_live(&rr, NOW));
-	assert_int_equal(node_rr_ttl(&rr, NOW), 1);
+	assert_int_equal(node_rr_ttl(&rr, NOW), 0);
 	rr.expire = NOW; /* expired at that very second */
 	assert_false(node_rr_live(&rr, NOW));
 	rr.expire = NOW - 5;

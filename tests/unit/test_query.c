@@ -1186,12 +1186,13 @@ test_dynamic_expiry(void **state)
 	assert_int_equal(testzone_add(tz, "dyn.svc.example.test", RR_A, 300, NOW + 100, true, a, 4), 0);
 
 	struct qopt o = q_default();
+	/* Whole seconds: at second NOW, less than 100 s may be left. */
 	struct reply *r = ask_full(tz, "dyn.svc.example.test", RR_A, &o, false, NOW);
 	assert_int_equal(ldns_pkt_ancount(r->p), 1);
-	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 100); /* not 300 */
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 99); /* not 300 */
 	r = ask_full(tz, "dyn.svc.example.test", RR_A, &o, false, NOW + 99);
 	assert_int_equal(ldns_pkt_ancount(r->p), 1);
-	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 1);
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 0); /* served, not cached */
 	/* At and after expiry the name is gone, even though the reaper has
 	 * not removed it. */
 	r = ask_full(tz, "dyn.svc.example.test", RR_A, &o, false, NOW + 100);
@@ -1217,6 +1218,9 @@ test_dynamic_mixed(void **state)
 	    0);
 	struct reply *r = ask_full(tz, "web-1.svc.example.test", RR_A, &o, false, NOW);
 	assert_int_equal(ldns_pkt_ancount(r->p), 2);
+	/* One TTL for the RRset: the shortest lease's (RFC 2181 5.2). */
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 49);
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 1)), 49);
 	r = ask_full(tz, "web-1.svc.example.test", RR_A, &o, false, NOW + 50);
 	assert_int_equal(ldns_pkt_ancount(r->p), 1);
 	assert_rr(AN(r), "web-1.svc.example.test", RR_A, 0, "10.0.0.5");
@@ -1241,7 +1245,7 @@ test_dynamic_mixed(void **state)
 	assert_negative(r, LDNS_RCODE_NOERROR, "svc.example.test", 60);
 	/* The SRV's own TTL is capped by its lease near the end. */
 	r = ask_full(tz, "_dy._tcp.svc.example.test", RR_SRV, &o, false, NOW + 990);
-	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 10);
+	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 9);
 	r = ask_full(tz, "_dy._tcp.svc.example.test", RR_SRV, &o, false, NOW + 1000);
 	assert_negative(r, LDNS_RCODE_NXDOMAIN, "svc.example.test", 60);
 }
