@@ -150,10 +150,12 @@ forward_run(void *arg)
 		int bits = ares_getsock(f->ch, socks, ARES_GETSOCK_MAXNUM), n = 0;
 		pfd[n++] = (struct pollfd){ f->evfd, POLLIN, 0 };
 		for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
+			/* (c-ares' own macros shift a signed 1 into the sign bit) */
+			unsigned ubits = (unsigned)bits;
 			short ev = 0;
-			if (ARES_GETSOCK_READABLE(bits, i))
+			if (ubits & (1u << i))
 				ev |= POLLIN;
-			if (ARES_GETSOCK_WRITABLE(bits, i))
+			if (ubits & (1u << (i + ARES_GETSOCK_MAXNUM)))
 				ev |= POLLOUT;
 			if (ev)
 				pfd[n++] = (struct pollfd){ socks[i], ev, 0 };
