@@ -361,11 +361,33 @@ wire_buf_bytes(struct wire_buf *w, const void *p, size_t n)
 	}
 }
 
+static void
+comp_add(struct wire_buf *w, uint16_t off, unsigned labels)
+{
+	if (w->ncomp < WIRE_COMP_MAX && off <= 0x3fff) {
+		w->comp[w->ncomp] = off;
+		w->comp_labels[w->ncomp++] = (uint8_t)labels;
+	}
+}
+
 void
 wire_buf_comp_add(struct wire_buf *w, uint16_t off)
 {
-	if (w->ncomp < WIRE_COMP_MAX && off < 0x3fff)
-		w->comp[w->ncomp++] = off;
+	/* Count the labels of the name there (it may end in a pointer). */
+	unsigned labels = 0;
+	size_t o = off;
+	for (int hops = 0; o < w->len && hops < 128; hops++) {
+		uint8_t b = w->data[o];
+		if ((b & 0xc0) == 0xc0) {
+			o = (size_t)(b & 0x3f) << 8 | w->data[o + 1];
+			continue;
+		}
+		if (b == 0)
+			break;
+		labels++;
+		o += (size_t)b + 1;
+	}
+	comp_add(w, off, labels);
 }
 
 /* Does the (possibly compressed) name at `off` in our own output equal the
@@ -400,10 +422,12 @@ buf_name(struct wire_buf *w, const uint8_t *name, bool compress)
 		return;
 	size_t start = w->len;
 	const uint8_t *p = name;
+	unsigned left = wire_name_labels(name), total = left;
 	while (*p != 0) {
 		if (compress) {
+			/* Only a name with as many labels can equal this suffix. */
 			for (unsigned i = 0; i < w->ncomp; i++) {
-				if (buf_name_equal(w, w->comp[i], p)) {
+				if (w->comp_labels[i] == left && buf_name_equal(w, w->comp[i], p)) {
 					wire_buf_u16(w, (uint16_t)(0xc000 | w->comp[i]));
 					goto record;
 				}
@@ -411,15 +435,17 @@ buf_name(struct wire_buf *w, const uint8_t *name, bool compress)
 		}
 		wire_buf_bytes(w, p, (size_t)*p + 1);
 		p += *p + 1;
+		left--;
 	}
 	wire_buf_u8(w, 0);
 record:
 	if (w->err != 0)
 		return;
 	/* Every label we wrote literally can serve later names. */
+	left = total;
 	for (size_t off = start; off < w->len && (w->data[off] & 0xc0) == 0 && w->data[off] != 0;
 	     off += w->data[off] + 1)
-		wire_buf_comp_add(w, (uint16_t)off);
+		comp_add(w, (uint16_t)off, left--);
 }
 
 void

@@ -134,6 +134,7 @@ struct wire_buf {
 	int err;
 	unsigned ncomp;
 	uint16_t comp[WIRE_COMP_MAX]; /* offsets of names usable as pointer targets */
+	uint8_t comp_labels[WIRE_COMP_MAX]; /* labels of the name at comp[i] */
 };
 
 void wire_buf_init(struct wire_buf *w, uint8_t *data, size_t limit);
