@@ -58,7 +58,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_secondary_nsd.sh \
 	tests/integration/t_secondary_knot.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py
 
