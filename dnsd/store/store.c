@@ -49,7 +49,7 @@
 #include "util/log.h"
 #include "wire/wire.h"
 
-#define STORE_VERSION 1
+#define STORE_VERSION 2 /* 2: records carry an owner tag */
 #define STORE_DEFAULT_MAP (4ULL << 30)
 
 struct store {
