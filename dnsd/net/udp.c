@@ -44,11 +44,11 @@ batch_init(struct udp_batch *b)
 
 /* Answer one batch read from `fd`; returns the number of messages read. */
 static int
-serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd)
+serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, int flags)
 {
 	for (int i = 0; i < UDP_BATCH; i++)
 		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
-	int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	int n = recvmmsg(fd, b->in, UDP_BATCH, flags, NULL);
 	if (n <= 0)
 		return 0;
 	uint32_t now = clock_now();
@@ -133,6 +133,16 @@ udp_worker_run(void *arg)
 		pfd[i].fd = s->udp_fds[wk->index * s->conf->nlisten + i];
 		pfd[i].events = POLLIN;
 	}
+	if (nl == 1) {
+		/* One socket (the usual case): block in recvmmsg itself, which
+		 * returns once a datagram is there with whatever else has queued
+		 * (MSG_WAITFORONE), saving a poll() per batch. The receive timeout
+		 * lets the loop notice shutdown. */
+		struct timeval tv = { 0, 500000 };
+		setsockopt(pfd[0].fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while (!s->stop)
+			serve_batch(s, &q, b, pfd[0].fd, MSG_WAITFORONE);
+	}
 	while (!s->stop) {
 		int r = poll(pfd, nl, 500);
 		if (r <= 0)
@@ -142,7 +152,7 @@ udp_worker_run(void *arg)
 				continue;
 			/* Drain the socket in batches before polling again. */
 			for (int round = 0; round < 64 && !s->stop; round++)
-				if (serve_batch(s, &q, b, pfd[i].fd) < UDP_BATCH)
+				if (serve_batch(s, &q, b, pfd[i].fd, MSG_DONTWAIT) < UDP_BATCH)
 					break;
 		}
 	}

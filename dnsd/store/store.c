@@ -75,6 +75,14 @@ struct store_txn {
 	 * query path never allocates (mdb_cursor_open does). */
 	MDB_cursor *rcur[2];
 	bool stale[2];
+	/* Per snapshot (read transactions only): a zone known to have no
+	 * delegations, and the last apex node read (every negative answer
+	 * wants the SOA). Both are forgotten at reset and renew. */
+	bool nocut_valid;
+	uint32_t nocut_zone;
+	bool apex_valid;
+	uint32_t apex_zone;
+	MDB_val apex_val;
 };
 
 enum { CUR_NODES, CUR_CUTS };
@@ -366,12 +374,14 @@ store_read_reset(struct store_txn *t)
 {
 	mdb_txn_reset(t->txn);
 	t->stale[0] = t->stale[1] = true;
+	t->nocut_valid = t->apex_valid = false;
 }
 
 int
 store_read_renew(struct store_txn *t)
 {
 	t->stale[0] = t->stale[1] = true;
+	t->nocut_valid = t->apex_valid = false;
 	return map_err(mdb_txn_renew(t->txn), "txn_renew");
 }
 
@@ -498,9 +508,20 @@ int
 store_node_get(struct store_txn *t, const struct store_key *k, struct store_val *v)
 {
 	MDB_val mk = { k->len, (void *)k->b }, mv;
+	uint32_t zone = wire_get32(k->b);
+	if (k->depth == 0 && t->apex_valid && t->apex_zone == zone) {
+		v->data = t->apex_val.mv_data;
+		v->len = t->apex_val.mv_size;
+		return 0;
+	}
 	int rc = mdb_get(t->txn, t->s->nodes, &mk, &mv);
 	if (rc != 0)
 		return map_err(rc, "node get");
+	if (k->depth == 0 && !t->write) {
+		t->apex_valid = true;
+		t->apex_zone = zone;
+		t->apex_val = mv;
+	}
 	v->data = mv.mv_data;
 	v->len = mv.mv_size;
 	return 0;
@@ -1067,13 +1088,22 @@ store_cut_find(struct store_txn *t, const struct store_key *k, unsigned *depth)
 	*depth = 0;
 	if (k->depth == 0)
 		return 0;
-	/* Fast path: most zones have no delegations at all. */
+	/* Fast path: most zones have no delegations at all, and a read
+	 * snapshot remembers that for its zone. */
+	uint32_t zone = wire_get32(k->b);
+	if (t->nocut_valid && t->nocut_zone == zone)
+		return 0;
 	if ((rc = cursor_get(t, CUR_CUTS, t->s->cuts, &cur)) != 0)
 		return map_err(rc, "cursor");
 	rc = mdb_cursor_get(cur, &mk, &mv, MDB_SET_RANGE);
 	cursor_done(t, cur);
-	if (rc == MDB_NOTFOUND || (rc == 0 && memcmp(mk.mv_data, k->b, 4) != 0))
+	if (rc == MDB_NOTFOUND || (rc == 0 && memcmp(mk.mv_data, k->b, 4) != 0)) {
+		if (!t->write) {
+			t->nocut_valid = true;
+			t->nocut_zone = zone;
+		}
 		return 0;
+	}
 	if (rc != 0)
 		return map_err(rc, "cut find");
 	for (unsigned d = 1; d <= k->depth; d++) {

@@ -406,9 +406,11 @@ buf_name_equal(const struct wire_buf *w, size_t off, const uint8_t *name)
 			return false;
 		if (b == 0)
 			return true;
-		for (uint8_t i = 1; i <= b; i++)
-			if (lc(d[off + i]) != lc(name[i]))
-				return false;
+		/* Usually the same bytes; fold case only where they differ. */
+		if (memcmp(d + off + 1, name + 1, b) != 0)
+			for (uint8_t i = 1; i <= b; i++)
+				if (lc(d[off + i]) != lc(name[i]))
+					return false;
 		off += (size_t)b + 1;
 		name += b + 1;
 	}
