@@ -53,6 +53,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_update.sh \
 	tests/integration/t_lease.sh \
 	tests/integration/t_concurrent.sh \
+	tests/integration/t_update_tool.sh \
 	tests/integration/t_durability.sh \
 	tests/integration/t_axfr.sh \
 	tests/integration/t_secondary_nsd.sh \
