@@ -974,6 +974,10 @@ conf_finish(struct conf *c)
 		log_err("no zones configured (use a zone statement, -z or --zone-dir)");
 		return DNSD_ECONF;
 	}
+	if (c->forward_allow.nkeys > 0) {
+		log_err("forward-allow takes addresses and networks, not keys");
+		return DNSD_ECONF;
+	}
 	if (!c->forward_allow_set) {
 		struct stmt s = { .word = "forward-allow", .nargs = 1, .args = (char *[]){ "localhost" } };
 		parse_acl("default", &s, &c->forward_allow);

@@ -37,9 +37,9 @@ enum conf_match { MATCH_NAME, MATCH_SUBDOMAIN, MATCH_WILDCARD, MATCH_SELF_SUB, M
 struct conf_grant {
 	char *key; /* key name, or NULL for "any key" */
 	enum conf_match match;
-	uint8_t name[WIRE_NAME_MAX]; /* lower-case wire, relative match target */
+	uint8_t name[WIRE_NAME_MAX]; /* lower-case wire; outside the zone: relative to it */
 	size_t ntypes;
-	uint16_t types[32]; /* empty = all types but SOA/NS at the apex */
+	uint16_t types[32]; /* empty = every type but SOA and NS */
 };
 
 struct conf_acl {

@@ -68,6 +68,9 @@ void tcp_loop_wake(struct tcp_loop *t);
 /* Queue a complete reply for a TCP connection (from another thread);
  * copies the bytes. Dropped silently if the connection has gone. */
 void tcp_loop_send(struct tcp_loop *t, uint64_t conn, const uint8_t *msg, size_t len);
+/* After the loop thread has stopped: send the replies still queued for
+ * TCP clients (waiting at most a second per connection). NULL is fine. */
+void tcp_loop_drain(struct tcp_loop *t);
 void tcp_loop_free(struct tcp_loop *t);
 
 /*

@@ -164,8 +164,12 @@ server_tsig_check(struct server *s, const uint8_t *msg, size_t len, uint32_t now
 static int
 drop_privileges(const char *user)
 {
-	if (user == NULL || geteuid() != 0)
+	if (user == NULL)
 		return 0;
+	if (geteuid() != 0) {
+		log_warn("user %s: not started as root, staying who we are", user);
+		return 0;
+	}
 	struct passwd *pw = getpwnam(user);
 	if (pw == NULL) {
 		log_err("user %s: no such user", user);
@@ -317,10 +321,13 @@ join:
 		pthread_join(tcp_thread, NULL);
 	}
 out:
-	/* Last: queued updates are committed and answered before the exit. */
+	/* No thread takes requests any more: queued updates are committed and
+	 * answered, and the answers owed to TCP clients are sent, before the
+	 * exit. */
 	writer_stop(s.writer);
 	notify_stop(s.notifier);
 	forward_stop(s.forwarder);
+	tcp_loop_drain(s.tcp);
 	free(workers);
 	tcp_loop_free(s.tcp);
 	net_close(&s);

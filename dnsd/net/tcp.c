@@ -468,6 +468,25 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 	conn_settle(t, c);
 }
 
+void
+tcp_loop_drain(struct tcp_loop *t)
+{
+	if (t == NULL)
+		return;
+	deliver_queued(t);
+	for (size_t i = 0; i < t->nconns; i++) {
+		struct tcp_conn *c = t->conns[i];
+		if (c->dead || c->outlen == c->outoff)
+			continue;
+		struct timeval tv = { 1, 0 };
+		int fl = fcntl(c->fd, F_GETFL);
+		if (fl >= 0)
+			fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		conn_flush(c);
+	}
+}
+
 void *
 tcp_loop_run(void *arg)
 {

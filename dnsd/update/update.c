@@ -336,6 +336,22 @@ policy_allows(const struct update_req *u, const uint8_t *name, uint16_t type)
 	return false;
 }
 
+/* "Delete all RRsets of a name" deletes each type there: the policy must
+ * allow every one of them, not only the name (the prescan saw no types). */
+static bool
+may_delete_all(const struct update_req *u, const uint8_t *name, const struct node_edit *e)
+{
+	bool apex = wire_name_equal(name, u->zone->apex);
+	for (size_t i = 0; i < e->n; i++) {
+		uint16_t type = e->recs[i].type;
+		if (apex && (type == RR_SOA || type == RR_NS))
+			continue; /* never deleted this way (3.4.2.3) */
+		if (!policy_allows(u, name, type))
+			return false;
+	}
+	return true;
+}
+
 /* ---- RFC 2136 section 3.4: update ---- */
 
 /* 3.4.1: prescan every update RR before changing anything. */
@@ -514,6 +530,10 @@ update_apply(struct store_txn *t, const struct update_req *u, struct update_resu
 			break;
 		if ((rc = node_load(t, u->zone, r->name, &k, &e)) != 0)
 			break;
+		if (r->klass == CLASS_ANY && r->type == RR_ANY && !may_delete_all(u, r->name, &e)) {
+			res->rcode = RCODE_REFUSED; /* the caller aborts: nothing changes */
+			break;
+		}
 		int changed = r->klass == CLASS_IN ? apply_add(&e, u, r, expire, owner)
 		                                   : apply_delete(&e, u, r);
 		if (changed < 0) {

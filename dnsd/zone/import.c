@@ -555,8 +555,16 @@ journal_reload(struct store_txn *t, const struct zone *z, const struct store_soa
 		    z->conf->journal_max);
 	}
 	if (!changed) {
-		/* Same records; keep serving the serial we had. */
-		return zone_bump_serial(t, z, old_serial, &serial);
+		/* Same records: if the SOA is the same but for the serial, keep
+		 * serving the serial we had (no change, no journal entry). */
+		struct store_soa now;
+		int rc = zone_soa(t, z, &now);
+		if (rc != 0)
+			return rc;
+		node_soa_set_serial(now.rdata, now.rdlen, old_serial);
+		if (now.ttl == old->ttl && now.rdlen == old->rdlen &&
+		    memcmp(now.rdata, old->rdata, now.rdlen) == 0)
+			return zone_set_serial(t, z, old_serial);
 	}
 	return zone_journal_change(t, z, old, &serial);
 }

@@ -94,8 +94,28 @@ zone_serial(struct store_txn *t, const struct zone *z, uint32_t *serial)
 	return 0;
 }
 
+/* Rewrite the apex SOA's serial: to `set` when `exact`, else to one past
+ * the current serial or `floor`, whichever is ahead. */
+static int
+soa_serial_edit(struct store_txn *t, const struct zone *z, bool exact, uint32_t set,
+    uint32_t *serial);
+
+int
+zone_set_serial(struct store_txn *t, const struct zone *z, uint32_t serial)
+{
+	uint32_t s;
+	return soa_serial_edit(t, z, true, serial, &s);
+}
+
 int
 zone_bump_serial(struct store_txn *t, const struct zone *z, uint32_t floor, uint32_t *serial)
+{
+	return soa_serial_edit(t, z, false, floor, serial);
+}
+
+static int
+soa_serial_edit(struct store_txn *t, const struct zone *z, bool exact, uint32_t floor,
+    uint32_t *serial)
 {
 	struct store_key k;
 	struct store_val v;
@@ -116,7 +136,7 @@ zone_bump_serial(struct store_txn *t, const struct zone *z, uint32_t floor, uint
 		uint32_t s = node_soa_serial(r->rdata, r->rdlen) + 1;
 		if (s == 0)
 			s = 1; /* RFC 1982 allows 0, but many tools treat it as unset */
-		if (serial_gt(floor, s))
+		if (exact || serial_gt(floor, s))
 			s = floor;
 		node_soa_set_serial(r->rdata, r->rdlen, s);
 		*serial = s;

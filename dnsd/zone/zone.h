@@ -61,6 +61,9 @@ int zone_check_file(const char *file, const uint8_t *apex);
 int zone_bump_serial(struct store_txn *t, const struct zone *z, uint32_t floor,
     uint32_t *serial);
 
+/* Set the SOA serial to exactly `serial` (inside the caller's transaction). */
+int zone_set_serial(struct store_txn *t, const struct zone *z, uint32_t serial);
+
 /* The zone's SOA record (TTL and RDATA). */
 struct store_soa;
 int zone_soa(struct store_txn *t, const struct zone *z, struct store_soa *soa);

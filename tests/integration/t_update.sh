@@ -489,6 +489,17 @@ expect_update NOERROR "limited key deletes one of its records"
 upd -k "$KLIM" "add i2._web._tcp 300 TXT v=1"
 expect_update NOERROR "limited key adds a 5th record again"
 expect_data i2._web._tcp.$Z TXT '"v=1"' "cap counts live records"
+# "Delete all RRsets" at a name deletes every type there: the limited key
+# may not wipe an A it has no grant for.
+upd -k "$KREG" "add i2._web._tcp 300 A 192.0.2.70"
+expect_update NOERROR "registrar adds an A at i2._web._tcp"
+before=$(snapshot $WATCH)
+upd -k "$KLIM" "delname i2._web._tcp"
+expect_update REFUSED "limited key deletes every RRset at a name holding an A"
+expect_unchanged "$before" "delete-all with a type outside the grant"
+expect_data i2._web._tcp.$Z A "192.0.2.70" "the A survives the refused delete-all"
+upd -k "$KREG" "delrrset i2._web._tcp A"
+expect_update NOERROR "registrar removes the A again"
 
 # ---- an SRV target compressed by the client ---------------------------------------
 # RFC 2782 says senders must not compress it; RFC 3597 section 4 says
