@@ -189,27 +189,23 @@ static int
 tally_node(void *arg, const uint8_t *key, size_t keylen, const uint8_t *val, size_t len)
 {
 	struct zone_tally *t = arg;
-	struct node_it it;
-	struct node_rrset set;
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
 
 	t->nodes++;
-	node_it_init(&it, val, len);
-	while (node_it_next(&it, &set)) {
-		struct node_rr_it ri;
-		struct node_rr rr;
-		node_rr_it_init(&ri, &set);
-		while (node_rr_next(&ri, &rr)) {
-			t->records++;
-			if (rr.flags & NODE_RR_DYNAMIC) {
-				t->dynamic++;
-				if (!node_rr_live(&rr, t->now))
-					t->expired++;
-			}
-			if (rr.expire != 0 && (t->next == 0 || rr.expire < t->next))
-				t->next = rr.expire;
+	node_all_init(&a, val, len);
+	while (node_all_next(&a, &type, &rr)) {
+		t->records++;
+		if (rr.flags & NODE_RR_DYNAMIC) {
+			t->dynamic++;
+			if (!node_rr_live(&rr, t->now))
+				t->expired++;
 		}
+		if (rr.expire != 0 && (t->next == 0 || rr.expire < t->next))
+			t->next = rr.expire;
 	}
-	if (it.err != 0)
+	if (a.it.err != 0)
 		t->corrupt = true;
 	return 0;
 }

@@ -83,6 +83,28 @@ node_rr_next(struct node_rr_it *it, struct node_rr *rr)
 	return true;
 }
 
+void
+node_all_init(struct node_all_it *a, const uint8_t *val, size_t len)
+{
+	node_it_init(&a->it, val, len);
+	a->in_set = false;
+}
+
+bool
+node_all_next(struct node_all_it *a, uint16_t *type, struct node_rr *rr)
+{
+	for (;;) {
+		if (a->in_set && node_rr_next(&a->ri, rr)) {
+			*type = a->set.type;
+			return true;
+		}
+		if (!node_it_next(&a->it, &a->set))
+			return false;
+		node_rr_it_init(&a->ri, &a->set);
+		a->in_set = true;
+	}
+}
+
 bool
 node_rrset_live(const struct node_rrset *set, uint32_t now)
 {
@@ -157,22 +179,17 @@ edit_push(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire, uin
 int
 node_edit_load(struct node_edit *e, const uint8_t *val, size_t len)
 {
-	struct node_it it;
-	struct node_rrset set;
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
 	node_edit_clear(e);
-	node_it_init(&it, val, len);
-	while (node_it_next(&it, &set)) {
-		struct node_rr_it ri;
-		struct node_rr rr;
-		node_rr_it_init(&ri, &set);
-		while (node_rr_next(&ri, &rr)) {
-			int r = edit_push(e, set.type, rr.ttl, rr.expire, rr.owner, rr.flags, rr.rdata,
-			    rr.rdlen);
-			if (r != 0)
-				return r;
-		}
+	node_all_init(&a, val, len);
+	while (node_all_next(&a, &type, &rr)) {
+		int r = edit_push(e, type, rr.ttl, rr.expire, rr.owner, rr.flags, rr.rdata, rr.rdlen);
+		if (r != 0)
+			return r;
 	}
-	return it.err;
+	return a.it.err;
 }
 
 /* Names inside RDATA compare case-insensitively for the RFC 1035 types

@@ -70,6 +70,17 @@ struct node_rr_it {
 void node_rr_it_init(struct node_rr_it *it, const struct node_rrset *set);
 bool node_rr_next(struct node_rr_it *it, struct node_rr *rr);
 
+/* Iterator over every record of a node value, in stored order (by type,
+ * then RDATA), with the type of each. */
+struct node_all_it {
+	struct node_it it;
+	struct node_rrset set;
+	struct node_rr_it ri;
+	bool in_set;
+};
+void node_all_init(struct node_all_it *a, const uint8_t *val, size_t len);
+bool node_all_next(struct node_all_it *a, uint16_t *type, struct node_rr *rr);
+
 /* Is this record live at time `now`? */
 static inline bool
 node_rr_live(const struct node_rr *rr, uint32_t now)

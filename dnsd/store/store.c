@@ -247,75 +247,111 @@ store_key_to_name(const uint8_t *key, size_t keylen, const uint8_t *apex, uint8_
 	return n + apexlen;
 }
 
+/* The dnsd_err of an LMDB error the caller has logged already. */
 static int
-open_dbi(MDB_txn *txn, const char *name, MDB_dbi *dbi)
+quiet_err(int rc)
 {
-	return map_err(mdb_dbi_open(txn, name, MDB_CREATE, dbi), name);
+	if (rc == MDB_NOTFOUND)
+		return DNSD_ENOTFOUND;
+	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
+		return DNSD_EVERSION;
+	return rc > 0 && rc < 1000 ? -rc : DNSD_ESTORE;
 }
 
-int
-store_open(struct store **out, const char *dir, uint64_t mapsize)
+/*
+ * Open the environment and its databases. Read-write creates what is
+ * missing and stamps the format version; read-only (dnsdctl) creates
+ * nothing and refuses a folder that holds no dnsd store.
+ */
+static int
+open_env(struct store **out, const char *dir, uint64_t mapsize, bool readonly)
 {
-	struct store *s = calloc(1, sizeof(*s));
+	static const char *names[] = { "meta", "zones", "nodes", "cuts", "expiry", "owners",
+		"journal" };
+	struct store *s;
 	MDB_txn *txn = NULL;
+	struct stat st;
+	char path[4096];
 	int rc;
 
-	if (s == NULL)
-		return -ENOMEM;
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+	if (readonly) {
+		/* LMDB would create lock.mdb before it finds no data.mdb. */
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		if (stat(dir, &st) != 0) {
+			rc = -errno;
+			log_err("store %s: %s", dir, strerror(errno));
+			return rc;
+		}
+		if (stat(path, &st) != 0) {
+			log_err("store %s: no data.mdb (not a dnsd store, or dnsd never ran)", dir);
+			return DNSD_ENOTFOUND;
+		}
+	} else if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		rc = -errno;
 		log_err("store: cannot create %s: %s", dir, strerror(errno));
-		free(s);
 		return rc;
 	}
-	if ((rc = map_err(mdb_env_create(&s->env), "env_create")) != 0)
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -ENOMEM;
+	MDB_dbi *dbis[] = { &s->meta, &s->zones, &s->nodes, &s->cuts, &s->expiry, &s->owners,
+		&s->journal };
+	if ((rc = mdb_env_create(&s->env)) != 0)
 		goto fail;
 	mdb_env_set_maxdbs(s->env, 8);
 	mdb_env_set_maxreaders(s->env, 256);
-	mdb_env_set_mapsize(s->env, mapsize ? mapsize : STORE_DEFAULT_MAP);
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640)) != 0) {
-		log_err("store: cannot open %s: %s", dir, mdb_strerror(rc));
-		rc = map_err(rc, "env_open");
+	if (!readonly)
+		mdb_env_set_mapsize(s->env, mapsize ? mapsize : STORE_DEFAULT_MAP);
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS | (readonly ? MDB_RDONLY : 0), 0640)) != 0 ||
+	    (rc = mdb_txn_begin(s->env, NULL, readonly ? MDB_RDONLY : 0, &txn)) != 0)
 		goto fail;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		rc = mdb_dbi_open(txn, names[i], readonly ? 0 : MDB_CREATE, dbis[i]);
+		if (rc == MDB_NOTFOUND) {
+			log_err("store %s: no \"%s\" database (not a dnsd store)", dir, names[i]);
+			rc = DNSD_ENOTFOUND;
+			goto fail_logged;
+		}
+		if (rc != 0)
+			goto fail;
 	}
-	if ((rc = map_err(mdb_txn_begin(s->env, NULL, 0, &txn), "txn_begin")) != 0)
-		goto fail;
-	if ((rc = open_dbi(txn, "meta", &s->meta)) != 0 ||
-	    (rc = open_dbi(txn, "zones", &s->zones)) != 0 ||
-	    (rc = open_dbi(txn, "nodes", &s->nodes)) != 0 ||
-	    (rc = open_dbi(txn, "cuts", &s->cuts)) != 0 ||
-	    (rc = open_dbi(txn, "expiry", &s->expiry)) != 0 ||
-	    (rc = open_dbi(txn, "owners", &s->owners)) != 0 ||
-	    (rc = open_dbi(txn, "journal", &s->journal)) != 0)
-		goto fail;
-
 	MDB_val k = { 7, "version" }, v;
 	uint8_t ver[4];
 	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == MDB_NOTFOUND && !readonly) {
 		wire_put32(ver, STORE_VERSION);
 		v.mv_size = 4;
 		v.mv_data = ver;
-		if ((rc = map_err(mdb_put(txn, s->meta, &k, &v, 0), "put version")) != 0)
+		if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
 			goto fail;
 	} else if (rc != 0 || v.mv_size != 4 || wire_get32(v.mv_data) != STORE_VERSION) {
-		log_err("store: %s was written by another format version", dir);
+		log_err("store %s: written by another format version (this one reads %d)", dir,
+		    STORE_VERSION);
 		rc = DNSD_EVERSION;
-		goto fail;
+		goto fail_logged;
 	}
-	if ((rc = map_err(mdb_txn_commit(txn), "commit")) != 0) {
-		txn = NULL;
+	/* Committing keeps the database handles for later transactions. */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0)
 		goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
+	log_err("store %s: %s", dir, mdb_strerror(rc));
+	rc = quiet_err(rc);
+fail_logged:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (s->env != NULL)
 		mdb_env_close(s->env);
 	free(s);
 	return rc;
+}
+
+int
+store_open(struct store **out, const char *dir, uint64_t mapsize)
+{
+	return open_env(out, dir, mapsize, false);
 }
 
 void
@@ -446,26 +482,31 @@ apex_key(const uint8_t *apex, uint8_t *buf)
 	return (MDB_val){ n, buf };
 }
 
-int
-store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *z)
+/* Decode a "zones" value (id, file signature, include list). */
+static int
+zone_decode(const MDB_val *v, struct store_zone *z)
 {
-	uint8_t buf[WIRE_NAME_MAX];
-	MDB_val k = apex_key(apex, buf), v;
-	int rc = map_err(mdb_get(t->txn, t->s->zones, &k, &v), "zone get");
-	if (rc != 0)
-		return rc;
-	if (v.mv_size < 12)
+	const uint8_t *p = v->mv_data;
+	if (v->mv_size < 12)
 		return DNSD_ESTORE;
-	const uint8_t *p = v.mv_data;
 	z->id = wire_get32(p);
 	z->file_sig = (uint64_t)wire_get32(p + 4) << 32 | wire_get32(p + 8);
-	z->includes_len = v.mv_size - 12;
+	z->includes_len = v->mv_size - 12;
 	if (z->includes_len > sizeof(z->includes)) {
 		z->includes_len = 0;
 		z->file_sig = 0; /* unknown: forces a re-import */
 	}
 	memcpy(z->includes, p + 12, z->includes_len);
 	return 0;
+}
+
+int
+store_zone_get(struct store_txn *t, const uint8_t *apex, struct store_zone *z)
+{
+	uint8_t buf[WIRE_NAME_MAX];
+	MDB_val k = apex_key(apex, buf), v;
+	int rc = map_err(mdb_get(t->txn, t->s->zones, &k, &v), "zone get");
+	return rc != 0 ? rc : zone_decode(&v, z);
 }
 
 int
@@ -614,19 +655,15 @@ store_node_find_absent(struct store_txn *t, const struct store_key *k, struct st
 static bool
 node_expiry_min(const uint8_t *val, size_t len, uint32_t *min)
 {
-	struct node_it it;
-	struct node_rrset set;
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
 	bool any = false;
-	node_it_init(&it, val, len);
-	while (node_it_next(&it, &set)) {
-		struct node_rr_it ri;
-		struct node_rr rr;
-		node_rr_it_init(&ri, &set);
-		while (node_rr_next(&ri, &rr)) {
-			if (rr.expire != 0 && (!any || rr.expire < *min)) {
-				*min = rr.expire;
-				any = true;
-			}
+	node_all_init(&a, val, len);
+	while (node_all_next(&a, &type, &rr)) {
+		if (rr.expire != 0 && (!any || rr.expire < *min)) {
+			*min = rr.expire;
+			any = true;
 		}
 	}
 	return any;
@@ -642,27 +679,23 @@ struct owner_tally {
 static void
 tally(struct owner_tally *t, const uint8_t *val, size_t len, int sign)
 {
-	struct node_it it;
-	struct node_rrset set;
-	node_it_init(&it, val, len);
-	while (node_it_next(&it, &set)) {
-		struct node_rr_it ri;
-		struct node_rr rr;
-		node_rr_it_init(&ri, &set);
-		while (node_rr_next(&ri, &rr)) {
-			if (rr.owner == 0)
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
+	node_all_init(&a, val, len);
+	while (node_all_next(&a, &type, &rr)) {
+		if (rr.owner == 0)
+			continue;
+		unsigned i = 0;
+		while (i < t->n && t->tag[i] != rr.owner)
+			i++;
+		if (i == t->n) {
+			if (t->n == 16)
 				continue;
-			unsigned i = 0;
-			while (i < t->n && t->tag[i] != rr.owner)
-				i++;
-			if (i == t->n) {
-				if (t->n == 16)
-					continue;
-				t->tag[t->n] = rr.owner;
-				t->count[t->n++] = 0;
-			}
-			t->count[i] += sign;
+			t->tag[t->n] = rr.owner;
+			t->count[t->n++] = 0;
 		}
+		t->count[i] += sign;
 	}
 }
 
@@ -701,29 +734,6 @@ owners_update(struct store_txn *t, const struct store_key *k, const uint8_t *old
 			return map_err(rc, "owners put");
 	}
 	return 0;
-}
-
-/* Every record of a node value in stored order (by type, then RDATA). */
-struct flat_it {
-	struct node_it it;
-	struct node_rrset set;
-	struct node_rr_it ri;
-	bool in_set;
-};
-
-static bool
-flat_next(struct flat_it *f, uint16_t *type, struct node_rr *rr)
-{
-	for (;;) {
-		if (f->in_set && node_rr_next(&f->ri, rr)) {
-			*type = f->set.type;
-			return true;
-		}
-		if (!node_it_next(&f->it, &f->set))
-			return false;
-		node_rr_it_init(&f->ri, &f->set);
-		f->in_set = true;
-	}
 }
 
 /* Same order as node_edit_encode: type, RDATA bytes, RDATA length. */
@@ -768,29 +778,29 @@ static int
 track_diff(struct store_txn *t, const struct store_key *k, const uint8_t *oldv, size_t oldlen,
     const uint8_t *newv, size_t newlen)
 {
-	struct flat_it a = { 0 }, b = { 0 };
+	struct node_all_it a, b;
 	struct node_rr ra, rb;
 	uint16_t ta = 0, tb = 0;
-	node_it_init(&a.it, oldv, oldlen);
-	node_it_init(&b.it, newv, newlen);
-	bool ha = flat_next(&a, &ta, &ra), hb = flat_next(&b, &tb, &rb);
+	node_all_init(&a, oldv, oldlen);
+	node_all_init(&b, newv, newlen);
+	bool ha = node_all_next(&a, &ta, &ra), hb = node_all_next(&b, &tb, &rb);
 	int rc = 0;
 	while (rc == 0 && (ha || hb)) {
 		int c = !ha ? 1 : !hb ? -1 : rr_order(ta, &ra, tb, &rb);
 		if (c < 0) {
 			rc = track_one(t, k, 0, ta, &ra);
-			ha = flat_next(&a, &ta, &ra);
+			ha = node_all_next(&a, &ta, &ra);
 		} else if (c > 0) {
 			rc = track_one(t, k, 1, tb, &rb);
-			hb = flat_next(&b, &tb, &rb);
+			hb = node_all_next(&b, &tb, &rb);
 		} else {
 			if (ra.ttl != rb.ttl) {
 				rc = track_one(t, k, 0, ta, &ra);
 				if (rc == 0)
 					rc = track_one(t, k, 1, tb, &rb);
 			}
-			ha = flat_next(&a, &ta, &ra);
-			hb = flat_next(&b, &tb, &rb);
+			ha = node_all_next(&a, &ta, &ra);
+			hb = node_all_next(&b, &tb, &rb);
 		}
 	}
 	return rc;
@@ -1228,90 +1238,11 @@ store_stats(struct store_txn *t, struct store_stats *st)
 
 /* ---- read-only access and whole-database walks (dnsdctl) ----------------- */
 
-/* The dnsd_err of an LMDB error the caller has logged already. */
-static int
-quiet_err(int rc)
-{
-	if (rc == MDB_NOTFOUND)
-		return DNSD_ENOTFOUND;
-	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
-		return DNSD_EVERSION;
-	return rc > 0 && rc < 1000 ? -rc : DNSD_ESTORE;
-}
 
 int
 store_open_readonly(struct store **out, const char *dir)
 {
-	struct store *s;
-	struct stat st;
-	MDB_txn *txn = NULL;
-	char path[4096];
-	int rc;
-
-	/* LMDB would create lock.mdb before it finds no data.mdb. */
-	if (stat(dir, &st) != 0) {
-		rc = -errno;
-		log_err("store %s: %s", dir, strerror(errno));
-		return rc;
-	}
-	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	if (stat(path, &st) != 0) {
-		log_err("store %s: no data.mdb (not a dnsd store, or dnsd never ran)", dir);
-		return DNSD_ENOTFOUND;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_err("store %s: %s", dir, strerror(ENOMEM));
-		return -ENOMEM;
-	}
-	if ((rc = mdb_env_create(&s->env)) != 0)
-		goto fail;
-	mdb_env_set_maxdbs(s->env, 8);
-	mdb_env_set_maxreaders(s->env, 256);
-	if ((rc = mdb_env_open(s->env, dir, MDB_RDONLY | MDB_NOTLS, 0640)) != 0 ||
-	    (rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
-		goto fail;
-	struct {
-		const char *name;
-		MDB_dbi *dbi;
-	} dbs[] = {
-		{ "meta", &s->meta }, { "zones", &s->zones }, { "nodes", &s->nodes },
-		{ "cuts", &s->cuts }, { "expiry", &s->expiry }, { "owners", &s->owners },
-		{ "journal", &s->journal },
-	};
-	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-		if ((rc = mdb_dbi_open(txn, dbs[i].name, 0, dbs[i].dbi)) == MDB_NOTFOUND) {
-			log_err("store %s: no \"%s\" database (not a dnsd store)", dir, dbs[i].name);
-			rc = DNSD_ENOTFOUND;
-			goto fail_logged;
-		}
-		if (rc != 0)
-			goto fail;
-	}
-	MDB_val k = { 7, "version" }, v;
-	if ((rc = mdb_get(txn, s->meta, &k, &v)) != 0 || v.mv_size != 4 ||
-	    wire_get32(v.mv_data) != STORE_VERSION) {
-		log_err("store %s: written by another format version (this one reads %d)", dir,
-		    STORE_VERSION);
-		rc = DNSD_EVERSION;
-		goto fail_logged;
-	}
-	/* Committing keeps the database handles for later transactions. */
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0)
-		goto fail;
-	*out = s;
-	return 0;
-fail:
-	log_err("store %s: %s", dir, mdb_strerror(rc));
-	rc = quiet_err(rc);
-fail_logged:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	if (s->env != NULL)
-		mdb_env_close(s->env);
-	free(s);
-	return rc;
+	return open_env(out, dir, 0, true);
 }
 
 int
@@ -1327,19 +1258,9 @@ store_zone_iter(struct store_txn *t,
 		return map_err(rc, "cursor");
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		/* As store_zone_get decodes it. */
-		const uint8_t *p = v.mv_data;
-		if (v.mv_size < 12 || k.mv_size > WIRE_NAME_MAX ||
-		    wire_name_check(k.mv_data, k.mv_size) != k.mv_size)
+		if (k.mv_size > WIRE_NAME_MAX || wire_name_check(k.mv_data, k.mv_size) != k.mv_size ||
+		    zone_decode(&v, &z) != 0)
 			continue;
-		z.id = wire_get32(p);
-		z.file_sig = (uint64_t)wire_get32(p + 4) << 32 | wire_get32(p + 8);
-		z.includes_len = v.mv_size - 12;
-		if (z.includes_len > sizeof(z.includes)) {
-			z.includes_len = 0;
-			z.file_sig = 0;
-		}
-		memcpy(z.includes, p + 12, z.includes_len);
 		if ((r = fn(arg, k.mv_data, &z)) != 0)
 			break;
 	}

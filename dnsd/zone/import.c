@@ -336,18 +336,13 @@ strip_static(struct store_txn *t, const struct zone *z)
 	if (rc != 0)
 		return rc;
 	while ((rc = store_iter_next(it, &k, &v)) == 1) {
-		struct node_it ni;
-		struct node_rrset set;
+		struct node_all_it a;
+		struct node_rr rr;
+		uint16_t type;
 		bool has_static = false;
-		node_it_init(&ni, v.data, v.len);
-		while (!has_static && node_it_next(&ni, &set)) {
-			struct node_rr_it ri;
-			struct node_rr rr;
-			node_rr_it_init(&ri, &set);
-			while (node_rr_next(&ri, &rr))
-				if (!(rr.flags & NODE_RR_DYNAMIC))
-					has_static = true;
-		}
+		node_all_init(&a, v.data, v.len);
+		while (!has_static && node_all_next(&a, &type, &rr))
+			has_static = !(rr.flags & NODE_RR_DYNAMIC);
 		if (!has_static)
 			continue;
 		if (n == cap) {

@@ -75,23 +75,11 @@ zone_journal_change(struct store_txn *t, const struct zone *z, const struct stor
 int
 zone_serial(struct store_txn *t, const struct zone *z, uint32_t *serial)
 {
-	struct store_key k;
-	struct store_val v;
-	struct node_rrset set;
-	struct node_rr_it it;
-	struct node_rr rr;
-	int rc = store_key_make(&k, z->id, z->apex, z->labels);
+	struct store_soa soa;
+	int rc = zone_soa(t, z, &soa);
 	if (rc == 0)
-		rc = store_node_get(t, &k, &v);
-	if (rc != 0)
-		return rc;
-	if (!node_rrset_find(v.data, v.len, RR_SOA, &set))
-		return DNSD_ENOTFOUND;
-	node_rr_it_init(&it, &set);
-	if (!node_rr_next(&it, &rr))
-		return DNSD_ENOTFOUND;
-	*serial = node_soa_serial(rr.rdata, rr.rdlen);
-	return 0;
+		*serial = node_soa_serial(soa.rdata, soa.rdlen);
+	return rc;
 }
 
 /* Rewrite the apex SOA's serial: to `set` when `exact`, else to one past
