@@ -27,13 +27,13 @@ tests_unit_test_wire_LDADD = $(UNIT_LDADD)
 tests_unit_test_node_SOURCES = tests/unit/test_node.c
 tests_unit_test_node_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_node_LDADD = $(UNIT_LDADD)
-tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_query_SOURCES = tests/unit/test_query.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_query_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_query_LDADD = $(UNIT_LDADD)
-tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_tsig_SOURCES = tests/unit/test_tsig.c
@@ -59,7 +59,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_secondary_nsd.sh \
 	tests/integration/t_secondary_knot.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh \
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py
 

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "testzone.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "wire/wire.h"
@@ -39,8 +39,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dnsd-test-conf.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (testdir_make(f->dir, sizeof(f->dir), "dnsd-test-conf") != 0) {
 		free(f);
 		return -1;
 	}
@@ -49,31 +48,12 @@ setup(void **state)
 	return 0;
 }
 
-static void
-rm_tree(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (unlink(p) != 0)
-			rm_tree(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int
 teardown(void **state)
 {
 	struct fx *f = *state;
 	conf_free(&f->c);
-	rm_tree(f->dir);
+	testdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -86,10 +66,7 @@ put_file(struct fx *f, const char *name, const char *text)
 	static int next;
 	char *p = path[next++ % 4];
 	snprintf(p, 256, "%s/%s", f->dir, name);
-	FILE *fp = fopen(p, "w");
-	assert_non_null(fp);
-	assert_int_equal(fputs(text, fp) >= 0, 1);
-	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(testfile_write(p, text), 0);
 	return p;
 }
 

@@ -3,7 +3,6 @@
  * Every test gets a fresh store in its own mkdtemp folder. */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +16,7 @@
 
 #include "node/node.h"
 #include "store/store.h"
+#include "testzone.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "wire/wire.h"
@@ -34,8 +34,8 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/dnsd-test-store.XXXXXX");
-	if (mkdtemp(f->dir) == NULL || store_open(&f->s, f->dir, 64ULL << 20) != 0) {
+	if (testdir_make(f->dir, sizeof(f->dir), "dnsd-test-store") != 0 ||
+	    store_open(&f->s, f->dir, 64ULL << 20) != 0) {
 		free(f);
 		return -1;
 	}
@@ -43,30 +43,12 @@ setup(void **state)
 	return 0;
 }
 
-static void
-rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char p[512];
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		unlink(p);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int
 teardown(void **state)
 {
 	struct fx *f = *state;
 	store_close(f->s);
-	rm_dir(f->dir);
+	testdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -838,8 +820,7 @@ test_map_full(void **state)
 	char dir[64];
 	struct store *s;
 	struct store_txn *t;
-	snprintf(dir, sizeof(dir), "/tmp/dnsd-test-store.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(testdir_make(dir, sizeof(dir), "dnsd-test-store"), 0);
 	assert_int_equal(store_open(&s, dir, 256 * 1024), 0);
 	assert_int_equal(store_write_begin(s, &t), 0);
 	uint8_t big[2000];
@@ -862,7 +843,7 @@ test_map_full(void **state)
 	assert_int_equal(rc, DNSD_EFULL);
 	store_abort(t);
 	store_close(s);
-	rm_dir(dir);
+	testdir_remove(dir);
 }
 
 int

@@ -14,7 +14,7 @@
 #include "util/log.h"
 #include "wire/wire.h"
 
-/* Remove a folder and the files in it (and one level of subfolders). */
+/* Remove dir, its files and subfolders down to `depth` levels. */
 static void
 rm_tree(const char *dir, int depth)
 {
@@ -37,8 +37,27 @@ rm_tree(const char *dir, int depth)
 	rmdir(dir);
 }
 
-static int
-write_file(const char *path, const char *text)
+int
+testdir_make(char *dir, size_t size, const char *prefix)
+{
+	int n = snprintf(dir, size, "/tmp/%s.XXXXXX", prefix);
+	if (n < 0 || (size_t)n >= size || mkdtemp(dir) == NULL) {
+		if (size > 0)
+			dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void
+testdir_remove(const char *dir)
+{
+	if (dir[0] != '\0')
+		rm_tree(dir, 4);
+}
+
+int
+testfile_write(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
@@ -58,16 +77,13 @@ testzone_open(struct testzone *tz, const struct testzone_src *src, size_t n, uin
 	memset(tz, 0, sizeof(*tz));
 	conf_init(&tz->conf);
 	log_set_level(LOG_LVL_WARN);
-	snprintf(tz->dir, sizeof(tz->dir), "/tmp/dnsd-testzone.XXXXXX");
-	if (mkdtemp(tz->dir) == NULL) {
-		tz->dir[0] = '\0';
+	if (testdir_make(tz->dir, sizeof(tz->dir), "dnsd-testzone") != 0)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		char path[256], spec[512];
 		if (src[i].text != NULL) {
 			snprintf(path, sizeof(path), "%s/zone%zu", tz->dir, i);
-			if (write_file(path, src[i].text) != 0)
+			if (testfile_write(path, src[i].text) != 0)
 				return -1;
 			snprintf(spec, sizeof(spec), "%s:%s", src[i].origin, path);
 		} else {
@@ -101,8 +117,7 @@ testzone_close(struct testzone *tz)
 	tz->store = NULL;
 	zonetab_free(&tz->zones);
 	conf_free(&tz->conf);
-	if (tz->dir[0] != '\0')
-		rm_tree(tz->dir, 1);
+	testdir_remove(tz->dir);
 	tz->dir[0] = '\0';
 }
 

@@ -54,4 +54,20 @@ int testzone_refresh(struct testzone *tz);
 int testzone_add(struct testzone *tz, const char *owner, uint16_t type, uint32_t ttl,
     uint32_t expire, bool dynamic, const void *rdata, uint16_t rdlen);
 
+/* ---- temporary folders, for any unit test ---- */
+
+/*
+ * Make a fresh folder "/tmp/PREFIX.XXXXXX" (mkdtemp) and put its path in
+ * dir (size bytes). Returns 0, or -1 with dir set to "".
+ */
+int testdir_make(char *dir, size_t size, const char *prefix);
+
+/* Remove a folder with its files and subfolders (a few levels deep;
+ * symbolic links are removed, not followed). "" or a missing folder is a
+ * no-op. */
+void testdir_remove(const char *dir);
+
+/* Write text to path (created or truncated). Returns 0 or -1. */
+int testfile_write(const char *path, const char *text);
+
 #endif
