@@ -534,14 +534,12 @@ update_apply(struct store_txn *t, const struct update_req *u, struct update_resu
 			res->rcode = RCODE_REFUSED; /* the caller aborts: nothing changes */
 			break;
 		}
-		int changed = r->klass == CLASS_IN ? apply_add(&e, u, r, expire, owner)
-		                                   : apply_delete(&e, u, r);
-		if (changed < 0) {
-			rc = changed;
+		int a = r->klass == CLASS_IN ? apply_add(&e, u, r, expire, owner)
+		                             : apply_delete(&e, u, r);
+		if (a < 0) {
+			rc = a;
 			break;
 		}
-		if (changed)
-			res->changed = true;
 		rc = node_save(t, &k, &e);
 	}
 	node_edit_free(&e);

@@ -23,8 +23,8 @@ struct update_req {
 };
 
 struct update_result {
-	uint8_t rcode;
-	bool changed;      /* records were added or removed: the serial rises */
+	uint8_t rcode;     /* (whether records changed, and so the serial, the
+	                    * store's change tracking tells the writer) */
 	uint32_t lease;    /* granted lease, seconds (0 = permanent) */
 	uint32_t key_lease;
 };
