@@ -789,18 +789,26 @@ loop_defaults(struct opts *o, struct upd_instance *in)
 	}
 }
 
+/* keepalive and run: lease defaults, signal handling, first registration. */
+static int
+loop_start(struct opts *o, struct upd_instance *in, const ldns_rdf *zone,
+    struct upd_result *res)
+{
+	loop_defaults(o, in);
+	if (signals_setup() < 0) {
+		perror("dnsd-update: signals");
+		return UPD_EDNS;
+	}
+	return do_register(&o->c, in, zone, res, stderr);
+}
+
 static int
 do_keepalive(struct opts *o, struct upd_instance *in, const ldns_rdf *zone)
 {
 	struct upd_result res;
 	int st = 0, r;
 
-	loop_defaults(o, in);
-	if (signals_setup() < 0) {
-		perror("dnsd-update: signals");
-		return UPD_EDNS;
-	}
-	if ((r = do_register(&o->c, in, zone, &res, stderr)) != UPD_OK)
+	if ((r = loop_start(o, in, zone, &res)) != UPD_OK)
 		return r;
 	return renew_loop(&o->c, in, zone, &res, -1, &st);
 }
@@ -824,13 +832,8 @@ do_run(struct opts *o, struct upd_instance *in, const ldns_rdf *zone)
 	pid_t pid;
 	int st = 0, r;
 
-	loop_defaults(o, in);
-	if (signals_setup() < 0) {
-		perror("dnsd-update: signals");
-		return UPD_EDNS;
-	}
 	/* Registered before the command starts: never run unannounced. */
-	if ((r = do_register(&o->c, in, zone, &res, stderr)) != UPD_OK)
+	if ((r = loop_start(o, in, zone, &res)) != UPD_OK)
 		return r;
 	fflush(NULL);
 	pid = fork();

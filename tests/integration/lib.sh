@@ -56,6 +56,19 @@ hard_error() {
 	exit 99
 }
 
+# relay_checks: read a helper's output on stdin (redirect it, do not pipe,
+# so the counters stay in this shell): its "ok - MSG" lines count as checks,
+# everything else is shown indented.
+relay_checks() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok "${line#ok - }" ;;
+		*) [ -n "$line" ] && echo "    $line" >&2 ;;
+		esac
+	done
+}
+
 # ok MSG: one assertion passed.
 ok() {
 	NCHECKS=$((NCHECKS + 1))

@@ -127,15 +127,10 @@ PYEOF
 
 # run_py ARGS...: run conc.py, turn its lines into ok/fail.
 run_py() {
-	local line rc
+	local rc
 	"$PYDNS" "$WORK/conc.py" "$PORT" "$@" >"$WORK/conc.out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		*) echo "$line" >&2 ;;
-		esac
-	done <"$WORK/conc.out"
+	relay_checks <"$WORK/conc.out"
 	[ "$rc" = 0 ] || fail "conc.py $* failed (see above)"
 }
 

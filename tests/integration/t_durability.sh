@@ -181,15 +181,10 @@ PYEOF
 
 # run_py ARGS...: run dur.py, turn its lines into ok/fail.
 run_py() {
-	local line rc
+	local rc
 	"$PYDNS" "$WORK/dur.py" "$PORT" "$@" >"$WORK/dur.out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		*) echo "$line" >&2 ;;
-		esac
-	done <"$WORK/dur.out"
+	relay_checks <"$WORK/dur.out"
 	[ "$rc" = 0 ] || fail "dur.py $* failed (see above)"
 }
 

@@ -12,16 +12,11 @@ start_dnsd --zone-dir "$ZONES" || hard_error "dnsd did not start"
 
 # run_py WHAT ARGS...: a storm.py run; its "ok" lines count as checks.
 run_py() {
-	local what=$1 out rc line
+	local what=$1 out rc
 	shift
 	out=$(py storm.py "$@" 2>&1)
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		*) [ -n "$line" ] && echo "    $line" ;;
-		esac
-	done <<<"$out"
+	relay_checks <<<"$out"
 	dnsd_alive || fail "dnsd died during the $what"
 	[ "$rc" = 0 ] || fail "$what (storm.py $*)"
 }

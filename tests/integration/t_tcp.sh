@@ -19,16 +19,11 @@ CONF
 
 # run_py WHAT ARGS...: a tcptest.py check; its "ok" lines count as checks.
 run_py() {
-	local what=$1 out rc line
+	local what=$1 out rc
 	shift
 	out=$(py tcptest.py "$@" 2>&1)
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		*) [ -n "$line" ] && echo "    $line" ;;
-		esac
-	done <<<"$out"
+	relay_checks <<<"$out"
 	[ "$rc" = 0 ] || fail "$what (tcptest.py $*)"
 }
 
