@@ -785,6 +785,10 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 					rc = bad(file, s, "must be at least 1");
 				c->tcp_max = (unsigned)v;
 			}
+		} else if (strcmp(w, "udp-coalesce") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (rc = parse_uint(file, s, s->args[0], 1000, &v)) == 0)
+				c->udp_coalesce_us = (unsigned)v;
 		} else if (strcmp(w, "zone-dir") == 0) {
 			if ((rc = set_str(file, s, &c->zone_dir)) == 0)
 				rc = conf_add_zone_dir(c, c->zone_dir);
@@ -823,6 +827,7 @@ conf_init(struct conf *c)
 	c->edns_max = 1232;
 	c->tcp_idle_ms = 10000;
 	c->tcp_max = 512;
+	c->udp_coalesce_us = 50;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n > 0 ? (unsigned)n : 1;
 }

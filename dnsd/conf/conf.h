@@ -76,6 +76,7 @@ struct conf {
 	uint16_t edns_max;
 	unsigned tcp_idle_ms;
 	unsigned tcp_max;
+	unsigned udp_coalesce_us; /* wait under heavy UDP load; 0 = never */
 	char *zone_dir;
 	size_t nzones;
 	struct conf_zone *zones;

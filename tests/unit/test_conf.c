@@ -167,6 +167,7 @@ test_full_conf(void **state)
 	    "edns-max 1400\n"
 	    "tcp-idle-timeout 2m\n"
 	    "tcp-max-connections 100\n"
+	    "udp-coalesce 0\n"
 	    "user nobody\n"
 	    "forward 9.9.9.9 2001:db8::53@5353\n"
 	    "forward-allow 10.0.0.0/8 ::1\n"
@@ -200,6 +201,7 @@ test_full_conf(void **state)
 	assert_int_equal(c->edns_max, 1400);
 	assert_int_equal(c->tcp_idle_ms, 120000);
 	assert_int_equal(c->tcp_max, 100);
+	assert_int_equal(c->udp_coalesce_us, 0);
 	assert_string_equal(c->user, "nobody");
 	assert_int_equal(c->nforward, 2);
 	assert_int_equal(c->forward[0].port, 53);
@@ -633,6 +635,7 @@ test_finish(void **state)
 	conf_free(&f->c);
 	conf_init(&f->c);
 	assert_int_equal(f->c.edns_max, 1232);
+	assert_int_equal(f->c.udp_coalesce_us, 50);
 	assert_true(f->c.workers >= 1);
 	assert_int_equal(conf_add_zone(&f->c, "a.test"), 0);
 	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
@@ -712,6 +715,8 @@ test_numbers(void **state)
 		"tcp-idle-timeout 2d",
 		"tcp-idle-timeout 0",
 		"tcp-max-connections 0",
+		"udp-coalesce 1001",
+		"udp-coalesce 5ms",
 		"edns-max 65536",
 		"zone a.test { journal-size x }",
 	};
