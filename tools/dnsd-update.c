@@ -294,6 +294,8 @@ parse_args(struct opts *o, int argc, char **argv)
 	}
 	if (o->bench_opts && o->cmd != CMD_BENCH)
 		return usage_error("%s", "-n and -c are for bench only");
+	if (o->c.tcp && o->cmd == CMD_BENCH)
+		return usage_error("%s", "bench sends over UDP only (no --tcp)");
 	if (o->c.key_lease_set && !o->c.lease_set)
 		return usage_error("%s", "--key-lease needs --lease");
 

@@ -458,28 +458,15 @@ response_rcode(const ldns_pkt *p)
 }
 
 int
-upd_send_update(const struct upd_client *c, const ldns_rdf *zone,
+upd_build_update(const struct upd_client *c, const ldns_rdf *zone,
     const ldns_rr_list *prereq, const ldns_rr_list *updates,
-    struct upd_result *res, char *err)
+    struct upd_msg *m, char *err)
 {
 	ldns_rr_list *empty = NULL;
-	ldns_pkt *p = NULL, *resp = NULL;
-	ldns_rr *tsig;
-	uint8_t *wire = NULL, *rwire = NULL;
-	size_t wlen = 0, rlen = 0;
-	char where[400], b1[16], b2[16];
-	const ldns_rdf *req_mac = NULL;
-	uint64_t t0;
-	unsigned rcode, tsig_err = 0;
-	bool signed_ok = false;
+	ldns_pkt *p;
 	int r = UPD_EDNS;
 
-	{
-		char *z = ldns_rdf2str(zone);
-		snprintf(where, sizeof(where), "zone %s, server %s",
-		    z ? z : "?", c->server);
-		free(z);
-	}
+	memset(m, 0, sizeof(*m));
 	if (!updates)
 		updates = empty = ldns_rr_list_new();
 	/* ldns_update_pkt_new() takes zone and clones the lists. */
@@ -500,20 +487,42 @@ upd_send_update(const struct upd_client *c, const ldns_rdf *zone,
 			    c->key.name, ldns_get_errorstr_by_id(s));
 			goto out;
 		}
-		req_mac = ldns_rr_rdf(ldns_pkt_tsig(p), 3);
+		if (!(m->mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(p), 3))))
+			goto nomem;
 	}
-	if (ldns_pkt2wire(&wire, p, &wlen) != LDNS_STATUS_OK)
+	if (ldns_pkt2wire(&m->wire, p, &m->len) != LDNS_STATUS_OK)
 		goto nomem;
-	t0 = upd_now_us();
-	if (exchange(c, wire, wlen, &rwire, &rlen, err) != UPD_OK) {
-		size_t n = strlen(err);
-		snprintf(err + n, UPD_ERRLEN - n, " (%s)", where);
-		goto out;
-	}
-	if (res) {
-		memset(res, 0, sizeof(*res));
-		res->latency_us = upd_now_us() - t0;
-	}
+	r = UPD_OK;
+	goto out;
+nomem:
+	snprintf(err, UPD_ERRLEN, "out of memory building the UPDATE");
+out:
+	ldns_pkt_free(p);
+	if (r != UPD_OK)
+		upd_msg_clear(m);
+	return r;
+}
+
+void
+upd_msg_clear(struct upd_msg *m)
+{
+	free(m->wire);
+	ldns_rdf_deep_free(m->mac);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+upd_check_response(const struct upd_client *c, const struct upd_msg *m,
+    const uint8_t *rwire, size_t rlen, const char *where,
+    struct upd_result *res, char *err)
+{
+	ldns_pkt *resp = NULL;
+	ldns_rr *tsig;
+	char b1[16], b2[16];
+	unsigned rcode, tsig_err = 0;
+	bool signed_ok = false;
+	int r = UPD_EDNS;
+
 	if (ldns_wire2pkt(&resp, rwire, rlen) != LDNS_STATUS_OK ||
 	    ldns_pkt_get_opcode(resp) != LDNS_PACKET_UPDATE) {
 		snprintf(err, UPD_ERRLEN, "malformed response (%s)", where);
@@ -526,7 +535,7 @@ upd_send_update(const struct upd_client *c, const ldns_rdf *zone,
 		/* RFC 8945 section 5.3.2: a BADKEY or BADSIG answer comes
 		 * unsigned; only a response with a MAC can verify. */
 		signed_ok = ldns_pkt_tsig_verify(resp, rwire, rlen,
-		    c->key.name, c->key.secret, req_mac);
+		    c->key.name, c->key.secret, m->mac);
 	}
 	if (rcode != LDNS_RCODE_NOERROR || tsig_err) {
 		if (tsig_err)
@@ -550,13 +559,45 @@ upd_send_update(const struct upd_client *c, const ldns_rdf *zone,
 	if (res)
 		read_lease_option(resp, res);
 	r = UPD_OK;
-	goto out;
-nomem:
-	snprintf(err, UPD_ERRLEN, "out of memory building the UPDATE");
 out:
 	ldns_pkt_free(resp);
-	ldns_pkt_free(p);
-	free(wire);
+	return r;
+}
+
+int
+upd_send_update(const struct upd_client *c, const ldns_rdf *zone,
+    const ldns_rr_list *prereq, const ldns_rr_list *updates,
+    struct upd_result *res, char *err)
+{
+	struct upd_msg m;
+	uint8_t *rwire = NULL;
+	size_t rlen = 0;
+	char where[400];
+	uint64_t t0, lat;
+	int r;
+
+	{
+		char *z = ldns_rdf2str(zone);
+		snprintf(where, sizeof(where), "zone %s, server %s",
+		    z ? z : "?", c->server);
+		free(z);
+	}
+	if ((r = upd_build_update(c, zone, prereq, updates, &m, err)) != UPD_OK)
+		return r;
+	t0 = upd_now_us();
+	r = exchange(c, m.wire, m.len, &rwire, &rlen, err);
+	lat = upd_now_us() - t0;
+	if (r != UPD_OK) {
+		size_t n = strlen(err);
+		snprintf(err + n, UPD_ERRLEN - n, " (%s)", where);
+	} else {
+		if (res)
+			memset(res, 0, sizeof(*res));
+		r = upd_check_response(c, &m, rwire, rlen, where, res, err);
+		if (res)
+			res->latency_us = lat;
+	}
+	upd_msg_clear(&m);
 	free(rwire);
 	return r;
 }

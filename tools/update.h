@@ -87,6 +87,30 @@ void upd_key_clear(struct upd_key *key);
  * the client's address. Returns UPD_OK or UPD_EUSAGE. */
 int upd_server_parse(struct upd_client *c, const char *spec, char *err);
 
+/* One UPDATE message ready to send: its bytes, and the request MAC that
+ * the response's TSIG covers (NULL when unsigned). */
+struct upd_msg {
+	uint8_t *wire;
+	size_t len;
+	ldns_rdf *mac;
+};
+
+/* Builds and signs (if a key is set) one UPDATE for zone, with the Update
+ * Lease option when the client asks for one. Returns UPD_OK, or UPD_EDNS
+ * with a message in err. Free with upd_msg_clear(). */
+int upd_build_update(const struct upd_client *c, const ldns_rdf *zone,
+    const ldns_rr_list *prereq, const ldns_rr_list *updates,
+    struct upd_msg *m, char *err);
+void upd_msg_clear(struct upd_msg *m);
+
+/* Checks the response to m: an UPDATE response with RCODE NOERROR whose
+ * TSIG (when m was signed) verifies. Fills res's lease fields (res may be
+ * NULL). Returns UPD_OK, or UPD_EDNS with one line in err that ends with
+ * "(where)". */
+int upd_check_response(const struct upd_client *c, const struct upd_msg *m,
+    const uint8_t *rwire, size_t rlen, const char *where,
+    struct upd_result *res, char *err);
+
 /* Signs (if a key is set) and sends one UPDATE for zone with the given
  * prerequisite and update sections, adding the Update Lease option when
  * the client asks for one. Verifies the response's TSIG. The lists stay

@@ -10,7 +10,7 @@ UPDATE=$BUILDDIR/tools/dnsd-update
 Z=svc.example.test
 SECRET=$(head -c 32 /dev/urandom | base64 -w0)
 cat >"$WORK/dnsd.conf" <<CONF
-zone "$Z" { file "$SRCDIR/zones/$Z.zone"; min-lease 1; max-lease 600 }
+zone "$Z" { file "$SRCDIR/zones/$Z.zone"; min-lease 1; max-lease 600; allow-transfer 127.0.0.1 }
 key registrar { algorithm hmac-sha256; secret "$SECRET"; }
 CONF
 start_dnsd -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
@@ -79,5 +79,28 @@ rc=$?
 [ "$rc" = 3 ] || fail "run: exit status $rc, expected 3"
 ok "run: a failing command's status (3) is passed through"
 
+# bench: every update applied, counted and checked; bad input fails cleanly
+out=$(upd bench -n 300 -c 8 bench 2>&1) || fail "bench failed: $out"
+grep -q "300 sent, 300 ok, 0 failed, 8 clients" <<<"$out" || fail "bench summary: $out"
+grep -q "^rate: [0-9.]* updates/s" <<<"$out" && grep -q "^latency: p50 " <<<"$out" ||
+	fail "bench: no rate or latency: $out"
+n=$(dig @127.0.0.1 -p "$PORT" +noall +answer "$Z" AXFR | awk '$4 == "SRV" && $1 ~ /^b[0-9]+-[0-9]+\._bench\._tcp\./' | wc -l)
+[ "$n" = 300 ] || fail "bench: $n of its 300 SRV records in the zone"
+ok "bench: 300 updates from 8 clients acknowledged, all 300 SRV records in the zone"
+out=$("$UPDATE" -s "127.0.0.1@$PORT" -y "registrar:$bad" -z "$Z" bench -n 20 -c 4 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "20 failed" <<<"$out" && grep -q "first failure: NOTAUTH" <<<"$out" ||
+	fail "bench with a bad key: rc=$rc output: $out"
+ok "bench with a bad key: every update fails, the first failure named, exit 1"
+out=$(upd bench -n 5 --tcp 2>&1)
+rc=$?
+[ "$rc" = 2 ] && grep -q "^dnsd-update: bench sends over UDP only" <<<"$out" ||
+	fail "bench --tcp: rc=$rc output: $out"
+ok "bench --tcp: usage error, exit 2"
+
 stop_dnsd
+out=$(upd -t 2 bench -n 3 -c 2 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "first failure: no answer" <<<"$out" || fail "bench with no server: rc=$rc output: $out"
+ok "bench with no server: fails after the timeout, exit 1"
 done_ok
