@@ -7,6 +7,17 @@
  * and only then answers. Queries never wait: they read older snapshots.
  * (Overlapping one batch's disk sync with the next batch's work did not
  * pay: both syncs serialize on the file in the kernel.)
+ *
+ * Gathering: a commit costs about the same for one update as for many, so
+ * a batch should carry every client that is about to send. Clients that
+ * wait for their answer fall into two groups otherwise: those answered by
+ * the last batch send again while the next one runs, and each batch
+ * carries half of them. So before a batch starts, the writer expects the
+ * updates already queued plus one from every client it has just answered,
+ * and waits up to GATHER_US for them (as PostgreSQL's commit_delay does).
+ * A lone client never waits: its next update is the whole batch. Updates
+ * that arrive at random wait at most GATHER_US, and only after a batch
+ * that carried more than one.
  */
 #include "config.h"
 
@@ -32,6 +43,7 @@
 #define BATCH_MAX 1024     /* updates per commit */
 #define REAP_MAX 20000     /* expiry entries per commit */
 #define REPLY_MAX 4096
+#define GATHER_US 300      /* longest wait for expected updates */
 
 struct job {
 	struct job *next;
@@ -49,6 +61,8 @@ struct writer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct job *head, **tail;
+	unsigned queued;       /* jobs in the queue */
+	unsigned expect;       /* jobs the next batch should carry */
 	bool stop, reload;
 	struct writer_stats st;
 	bool *touched;         /* per zone index, during one batch */
@@ -68,7 +82,10 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct rep
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
 	w->tail = &j->next;
-	pthread_cond_signal(&w->cv);
+	/* Wake the writer for the first job, or when the batch it gathers is
+	 * complete; not for each one in between. */
+	if (++w->queued == 1 || w->queued == w->expect)
+		pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -376,6 +393,18 @@ reload_zones(struct writer *w)
 	free(before);
 }
 
+/* The time `us` microseconds from now on the condition variable's clock. */
+static struct timespec
+deadline_in(long us)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += (us % 1000000) * 1000;
+	ts.tv_sec += us / 1000000 + ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	return ts;
+}
+
 static void *
 writer_run(void *arg)
 {
@@ -388,21 +417,27 @@ writer_run(void *arg)
 		uint32_t now = clock_now();
 		bool due = more || (deadline != 0 && deadline <= now);
 		if (w->head == NULL && !w->reload && !due && !w->stop) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
 			/* Wake at the next deadline, and at least once a second. */
-			ts.tv_sec += 1;
+			struct timespec ts = deadline_in(1000000);
 			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 			continue;
 		}
 		if (w->stop && w->head == NULL)
 			break;
+		if (w->head != NULL && w->queued < w->expect) {
+			struct timespec ts = deadline_in(GATHER_US);
+			while (w->queued < w->expect && !w->stop &&
+			    pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
+				;
+		}
 		struct job *jobs = w->head;
 		struct job **cut = &w->head;
-		for (int n = 0; *cut != NULL && n < BATCH_MAX; n++)
+		unsigned n = 0;
+		for (; *cut != NULL && n < BATCH_MAX; n++)
 			cut = &(*cut)->next;
 		w->head = *cut;
 		*cut = NULL;
+		w->queued -= n;
 		if (w->head == NULL)
 			w->tail = &w->head;
 		bool reload = w->reload;
@@ -415,6 +450,8 @@ writer_run(void *arg)
 		deadline = next_expiry(w);
 
 		pthread_mutex_lock(&w->mu);
+		/* The clients just answered will most likely send again. */
+		w->expect = n + w->queued < BATCH_MAX ? n + w->queued : BATCH_MAX;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -433,8 +470,12 @@ writer_start(struct server *s, struct writer **out)
 		free(w);
 		return -ENOMEM;
 	}
+	pthread_condattr_t ca;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&w->thread, NULL, writer_run, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
