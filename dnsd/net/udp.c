@@ -53,8 +53,8 @@ batch_init(struct udp_batch *b)
  * costs often. When the rate over the last UDP_PACE_WINDOW_NS is at least
  * UDP_PACE_RATE queries per second, the worker waits `udp-coalesce`
  * microseconds after emptying its queue, so the next batch is fuller.
- * Below that rate (every load this adds latency to in a noticeable way)
- * each datagram is answered as soon as it arrives.
+ * Below that rate, where the wait would be a noticeable part of the
+ * latency, each datagram is answered as soon as it arrives.
  */
 #define UDP_PACE_WINDOW_NS 50000000u /* long enough to ignore short bursts */
 #define UDP_PACE_RATE 100000u
@@ -208,8 +208,8 @@ udp_worker_run(void *arg)
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			/* Drain the socket in batches before polling again. */
-			int round, n = 0;
-			for (round = 0; round < 64 && !s->stop; round++) {
+			int n = 0;
+			for (int round = 0; round < 64 && !s->stop; round++) {
 				total += n = serve_batch(s, &q, b, pfd[i].fd, MSG_DONTWAIT);
 				if (n < UDP_BATCH)
 					break;
