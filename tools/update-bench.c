@@ -139,7 +139,9 @@ bench_chunk(struct bench *b, struct bench_client *cl, struct pollfd *pfd,
 	for (unsigned k = 0; k < conc; k++)
 		bench_assign(&cl[k], sl, lo, hi, &next, &done, t0);
 	while (done < hi) {
-		(void)poll(pfd, conc, 100);
+		if (poll(pfd, conc, 100) < 0)
+			for (unsigned k = 0; k < conc; k++)
+				pfd[k].revents = 0;
 		uint64_t now = upd_now_us();
 		for (unsigned k = 0; k < conc; k++) {
 			struct bench_client *x = &cl[k];
@@ -147,7 +149,8 @@ bench_chunk(struct bench *b, struct bench_client *cl, struct pollfd *pfd,
 				continue;
 			struct bench_slot *s = &sl[x->cur];
 			bool finished = false;
-			for (;;) {
+			/* Read only where poll() saw something (or an error). */
+			while (pfd[k].revents != 0) {
 				ssize_t r = recv(x->fd, buf, sizeof(buf), 0);
 				if (r < 0) {
 					if (errno != EAGAIN && errno != EINTR) {
