@@ -64,6 +64,20 @@ open_socket(const struct conf_addr *a, int type, bool reuseport)
 		int sz = 4 * 1024 * 1024;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		/* No path MTU discovery for UDP answers (as NSD and Knot): a
+		 * forged ICMP "fragmentation needed" must not make the kernel
+		 * fragment answers to a victim, which helps spoofed fragments
+		 * poison its cache. Answers fit edns-max, 1232 by default. */
+#if defined(IP_MTU_DISCOVER) && defined(IP_PMTUDISC_OMIT)
+		int omit = IP_PMTUDISC_OMIT;
+		if (a->family == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &omit, sizeof(omit));
+#endif
+#if defined(IPV6_MTU_DISCOVER) && defined(IPV6_PMTUDISC_OMIT)
+		int omit6 = IPV6_PMTUDISC_OMIT;
+		if (a->family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &omit6, sizeof(omit6));
+#endif
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
 		int e = errno;
