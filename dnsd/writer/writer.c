@@ -49,6 +49,14 @@ struct job {
 	struct job *next;
 	struct reply_to to;
 	size_t len;
+	/* filled by the submitting thread (see authenticate) */
+	int parsed;        /* query_parse(): 0, an RCODE, or -1 */
+	struct query_req r;
+	int tsig;          /* server_tsig_check(): 1 signed, 0 not, -1 failed */
+	uint16_t tsig_error;
+	struct tsig_rr trr;
+	const struct tsig_key *tkey;
+	const struct conf_key *ckey;
 	/* filled while processing */
 	size_t rlen;
 	uint8_t reply[REPLY_MAX];
@@ -68,6 +76,22 @@ struct writer {
 	bool *touched;         /* per zone index, during one batch */
 };
 
+/* Parse the request and check its TSIG. This runs in the thread that
+ * received it, so that the writer, which every update waits for, does
+ * less; the time it is checked at is the time it arrived. */
+static void
+authenticate(struct writer *w, struct job *j)
+{
+	j->tkey = NULL;
+	j->ckey = NULL;
+	j->tsig = 0;
+	j->tsig_error = TSIG_NOERROR;
+	j->parsed = query_parse(j->msg, j->len, &j->r);
+	if (j->parsed == 0)
+		j->tsig = server_tsig_check(w->srv, j->msg, j->len, clock_now(), &j->trr, &j->tkey,
+		    &j->ckey, &j->tsig_error);
+}
+
 void
 writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct reply_to *to)
 {
@@ -79,6 +103,7 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct rep
 	j->len = len;
 	j->rlen = 0;
 	memcpy(j->msg, msg, len);
+	authenticate(w, j);
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
 	w->tail = &j->next;
@@ -160,51 +185,45 @@ build_reply(struct writer *w, struct job *j, const struct query_req *r, uint16_t
 		j->rlen = 0;
 }
 
-/* Authenticate, then apply one UPDATE inside `batch`. */
+/* Apply one authenticated UPDATE inside `batch`, or refuse it. */
 static void
 process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 {
 	struct server *s = w->srv;
-	struct query_req r;
-	struct tsig_rr trr;
+	struct query_req *r = &j->r;
 	const struct tsig_rr *signed_by = NULL;
-	const struct tsig_key *tkey = NULL;
-	const struct conf_key *ckey = NULL;
 
-	int prc = query_parse(j->msg, j->len, &r);
-	if (prc < 0)
+	if (j->parsed < 0)
 		return;
-	if (prc > 0) {
-		r.qdcount = 0;
-		build_reply(w, j, &r, RCODE_FORMERR, NULL, NULL, NULL, 0);
-		return;
-	}
-	uint16_t terr;
-	int tf = server_tsig_check(s, j->msg, j->len, now, &trr, &tkey, &ckey, &terr);
-	if (tf < 0 && terr == TSIG_NOERROR) {
-		build_reply(w, j, &r, RCODE_FORMERR, NULL, NULL, NULL, 0);
+	if (j->parsed > 0) {
+		r->qdcount = 0;
+		build_reply(w, j, r, RCODE_FORMERR, NULL, NULL, NULL, 0);
 		return;
 	}
-	if (tf < 0) {
+	if (j->tsig < 0 && j->tsig_error == TSIG_NOERROR) {
+		build_reply(w, j, r, RCODE_FORMERR, NULL, NULL, NULL, 0);
+		return;
+	}
+	if (j->tsig < 0) {
 		/* RFC 8945 5.2: NOTAUTH with the TSIG error; BADTIME is signed,
 		 * BADKEY and BADSIG are not. */
-		log_info("update refused: TSIG error %u for key %s", terr,
-		    ckey ? ckey->name : "(unknown)");
-		build_reply(w, j, &r, RCODE_NOTAUTH, NULL, &trr, tkey, terr);
+		log_info("update refused: TSIG error %u for key %s", j->tsig_error,
+		    j->ckey ? j->ckey->name : "(unknown)");
+		build_reply(w, j, r, RCODE_NOTAUTH, NULL, &j->trr, j->tkey, j->tsig_error);
 		return;
 	}
-	if (tf == 1)
-		signed_by = &trr;
+	if (j->tsig == 1)
+		signed_by = &j->trr;
 
-	const struct zone *z = r.qdcount == 1 ? zonetab_find(&s->zones, r.qname) : NULL;
-	if (z != NULL && !wire_name_equal(z->apex, r.qname))
+	const struct zone *z = r->qdcount == 1 ? zonetab_find(&s->zones, r->qname) : NULL;
+	if (z != NULL && !wire_name_equal(z->apex, r->qname))
 		z = NULL;
 	if (z != NULL && signed_by == NULL && !peer_allowed(&z->conf->allow_update_unsigned, &j->to)) {
-		build_reply(w, j, &r, RCODE_REFUSED, NULL, NULL, NULL, 0);
+		build_reply(w, j, r, RCODE_REFUSED, NULL, NULL, NULL, 0);
 		return;
 	}
 
-	struct update_req u = { j->msg, signed_by ? trr.offset : j->len, &r, z, ckey, now };
+	struct update_req u = { j->msg, signed_by ? j->trr.offset : j->len, r, z, j->ckey, now };
 	struct update_result res;
 	struct store_txn *child;
 	int rc = store_write_nested(batch, &child);
@@ -220,7 +239,7 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 		res.rcode = RCODE_SERVFAIL;
 	}
 	w->st.updates++;
-	build_reply(w, j, &r, res.rcode, &res, signed_by, tkey, TSIG_NOERROR);
+	build_reply(w, j, r, res.rcode, &res, signed_by, j->tkey, TSIG_NOERROR);
 }
 
 /* Remove what has expired; true if more is due than one batch takes. */
@@ -306,13 +325,9 @@ send_replies(struct server *s, struct job *jobs)
 static void
 fail_jobs(struct server *s, struct job *jobs)
 {
-	for (struct job *j = jobs; j != NULL; j = j->next) {
-		struct query_req r;
-		j->rlen = 0;
-		if (query_parse(j->msg, j->len, &r) == 0)
-			j->rlen = query_error_reply(&r, j->reply, sizeof(j->reply), RCODE_SERVFAIL,
-			    s->conf->edns_max);
-	}
+	for (struct job *j = jobs; j != NULL; j = j->next)
+		j->rlen = j->parsed != 0 ? 0 : query_error_reply(&j->r, j->reply, sizeof(j->reply),
+		                                  RCODE_SERVFAIL, s->conf->edns_max);
 }
 
 /* One batch: updates, reaping, serials, one durable commit, replies. */
