@@ -48,6 +48,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_tcp.sh \
 	tests/integration/t_storm.sh \
 	tests/integration/t_reload.sh \
+	tests/integration/t_coalesce.sh \
 	tests/integration/t_glibc.sh \
 	tests/integration/t_forward.sh \
 	tests/integration/t_update.sh \
@@ -61,7 +62,8 @@ INTEGRATION_TESTS = \
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
-	tests/integration/storm.py tests/integration/qloop.py
+	tests/integration/storm.py tests/integration/qloop.py \
+	tests/integration/udpflood.py
 
 # Fuzz harnesses: built with a deterministic driver for `make check`
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).

@@ -786,9 +786,15 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 				c->tcp_max = (unsigned)v;
 			}
 		} else if (strcmp(w, "udp-coalesce") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			if ((rc = want_args(file, s, 1, 2)) == 0 &&
 			    (rc = parse_uint(file, s, s->args[0], 1000, &v)) == 0)
 				c->udp_coalesce_us = (unsigned)v;
+			if (rc == 0 && s->nargs == 2 &&
+			    (rc = parse_uint(file, s, s->args[1], 100000000, &v)) == 0) {
+				if (v == 0)
+					rc = bad(file, s, "the rate must be at least 1 query per second");
+				c->udp_coalesce_rate = (unsigned)v;
+			}
 		} else if (strcmp(w, "zone-dir") == 0) {
 			if ((rc = set_str(file, s, &c->zone_dir)) == 0)
 				rc = conf_add_zone_dir(c, c->zone_dir);
@@ -828,6 +834,7 @@ conf_init(struct conf *c)
 	c->tcp_idle_ms = 10000;
 	c->tcp_max = 512;
 	c->udp_coalesce_us = 50;
+	c->udp_coalesce_rate = 100000;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n > 0 ? (unsigned)n : 1;
 }

@@ -77,6 +77,7 @@ struct conf {
 	unsigned tcp_idle_ms;
 	unsigned tcp_max;
 	unsigned udp_coalesce_us; /* wait under heavy UDP load; 0 = never */
+	unsigned udp_coalesce_rate; /* queries/s per worker that is heavy */
 	char *zone_dir;
 	size_t nzones;
 	struct conf_zone *zones;

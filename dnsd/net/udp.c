@@ -51,16 +51,17 @@ batch_init(struct udp_batch *b)
  * the worker, waking the clients. Under a steady stream the worker is fast
  * enough to find only a few datagrams queued each time, so it pays those
  * costs often. When the rate over the last UDP_PACE_WINDOW_NS is at least
- * UDP_PACE_RATE queries per second, the worker waits `udp-coalesce`
- * microseconds after emptying its queue, so the next batch is fuller.
- * Below that rate, where the wait would be a noticeable part of the
- * latency, each datagram is answered as soon as it arrives.
+ * the `udp-coalesce` rate (100000 queries per second), the worker waits
+ * `udp-coalesce` microseconds after emptying its queue, so the next batch
+ * is fuller. Below that rate, where the wait would be a noticeable part of
+ * the latency, each datagram is answered as soon as it arrives.
  */
 #define UDP_PACE_WINDOW_NS 50000000u /* long enough to ignore short bursts */
-#define UDP_PACE_RATE 100000u
 
 struct udp_pace {
 	long wait_us;      /* 0: never coalesce */
+	uint64_t rate;     /* queries per second from which to coalesce */
+	unsigned worker;   /* for the log */
 	uint64_t start_ns; /* current window */
 	uint64_t count;    /* datagrams read in it */
 	bool on;
@@ -84,7 +85,11 @@ pace(struct udp_pace *p, int n, bool drained)
 	p->count += (uint64_t)n;
 	uint64_t now = mono_ns(), span = now - p->start_ns;
 	if (span >= UDP_PACE_WINDOW_NS) {
-		p->on = p->count * 1000000000u / span >= UDP_PACE_RATE;
+		uint64_t rate = p->count * 1000000000u / span;
+		if (p->on != (rate >= p->rate))
+			log_debug("udp worker %u: coalescing %s at %llu queries/s", p->worker,
+			    p->on ? "off" : "on", (unsigned long long)rate);
+		p->on = rate >= p->rate;
 		p->start_ns = now;
 		p->count = 0;
 	}
@@ -170,7 +175,8 @@ udp_worker_run(void *arg)
 	struct udp_batch *b = calloc(1, sizeof(*b));
 	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max,
 		.forward = s->conf->nforward > 0, .keys = s->keys, .nkeys = s->conf->nkeys };
-	struct udp_pace p = { .wait_us = (long)s->conf->udp_coalesce_us, .start_ns = mono_ns() };
+	struct udp_pace p = { .wait_us = (long)s->conf->udp_coalesce_us,
+		.rate = s->conf->udp_coalesce_rate, .worker = wk->index, .start_ns = mono_ns() };
 
 	if (b == NULL || store_read_begin(s->store, &q.txn) != 0) {
 		log_err("udp worker %u: cannot start", wk->index);

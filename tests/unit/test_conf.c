@@ -167,7 +167,7 @@ test_full_conf(void **state)
 	    "edns-max 1400\n"
 	    "tcp-idle-timeout 2m\n"
 	    "tcp-max-connections 100\n"
-	    "udp-coalesce 0\n"
+	    "udp-coalesce 0 5000\n"
 	    "user nobody\n"
 	    "forward 9.9.9.9 2001:db8::53@5353\n"
 	    "forward-allow 10.0.0.0/8 ::1\n"
@@ -202,6 +202,7 @@ test_full_conf(void **state)
 	assert_int_equal(c->tcp_idle_ms, 120000);
 	assert_int_equal(c->tcp_max, 100);
 	assert_int_equal(c->udp_coalesce_us, 0);
+	assert_int_equal(c->udp_coalesce_rate, 5000);
 	assert_string_equal(c->user, "nobody");
 	assert_int_equal(c->nforward, 2);
 	assert_int_equal(c->forward[0].port, 53);
@@ -636,6 +637,7 @@ test_finish(void **state)
 	conf_init(&f->c);
 	assert_int_equal(f->c.edns_max, 1232);
 	assert_int_equal(f->c.udp_coalesce_us, 50);
+	assert_int_equal(f->c.udp_coalesce_rate, 100000);
 	assert_true(f->c.workers >= 1);
 	assert_int_equal(conf_add_zone(&f->c, "a.test"), 0);
 	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
@@ -717,6 +719,8 @@ test_numbers(void **state)
 		"tcp-max-connections 0",
 		"udp-coalesce 1001",
 		"udp-coalesce 5ms",
+		"udp-coalesce 50 0",
+		"udp-coalesce 50 1000 2",
 		"edns-max 65536",
 		"zone a.test { journal-size x }",
 	};

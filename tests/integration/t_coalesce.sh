@@ -1,0 +1,46 @@
+#!/bin/bash
+# t_coalesce.sh -- udp-coalesce: with a low rate threshold, a stream of
+# pipelined queries turns coalescing on (debug log), every answer stays
+# right and none is late, and it turns off again when the stream stops;
+# with udp-coalesce 0 it never turns on.
+. "$(dirname "$0")/lib.sh"
+
+need_tool dig
+
+# conf MICROSECONDS [RATE]: a configuration with that udp-coalesce.
+conf() {
+	cat >"$WORK/dnsd.conf" <<CONF
+zone "svc.example.test" { file "$SRCDIR/zones/svc.example.test.zone"; }
+log-level debug
+udp-coalesce $*
+CONF
+}
+
+conf 200 500
+start_dnsd -w 1 -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
+out=$(py udpflood.py "$PORT" 20000 32 2 2>&1)
+rc=$?
+relay_checks <<<"$out"
+[ "$rc" = 0 ] || fail "the flood with coalescing: $out"
+grep -q "udp worker 0: coalescing on at [0-9]* queries/s" "$DNSD_LOG" ||
+	fail "coalescing never turned on: $(grep -c . "$DNSD_LOG") log lines"
+ok "coalescing turned on under the stream"
+# The worker looks at its rate at least every half second, queries or not.
+off() { grep -q "udp worker 0: coalescing off" "$DNSD_LOG"; }
+wait_for 5 off || fail "coalescing did not turn off after the stream"
+ok "coalescing turned off when the stream stopped"
+[ "$(dig @127.0.0.1 -p "$PORT" +short web-1.svc.example.test A)" = 10.0.0.5 ] ||
+	fail "no answer after the stream"
+ok "answers after the stream"
+stop_dnsd
+
+conf 0 500
+start_dnsd -w 1 -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
+out=$(py udpflood.py "$PORT" 5000 32 2 2>&1)
+rc=$?
+relay_checks <<<"$out"
+[ "$rc" = 0 ] || fail "the flood without coalescing: $out"
+grep -q "coalescing on" "$DNSD_LOG" && fail "udp-coalesce 0 still coalesced"
+ok "udp-coalesce 0: never turned on"
+stop_dnsd
+done_ok
