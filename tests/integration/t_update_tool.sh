@@ -1,7 +1,8 @@
 #!/bin/bash
 # t_update_tool.sh -- dnsd-update against a real dnsd: register with a
 # lease, browse and SRV lookups with dig, renew, deregister, and `run`
-# keeping a service registered exactly while its command runs.
+# keeping a service registered exactly while its command runs; bench, and
+# 8 waiting clients sharing commits (group commit with gathering).
 . "$(dirname "$0")/lib.sh"
 need_tool dig
 UPDATE=$BUILDDIR/tools/dnsd-update
@@ -99,6 +100,17 @@ rc=$?
 ok "bench --tcp: usage error, exit 2"
 
 stop_dnsd
+
+# group commit: 8 clients that each wait for their answer share a commit
+# (one batch would otherwise carry the half answered by the batch before)
+start_dnsd -c "$WORK/dnsd.conf" || hard_error "dnsd did not restart"
+out=$(upd bench -n 800 -c 8 grp 2>&1) || fail "bench (8 clients) failed: $out"
+stop_dnsd
+commits=$(sed -n 's/.*writer: 800 updates in \([0-9]*\) commits.*/\1/p' "$DNSD_LOG")
+[ -n "$commits" ] && [ "$commits" -le 160 ] ||
+	fail "8 clients: 800 updates took ${commits:-?} commits (at least 5 per commit expected)"
+ok "8 waiting clients: 800 updates in $commits commits"
+
 out=$(upd -t 2 bench -n 3 -c 2 2>&1)
 rc=$?
 [ "$rc" = 1 ] && grep -q "first failure: no answer" <<<"$out" || fail "bench with no server: rc=$rc output: $out"
