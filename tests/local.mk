@@ -49,6 +49,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_storm.sh \
 	tests/integration/t_reload.sh \
 	tests/integration/t_coalesce.sh \
+	tests/integration/t_listen_any.sh \
 	tests/integration/t_glibc.sh \
 	tests/integration/t_forward.sh \
 	tests/integration/t_update.sh \

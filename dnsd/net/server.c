@@ -27,6 +27,40 @@
 #include "notify/notify.h"
 #include "writer/writer.h"
 
+bool
+net_addr_wildcard(const struct conf_addr *a)
+{
+	static const uint8_t zero[16];
+	return memcmp(a->addr, zero, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+size_t
+net_reply_ctl(struct msghdr *in, void *out)
+{
+	struct cmsghdr *h = out;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo got, send = { 0 };
+			memcpy(&got, CMSG_DATA(c), sizeof(got));
+			send.ipi_spec_dst = got.ipi_addr; /* the source; any interface */
+			h->cmsg_level = IPPROTO_IP;
+			h->cmsg_type = IP_PKTINFO;
+			h->cmsg_len = CMSG_LEN(sizeof(send));
+			memcpy(CMSG_DATA(h), &send, sizeof(send));
+			return CMSG_SPACE(sizeof(send));
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			/* Address and interface as received (link-local needs both). */
+			h->cmsg_level = IPPROTO_IPV6;
+			h->cmsg_type = IPV6_PKTINFO;
+			h->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+			memcpy(CMSG_DATA(h), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+			return CMSG_SPACE(sizeof(struct in6_pktinfo));
+		}
+	}
+	return 0;
+}
+
 static int
 open_socket(const struct conf_addr *a, int type, bool reuseport)
 {
@@ -78,6 +112,18 @@ open_socket(const struct conf_addr *a, int type, bool reuseport)
 		if (a->family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &omit6, sizeof(omit6));
 #endif
+		/* Bound to every address: learn each query's destination, so
+		 * that the answer leaves from it (else the routing table picks
+		 * the source, and the client drops an answer from elsewhere). */
+		if (net_addr_wildcard(a) &&
+		    (a->family == AF_INET
+		            ? setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))
+		            : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one))) != 0) {
+			int e = errno;
+			log_err("cannot ask for destination addresses on %s: %s", txt, strerror(e));
+			close(fd);
+			return -e;
+		}
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
 		int e = errno;
@@ -144,8 +190,12 @@ void
 server_reply(struct server *s, const struct reply_to *to, const uint8_t *msg, size_t len)
 {
 	if (to->fd >= 0) {
-		while (sendto(to->fd, msg, len, 0, (const struct sockaddr *)&to->peer, to->peerlen) < 0 &&
-		    errno == EINTR)
+		struct iovec iov = { (void *)msg, len };
+		struct msghdr m = { .msg_name = (void *)&to->peer, .msg_namelen = to->peerlen,
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = to->ctl_len ? (void *)to->ctl.buf : NULL,
+			.msg_controllen = to->ctl_len };
+		while (sendmsg(to->fd, &m, 0) < 0 && errno == EINTR)
 			;
 	} else if (s->tcp != NULL) {
 		tcp_loop_send(s->tcp, to->tcp_conn, msg, len);

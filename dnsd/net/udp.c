@@ -22,10 +22,16 @@
 #define UDP_MAX_IN 4096 /* anything larger is not a valid DNS/UDP query for us */
 #define UDP_MAX_OUT 65535
 
+union udp_ctl {
+	struct cmsghdr align;
+	uint8_t buf[REPLY_CTL_MAX];
+};
+
 struct udp_batch {
 	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
 	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
 	struct sockaddr_storage peer[UDP_BATCH];
+	union udp_ctl ctl_in[UDP_BATCH], ctl_out[UDP_BATCH]; /* wildcard sockets */
 	uint8_t buf_in[UDP_BATCH][UDP_MAX_IN];
 	uint8_t buf_out[UDP_BATCH][UDP_MAX_OUT];
 };
@@ -99,12 +105,28 @@ pace(struct udp_pace *p, int n, bool drained)
 	}
 }
 
-/* Answer one batch read from `fd`; returns the number of messages read. */
-static int
-serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, int flags)
+/* The reply's address: the peer, and on a wildcard socket the source. */
+static void
+reply_to_fill(struct reply_to *to, struct udp_batch *b, int i, int fd)
 {
-	for (int i = 0; i < UDP_BATCH; i++)
+	to->fd = fd;
+	to->peerlen = b->in[i].msg_hdr.msg_namelen;
+	memcpy(&to->peer, &b->peer[i], to->peerlen);
+	to->ctl_len = b->in[i].msg_hdr.msg_control != NULL
+	                  ? net_reply_ctl(&b->in[i].msg_hdr, to->ctl.buf) : 0;
+}
+
+/* Answer one batch read from `fd`; returns the number of messages read.
+ * `pktinfo`: the socket reports each datagram's destination address. */
+static int
+serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, bool pktinfo,
+    int flags)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
 		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
+		b->in[i].msg_hdr.msg_control = pktinfo ? b->ctl_in[i].buf : NULL;
+		b->in[i].msg_hdr.msg_controllen = pktinfo ? sizeof(b->ctl_in[i]) : 0;
+	}
 	int n = recvmmsg(fd, b->in, UDP_BATCH, flags, NULL);
 	if (n <= 0)
 		return 0;
@@ -125,16 +147,13 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, 
 		} else {
 			len = query_answer(q, b->buf_in[i], b->in[i].msg_len, b->buf_out[nout],
 			    UDP_MAX_OUT, false, now, &info);
-			if (info.action == QUERY_UPDATE) {
-				struct reply_to to = { .fd = fd, .peerlen = b->in[i].msg_hdr.msg_namelen };
-				memcpy(&to.peer, &b->peer[i], to.peerlen);
-				server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &to);
-				continue;
-			}
-			if (info.action == QUERY_FORWARD) {
-				struct reply_to to = { .fd = fd, .peerlen = b->in[i].msg_hdr.msg_namelen };
-				memcpy(&to.peer, &b->peer[i], to.peerlen);
-				server_forward(s, b->buf_in[i], b->in[i].msg_len, &info, &to);
+			if (info.action == QUERY_UPDATE || info.action == QUERY_FORWARD) {
+				struct reply_to to;
+				reply_to_fill(&to, b, i, fd);
+				if (info.action == QUERY_UPDATE)
+					server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &to);
+				else
+					server_forward(s, b->buf_in[i], b->in[i].msg_len, &info, &to);
 				continue;
 			}
 		}
@@ -147,6 +166,11 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, 
 		b->out[nout].msg_hdr.msg_iovlen = 1;
 		b->out[nout].msg_hdr.msg_name = &b->peer[i];
 		b->out[nout].msg_hdr.msg_namelen = b->in[i].msg_hdr.msg_namelen;
+		if (pktinfo) {
+			size_t clen = net_reply_ctl(&b->in[i].msg_hdr, b->ctl_out[nout].buf);
+			b->out[nout].msg_hdr.msg_control = clen ? b->ctl_out[nout].buf : NULL;
+			b->out[nout].msg_hdr.msg_controllen = clen;
+		}
 		nout++;
 	}
 	if (txn_ok)
@@ -172,6 +196,7 @@ udp_worker_run(void *arg)
 	struct server *s = wk->srv;
 	size_t nl = s->conf->nlisten;
 	struct pollfd pfd[64];
+	bool pktinfo[64];
 	struct udp_batch *b = calloc(1, sizeof(*b));
 	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max,
 		.forward = s->conf->nforward > 0, .keys = s->keys, .nkeys = s->conf->nkeys };
@@ -191,6 +216,7 @@ udp_worker_run(void *arg)
 	for (size_t i = 0; i < nl; i++) {
 		pfd[i].fd = s->udp_fds[wk->index * s->conf->nlisten + i];
 		pfd[i].events = POLLIN;
+		pktinfo[i] = net_addr_wildcard(&s->conf->listen[i]);
 	}
 	if (nl == 1) {
 		/* One socket (the usual case): block in recvmmsg itself, which
@@ -200,7 +226,7 @@ udp_worker_run(void *arg)
 		struct timeval tv = { 0, 500000 };
 		setsockopt(pfd[0].fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		while (!s->stop) {
-			int n = serve_batch(s, &q, b, pfd[0].fd, MSG_WAITFORONE);
+			int n = serve_batch(s, &q, b, pfd[0].fd, pktinfo[0], MSG_WAITFORONE);
 			pace(&p, n, n < UDP_BATCH);
 		}
 	}
@@ -216,7 +242,7 @@ udp_worker_run(void *arg)
 			/* Drain the socket in batches before polling again. */
 			int n = 0;
 			for (int round = 0; round < 64 && !s->stop; round++) {
-				total += n = serve_batch(s, &q, b, pfd[i].fd, MSG_DONTWAIT);
+				total += n = serve_batch(s, &q, b, pfd[i].fd, pktinfo[i], MSG_DONTWAIT);
 				if (n < UDP_BATCH)
 					break;
 			}

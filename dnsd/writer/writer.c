@@ -309,6 +309,10 @@ send_replies(struct server *s, struct job *jobs)
 		mm[n].msg_hdr.msg_namelen = j->to.peerlen;
 		mm[n].msg_hdr.msg_iov = &iov[n];
 		mm[n].msg_hdr.msg_iovlen = 1;
+		if (j->to.ctl_len > 0) {
+			mm[n].msg_hdr.msg_control = j->to.ctl.buf;
+			mm[n].msg_hdr.msg_controllen = j->to.ctl_len;
+		}
 		n++;
 	}
 	for (int sent = 0; sent < n;) {

@@ -225,10 +225,12 @@ have_ipv6() {
 #   WAIT_ZONE   zone whose SOA must answer before the server counts as up
 #               (default svc.example.test; "." waits for any reply)
 #   LISTEN6=1   also listen on ::1 at the same port
+#   LISTEN_ANY=1 listen on 0.0.0.0 (and :: with LISTEN6=1) instead
 #   WORKERS     -w (default 2)
 STORE=${STORE:-$WORK/store}
 WAIT_ZONE=${WAIT_ZONE:-svc.example.test}
 LISTEN6=${LISTEN6:-0}
+LISTEN_ANY=${LISTEN_ANY:-0}
 WORKERS=${WORKERS:-2}
 DNSD_STARTS=0
 
@@ -242,8 +244,13 @@ start_dnsd() {
 		PORT=$(pick_port) || return 1
 		DNSD_STARTS=$((DNSD_STARTS + 1))
 		DNSD_LOG=$WORK/dnsd.$DNSD_STARTS.log
-		listen=(-l "127.0.0.1@$PORT")
-		[ "$LISTEN6" = 1 ] && listen+=(-l "::1@$PORT")
+		if [ "$LISTEN_ANY" = 1 ]; then
+			listen=(-l "0.0.0.0@$PORT")
+			[ "$LISTEN6" = 1 ] && listen+=(-l "::@$PORT")
+		else
+			listen=(-l "127.0.0.1@$PORT")
+			[ "$LISTEN6" = 1 ] && listen+=(-l "::1@$PORT")
+		fi
 		"$DNSD" -f "${listen[@]}" -s "$STORE" -w "$WORKERS" "$@" >"$DNSD_LOG" 2>&1 &
 		DNSD_PID=$!
 		track_pid "$DNSD_PID"
