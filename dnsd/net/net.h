@@ -18,8 +18,12 @@ struct store;
 struct tsig_key;
 struct writer;
 
-/* Room for the control message that picks a UDP reply's source address. */
-#define REPLY_CTL_MAX CMSG_SPACE(sizeof(struct in6_pktinfo))
+/* Room for the control message that picks a UDP reply's source address,
+ * aligned as control messages must be. */
+union net_ctl {
+	struct cmsghdr align;
+	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+};
 
 /* Where a reply goes: a UDP peer on a socket, or a TCP connection. */
 struct reply_to {
@@ -31,10 +35,7 @@ struct reply_to {
 	 * IPV6_PKTINFO control message so that the reply leaves from the
 	 * address the request came to (ctl_len 0: none needed). */
 	size_t ctl_len;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[REPLY_CTL_MAX];
-	} ctl;
+	union net_ctl ctl;
 };
 
 /* Is the listen address the wildcard (0.0.0.0 or ::)? Such UDP sockets
@@ -43,9 +44,8 @@ bool net_addr_wildcard(const struct conf_addr *a);
 
 /* From a datagram received with IP_PKTINFO or IPV6_PKTINFO, write the
  * control message that sends the reply from the address it came to into
- * `out` (REPLY_CTL_MAX bytes, aligned for struct cmsghdr). Returns its
- * length, 0 if the datagram carried none. */
-size_t net_reply_ctl(struct msghdr *in, void *out);
+ * `out`. Returns its length, 0 if the datagram carried none. */
+size_t net_reply_ctl(struct msghdr *in, union net_ctl *out);
 
 /* Everything the threads share. Fixed after start-up except the flags. */
 struct server {

@@ -35,9 +35,9 @@ net_addr_wildcard(const struct conf_addr *a)
 }
 
 size_t
-net_reply_ctl(struct msghdr *in, void *out)
+net_reply_ctl(struct msghdr *in, union net_ctl *out)
 {
-	struct cmsghdr *h = out;
+	struct cmsghdr *h = &out->align;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo got, send = { 0 };

@@ -22,16 +22,11 @@
 #define UDP_MAX_IN 4096 /* anything larger is not a valid DNS/UDP query for us */
 #define UDP_MAX_OUT 65535
 
-union udp_ctl {
-	struct cmsghdr align;
-	uint8_t buf[REPLY_CTL_MAX];
-};
-
 struct udp_batch {
 	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
 	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
 	struct sockaddr_storage peer[UDP_BATCH];
-	union udp_ctl ctl_in[UDP_BATCH], ctl_out[UDP_BATCH]; /* wildcard sockets */
+	union net_ctl ctl_in[UDP_BATCH], ctl_out[UDP_BATCH]; /* wildcard sockets */
 	uint8_t buf_in[UDP_BATCH][UDP_MAX_IN];
 	uint8_t buf_out[UDP_BATCH][UDP_MAX_OUT];
 };
@@ -113,7 +108,7 @@ reply_to_fill(struct reply_to *to, struct udp_batch *b, int i, int fd)
 	to->peerlen = b->in[i].msg_hdr.msg_namelen;
 	memcpy(&to->peer, &b->peer[i], to->peerlen);
 	to->ctl_len = b->in[i].msg_hdr.msg_control != NULL
-	                  ? net_reply_ctl(&b->in[i].msg_hdr, to->ctl.buf) : 0;
+	                  ? net_reply_ctl(&b->in[i].msg_hdr, &to->ctl) : 0;
 }
 
 /* Answer one batch read from `fd`; returns the number of messages read.
@@ -167,7 +162,7 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, 
 		b->out[nout].msg_hdr.msg_name = &b->peer[i];
 		b->out[nout].msg_hdr.msg_namelen = b->in[i].msg_hdr.msg_namelen;
 		if (pktinfo) {
-			size_t clen = net_reply_ctl(&b->in[i].msg_hdr, b->ctl_out[nout].buf);
+			size_t clen = net_reply_ctl(&b->in[i].msg_hdr, &b->ctl_out[nout]);
 			b->out[nout].msg_hdr.msg_control = clen ? b->ctl_out[nout].buf : NULL;
 			b->out[nout].msg_hdr.msg_controllen = clen;
 		}
