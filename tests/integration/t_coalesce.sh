@@ -7,21 +7,23 @@
 
 need_tool dig
 
-# conf MICROSECONDS [RATE]: a configuration with that udp-coalesce.
-conf() {
+# flood MICROSECONDS RATE COUNT: start dnsd (one worker) with that
+# udp-coalesce and stream COUNT pipelined queries at it, all checked.
+flood() {
+	local out rc
 	cat >"$WORK/dnsd.conf" <<CONF
 zone "svc.example.test" { file "$SRCDIR/zones/svc.example.test.zone"; }
 log-level debug
-udp-coalesce $*
+udp-coalesce $1 $2
 CONF
+	start_dnsd -w 1 -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
+	out=$(py udpflood.py "$PORT" "$3" 32 2 2>&1)
+	rc=$?
+	relay_checks <<<"$out"
+	[ "$rc" = 0 ] || fail "the flood (udp-coalesce $1 $2): $out"
 }
 
-conf 200 500
-start_dnsd -w 1 -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
-out=$(py udpflood.py "$PORT" 20000 32 2 2>&1)
-rc=$?
-relay_checks <<<"$out"
-[ "$rc" = 0 ] || fail "the flood with coalescing: $out"
+flood 200 500 20000
 grep -q "udp worker 0: coalescing on at [0-9]* queries/s" "$DNSD_LOG" ||
 	fail "coalescing never turned on: $(grep -c . "$DNSD_LOG") log lines"
 ok "coalescing turned on under the stream"
@@ -34,12 +36,7 @@ ok "coalescing turned off when the stream stopped"
 ok "answers after the stream"
 stop_dnsd
 
-conf 0 500
-start_dnsd -w 1 -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
-out=$(py udpflood.py "$PORT" 5000 32 2 2>&1)
-rc=$?
-relay_checks <<<"$out"
-[ "$rc" = 0 ] || fail "the flood without coalescing: $out"
+flood 0 500 5000
 grep -q "coalescing on" "$DNSD_LOG" && fail "udp-coalesce 0 still coalesced"
 ok "udp-coalesce 0: never turned on"
 stop_dnsd
