@@ -564,6 +564,33 @@ query_tsig_key(const struct query_ctx *q, const struct tsig_rr *rr)
 	return NULL;
 }
 
+/*
+ * Verify a signed request. True if it is valid (*trr and *tkey set, the
+ * answer to be signed with that key). False if not: then *reply_len is
+ * the answer already in `out` (NOTAUTH with the TSIG error, signed where
+ * RFC 8945 section 5.2 says so, or FORMERR), 0 to drop.
+ */
+static bool
+verify_signed(struct query_ctx *q, const uint8_t *in, size_t inlen, uint32_t now,
+    struct tsig_rr *trr, const struct tsig_key **tkey, uint8_t *out, size_t outmax,
+    struct query_info *info, size_t *reply_len)
+{
+	uint16_t terr = TSIG_NOERROR;
+	if (tsig_find(in, inlen, trr) != 1) {
+		*reply_len = reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+		return false;
+	}
+	*tkey = query_tsig_key(q, trr);
+	if (tsig_verify(in, inlen, trr, *tkey, now, &terr) == 0)
+		return true;
+	size_t n = reply_error(info, out, outmax, RCODE_NOTAUTH, q->edns_max);
+	if (n > 0 && tsig_sign_response(out, &n, outmax, trr, *tkey, terr, now) != 0)
+		n = 0;
+	info->action = n > 0 ? QUERY_REPLY : QUERY_DROP;
+	*reply_len = n;
+	return false;
+}
+
 size_t
 query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
     size_t outmax, bool tcp, uint32_t now, struct query_info *info)
@@ -612,7 +639,16 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 			info->limit = limit;
 			return 0;
 		}
-		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
+		struct tsig_rr trr;
+		const struct tsig_key *tkey = NULL;
+		size_t n;
+		if (r->has_tsig && !verify_signed(q, in, inlen, now, &trr, &tkey, out, outmax, info, &n))
+			return n;
+		n = reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
+		if (tkey != NULL && n > 0 &&
+		    tsig_sign_response(out, &n, outmax, &trr, tkey, TSIG_NOERROR, now) != 0)
+			n = 0;
+		return n;
 	}
 	uint16_t qtype = r->qtype;
 	if (qtype == RR_AXFR || qtype == RR_IXFR) {
@@ -632,17 +668,9 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	struct tsig_rr trr;
 	const struct tsig_key *tkey = NULL;
 	if (r->has_tsig) {
-		uint16_t terr = TSIG_NOERROR;
-		if (tsig_find(in, inlen, &trr) != 1)
-			return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
-		tkey = query_tsig_key(q, &trr);
-		if (tsig_verify(in, inlen, &trr, tkey, now, &terr) != 0) {
-			size_t n = reply_error(info, out, outmax, RCODE_NOTAUTH, q->edns_max);
-			if (n > 0 && tsig_sign_response(out, &n, outmax, &trr, tkey, terr, now) != 0)
-				n = 0;
-			info->action = n > 0 ? QUERY_REPLY : QUERY_DROP;
+		size_t n;
+		if (!verify_signed(q, in, inlen, now, &trr, &tkey, out, outmax, info, &n))
 			return n;
-		}
 		/* Keep room for our TSIG: names, MAC and the fixed fields. */
 		size_t room = trr.key_name_len + trr.alg_name_len + TSIG_MAC_MAX + 32;
 		if (limit < WIRE_HDR_LEN + (r->edns ? OPT_LEN : 0) + room)

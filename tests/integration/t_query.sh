@@ -309,4 +309,31 @@ fi
 
 dnsd_alive || fail "dnsd died during the queries"
 ok "dnsd still running"
+
+# Signed queries (RFC 8945): every answer signed with the query's key and
+# verified by dig, REFUSED outside the zones included; a bad MAC gets
+# NOTAUTH with BADSIG.
+stop_dnsd
+QKEY=$(head -c 32 /dev/urandom | base64 -w0)
+start_dnsd --zone-dir "$ZONES" -y "hmac-sha256:qkey:$QKEY" || hard_error "dnsd did not restart with a key"
+signed_ok() { # WHAT: the answer carried a TSIG that dig verified
+	grep -q "Couldn't verify\|could not be validated" <<<"$OUT" && { show; fail "$1: dig could not verify the TSIG"; }
+	grep -qE "^qkey\.[[:space:]]+0[[:space:]]+ANY[[:space:]]+TSIG[[:space:]]+hmac-sha256\. .* NOERROR " <<<"$OUT" ||
+		{ show; fail "$1: no TSIG with NOERROR in the answer"; }
+	ok "$1: signed, and dig verified it"
+}
+q -y "hmac-sha256:qkey:$QKEY" _http._tcp.$SVC SRV
+assert_rcode NOERROR "signed SRV query"
+assert_count ANSWER 2 "signed SRV query"
+signed_ok "signed SRV query"
+q -y "hmac-sha256:qkey:$QKEY" www.outside.test A
+assert_rcode REFUSED "signed query outside the zones"
+signed_ok "signed query outside the zones"
+q +tcp -y "hmac-sha256:qkey:$QKEY" web-1.$SVC A
+assert_rr ANSWER "IN A 10\.0\.0\.5$" "signed query over TCP"
+signed_ok "signed query over TCP"
+q -y "hmac-sha256:qkey:$(head -c 32 /dev/urandom | base64 -w0)" web-1.$SVC A
+assert_rcode NOTAUTH "query signed with the wrong secret"
+grep -qE "TSIG[[:space:]]+hmac-sha256\. .* BADSIG " <<<"$OUT" || { show; fail "wrong secret: no BADSIG"; }
+ok "query signed with the wrong secret: NOTAUTH, BADSIG"
 done_ok
