@@ -356,8 +356,10 @@ put_soa_authority(struct answer *a, const struct zone *z)
 }
 
 /* A referral to the delegation at `cut` (RFC 1034 section 4.3.2 step 3b):
- * the NS RRset in authority, glue in additional, no AA. */
-static void
+ * the NS RRset in authority, glue in additional, no AA. False, with
+ * nothing written, when every NS there has expired: a delegation
+ * registered with a lease ends with it, before the reaper removes it. */
+static bool
 put_referral(struct answer *a, const struct zone *z, const struct store_key *cutkey)
 {
 	struct store_val v;
@@ -368,11 +370,14 @@ put_referral(struct answer *a, const struct zone *z, const struct store_key *cut
 	    !node_rrset_find(v.data, v.len, RR_NS, &ns) ||
 	    store_key_to_name(cutkey->b, cutkey->len, z->apex, owner) == 0) {
 		a->rcode = RCODE_SERVFAIL;
-		return;
+		return true;
 	}
+	if (!node_rrset_live(&ns, a->now))
+		return false;
 	a->aa = false;
 	put_rrset(a, owner, &ns, SEC_NS);
 	add_additional(a, &ns);
+	return true;
 }
 
 /* Does the node hold any live record? Expired leases count as absent. */
@@ -442,9 +447,10 @@ answer_name(struct answer *a, const struct zone *z, const uint8_t *name, uint16_
 	}
 	if (store_cut_find(a->q->txn, &k, &cut) == 0 && cut > 0 &&
 	    !(cut == k.depth && qtype == RR_DS)) {
-		store_key_truncate(&k, cut);
-		put_referral(a, z, &k);
-		return NULL;
+		struct store_key ck = k;
+		store_key_truncate(&ck, cut);
+		if (put_referral(a, z, &ck))
+			return NULL;
 	}
 	if (store_node_find(a->q->txn, &k, &f) != 0) {
 		a->rcode = RCODE_SERVFAIL;

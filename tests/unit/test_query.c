@@ -1207,6 +1207,27 @@ test_dynamic_expiry(void **state)
 	assert_int_equal(ldns_rr_ttl(ldns_rr_list_rr(AN(r), 0)), 30);
 }
 
+/* A delegation registered with a lease: a referral while the NS lives,
+ * and no delegation at all once it has expired, before any reaping. */
+static void
+test_dynamic_delegation(void **state)
+{
+	struct testzone *tz = *state;
+	struct qopt o = q_default();
+	const uint8_t ns[] = "\x02" "ns" "\x03" "sub" "\x06" "remote" "\x04" "test";
+	assert_int_equal(testzone_add(tz, "sub.svc.example.test", RR_NS, 300, NOW + 30, true, ns,
+	                     sizeof(ns)), 0);
+	struct reply *r = ask_full(tz, "www.sub.svc.example.test", RR_A, &o, false, NOW);
+	assert_int_equal(RCODE(r), LDNS_RCODE_NOERROR);
+	assert_false(ldns_pkt_aa(r->p));
+	assert_int_equal(ldns_pkt_ancount(r->p), 0);
+	assert_non_null(find(NS(r), "sub.svc.example.test", RR_NS, 0, NULL));
+	r = ask_full(tz, "www.sub.svc.example.test", RR_A, &o, false, NOW + 30);
+	assert_negative(r, LDNS_RCODE_NXDOMAIN, "svc.example.test", 60);
+	r = ask_full(tz, "sub.svc.example.test", RR_NS, &o, false, NOW + 30);
+	assert_negative(r, LDNS_RCODE_NXDOMAIN, "svc.example.test", 60);
+}
+
 static void
 test_dynamic_mixed(void **state)
 {
@@ -1362,6 +1383,7 @@ main(void)
 		T(test_truncation),
 		T(test_tiny_outmax),
 		T(test_dynamic_expiry),
+		T(test_dynamic_delegation),
 		T(test_dynamic_mixed),
 		T(test_dynamic_expired_with_descendants),
 		cmocka_unit_test(test_shipped_zones),
