@@ -14,6 +14,7 @@
 
 struct conf;
 struct conf_key;
+struct query_req;
 struct store;
 struct tsig_key;
 struct writer;
@@ -103,10 +104,11 @@ int server_main(struct conf *c);
 
 /*
  * Hand an UPDATE to the writer (from a worker or the TCP loop); the writer
- * answers through `to` once the change is durable. `msg` is copied.
+ * answers through `to` once the change is durable. `msg` and `req` (what
+ * query_answer() parsed of it) are copied.
  */
 void server_submit_update(struct server *s, const uint8_t *msg, size_t len,
-    const struct reply_to *to);
+    const struct query_req *req, const struct reply_to *to);
 
 /* A zone's serial changed (committed): send NOTIFY to its secondaries. */
 void server_zone_changed(struct server *s, const struct zone *z);

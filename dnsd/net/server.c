@@ -299,9 +299,10 @@ server_zone_changed(struct server *s, const struct zone *z)
 }
 
 void
-server_submit_update(struct server *s, const uint8_t *msg, size_t len, const struct reply_to *to)
+server_submit_update(struct server *s, const uint8_t *msg, size_t len,
+    const struct query_req *req, const struct reply_to *to)
 {
-	writer_submit(s->writer, msg, len, to);
+	writer_submit(s->writer, msg, len, req, to);
 }
 
 int

@@ -329,7 +329,7 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 			struct reply_to to = { .fd = -1, .tcp_conn = c->id, .peerlen = c->peerlen };
 			memcpy(&to.peer, &c->peer, c->peerlen);
 			c->pending++;
-			server_submit_update(t->srv, msg, mlen, &to);
+			server_submit_update(t->srv, msg, mlen, &info.req, &to);
 			continue;
 		}
 		if (info.action == QUERY_FORWARD) {

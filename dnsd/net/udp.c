@@ -146,7 +146,7 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, 
 				struct reply_to to;
 				reply_to_fill(&to, b, i, fd);
 				if (info.action == QUERY_UPDATE)
-					server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &to);
+					server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &info.req, &to);
 				else
 					server_forward(s, b->buf_in[i], b->in[i].msg_len, &info, &to);
 				continue;

@@ -50,7 +50,6 @@ struct job {
 	struct reply_to to;
 	size_t len;
 	/* filled by the submitting thread (see authenticate) */
-	int parsed;        /* query_parse(): 0, an RCODE, or -1 */
 	struct query_req r;
 	int tsig;          /* server_tsig_check(): 1 signed, 0 not, -1 failed */
 	uint16_t tsig_error;
@@ -76,24 +75,22 @@ struct writer {
 	bool *touched;         /* per zone index, during one batch */
 };
 
-/* Parse the request and check its TSIG. This runs in the thread that
- * received it, so that the writer, which every update waits for, does
- * less; the time it is checked at is the time it arrived. */
+/* Check the request's TSIG. This runs in the thread that received it, so
+ * that the writer, which every update waits for, does less; the time it is
+ * checked at is the time it arrived. */
 static void
 authenticate(struct writer *w, struct job *j)
 {
 	j->tkey = NULL;
 	j->ckey = NULL;
-	j->tsig = 0;
 	j->tsig_error = TSIG_NOERROR;
-	j->parsed = query_parse(j->msg, j->len, &j->r);
-	if (j->parsed == 0)
-		j->tsig = server_tsig_check(w->srv, j->msg, j->len, clock_now(), &j->trr, &j->tkey,
-		    &j->ckey, &j->tsig_error);
+	j->tsig = server_tsig_check(w->srv, j->msg, j->len, clock_now(), &j->trr, &j->tkey,
+	    &j->ckey, &j->tsig_error);
 }
 
 void
-writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct reply_to *to)
+writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
+    const struct reply_to *to)
 {
 	struct job *j = malloc(sizeof(*j) + len);
 	if (j == NULL)
@@ -103,6 +100,7 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct rep
 	j->len = len;
 	j->rlen = 0;
 	memcpy(j->msg, msg, len);
+	j->r = *req;
 	authenticate(w, j);
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
@@ -193,13 +191,6 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 	struct query_req *r = &j->r;
 	const struct tsig_rr *signed_by = NULL;
 
-	if (j->parsed < 0)
-		return;
-	if (j->parsed > 0) {
-		r->qdcount = 0;
-		build_reply(w, j, r, RCODE_FORMERR, NULL, NULL, NULL, 0);
-		return;
-	}
 	if (j->tsig < 0 && j->tsig_error == TSIG_NOERROR) {
 		build_reply(w, j, r, RCODE_FORMERR, NULL, NULL, NULL, 0);
 		return;
@@ -330,8 +321,8 @@ static void
 fail_jobs(struct server *s, struct job *jobs)
 {
 	for (struct job *j = jobs; j != NULL; j = j->next)
-		j->rlen = j->parsed != 0 ? 0 : query_error_reply(&j->r, j->reply, sizeof(j->reply),
-		                                  RCODE_SERVFAIL, s->conf->edns_max);
+		j->rlen = query_error_reply(&j->r, j->reply, sizeof(j->reply), RCODE_SERVFAIL,
+		    s->conf->edns_max);
 }
 
 /* One batch: updates, reaping, serials, one durable commit, replies. */

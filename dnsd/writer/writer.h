@@ -19,8 +19,11 @@ struct writer;
 int writer_start(struct server *s, struct writer **out);
 /* Finish queued work, stop the thread and free everything (NULL is ok). */
 void writer_stop(struct writer *w);
-/* Queue an UPDATE (copied) to be answered through `to`. Thread-safe. */
-void writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct reply_to *to);
+/* Queue an UPDATE (copied, with `req`, what query_parse() made of it) to
+ * be answered through `to`. Thread-safe. */
+struct query_req;
+void writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
+    const struct reply_to *to);
 /* Ask for the changed zone files to be re-imported (SIGHUP). */
 void writer_request_reload(struct writer *w);
 
