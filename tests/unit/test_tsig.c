@@ -138,6 +138,8 @@ struct ref {
 	uint16_t fudge, orig_id, error, other_len;
 	const uint8_t *other;
 	bool timers_only;
+	const uint8_t *secret; /* NULL: SECRET_RAW */
+	size_t secret_len;
 };
 
 static unsigned
@@ -185,8 +187,10 @@ ref_mac(const struct ref *r, const uint8_t *msg, size_t tsig_off, uint8_t *out)
 			memcpy(p, r->other, r->other_len);
 		p += r->other_len;
 	}
-	assert_non_null(HMAC(EVP_get_digestbyname(algs[r->alg].md), SECRET_RAW,
-	    (int)strlen(SECRET_RAW), d, (size_t)(p - d), out, &outlen));
+	const void *secret = r->secret ? (const void *)r->secret : SECRET_RAW;
+	int secret_len = r->secret ? (int)r->secret_len : (int)strlen(SECRET_RAW);
+	assert_non_null(HMAC(EVP_get_digestbyname(algs[r->alg].md), secret, secret_len, d,
+	    (size_t)(p - d), out, &outlen));
 	ldns_rdf_deep_free(kn);
 	ldns_rdf_deep_free(an);
 	free(d);
@@ -391,6 +395,49 @@ test_dnsd_signed_requests(void **state)
 			assert_true(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, SECRET, NULL));
 			assert_false(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, WRONG_SECRET, NULL));
 			ldns_pkt_free(p);
+		}
+	}
+}
+
+/* Secrets longer than the digest's block (64 bytes, 128 for SHA-384 and
+ * SHA-512) are hashed first (RFC 2104): the reference MAC for every
+ * algorithm, and ldns verifies those it implements. */
+static void
+test_long_secrets(void **state)
+{
+	static const size_t lens[] = { 63, 64, 65, 100, 128, 129, 200, TSIG_SECRET_MAX };
+
+	(void)state;
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		uint8_t raw[TSIG_SECRET_MAX];
+		char b64[2 * TSIG_SECRET_MAX];
+		for (size_t i = 0; i < lens[l]; i++)
+			raw[i] = (uint8_t)(i * 7 + l);
+		EVP_EncodeBlock((unsigned char *)b64, raw, (int)lens[l]);
+		for (size_t i = 0; i < NALGS; i++) {
+			struct tsig_key k;
+			struct tsig_rr rr;
+			uint8_t buf[512], mac[TSIG_MAC_MAX];
+			uint16_t mac_len = 0, err = 99;
+			uint32_t t = now();
+
+			key_for(&k, i, b64);
+			assert_int_equal(k.secret_len, lens[l]);
+			size_t n = dnsd_signed_query(buf, sizeof(buf), &k, 0x5151, t, mac, &mac_len);
+			assert_int_equal(tsig_find(buf, n, &rr), 1);
+			struct ref r = { .alg = i, .time_signed = rr.time_signed, .fudge = rr.fudge,
+				.orig_id = rr.orig_id, .secret = raw, .secret_len = lens[l] };
+			uint8_t ref[EVP_MAX_MD_SIZE];
+			assert_int_equal(ref_mac(&r, buf, rr.offset, ref), algs[i].mac_len);
+			assert_memory_equal(rr.mac, ref, algs[i].mac_len);
+			assert_int_equal(tsig_verify(buf, n, &rr, &k, t, &err), 0);
+			assert_int_equal(err, TSIG_NOERROR);
+			if (ldns_knows(i)) {
+				ldns_pkt *p = NULL;
+				assert_int_equal(ldns_wire2pkt(&p, buf, n), LDNS_STATUS_OK);
+				assert_true(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, b64, NULL));
+				ldns_pkt_free(p);
+			}
 		}
 	}
 }
@@ -921,6 +968,7 @@ main(void)
 		cmocka_unit_test(test_key_init),
 		cmocka_unit_test(test_ldns_signed_requests),
 		cmocka_unit_test(test_dnsd_signed_requests),
+		cmocka_unit_test(test_long_secrets),
 		cmocka_unit_test(test_ldns_update),
 		cmocka_unit_test(test_verify_badsig),
 		cmocka_unit_test(test_verify_badtime),
