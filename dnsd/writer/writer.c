@@ -70,6 +70,7 @@ struct writer {
 	struct job *head, **tail;
 	unsigned queued;       /* jobs in the queue */
 	unsigned expect;       /* jobs the next batch should carry */
+	unsigned others;       /* jobs queued before the last batch's replies */
 	bool stop, reload;
 	struct writer_stats st;
 	bool *touched;         /* per zone index, during one batch */
@@ -368,6 +369,11 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 		log_err("write transaction failed: %s", dnsd_strerror(rc));
 		fail_jobs(s, jobs); /* nothing was written: every client learns it */
 	}
+	/* Whatever is queued before the answers leave came from clients that
+	 * were not in this batch; what comes after may be their next update. */
+	pthread_mutex_lock(&w->mu);
+	w->others = w->queued;
+	pthread_mutex_unlock(&w->mu);
 	/* Durable now: tell the secondaries, and answer. */
 	for (size_t i = 0; rc == 0 && i < s->zones.n; i++)
 		if (w->touched[i])
@@ -460,8 +466,10 @@ writer_run(void *arg)
 		deadline = next_expiry(w);
 
 		pthread_mutex_lock(&w->mu);
-		/* The clients just answered will most likely send again. */
-		w->expect = n + w->queued < BATCH_MAX ? n + w->queued : BATCH_MAX;
+		/* The clients just answered will most likely send again. (Their
+		 * next updates may be queued already: the answers went out before
+		 * the batch ended, so count only the others.) */
+		w->expect = n + w->others < BATCH_MAX ? n + w->others : BATCH_MAX;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
