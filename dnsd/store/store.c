@@ -33,6 +33,9 @@
  *             frame them as IXFR (RFC 1995) wants. seq grows by one per
  *             entry; the oldest entries are dropped beyond journal-size.
  *             e.g. 00 00 00 07 00..00 2a -> 78 b4 5e 01 78 b4 5e 02 ...
+ *
+ * data.mdb may end in zeros beyond LMDB's last page: room written ahead by
+ * store_grow_ahead, which LMDB never reads.
  */
 #include "config.h"
 
@@ -42,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "node/node.h"
 #include "store/store.h"
@@ -55,6 +59,8 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, zones, nodes, cuts, expiry, owners, journal;
+	off_t file_end;    /* data.mdb's size as last seen by grow_ahead */
+	bool grow_failed;  /* stop trying after the first failure */
 };
 
 /* Changes seen by store_node_put while tracking (same layout as the
@@ -443,6 +449,62 @@ changes_append(struct changes *c, const void *p, size_t n)
 	memcpy(c->buf + c->len, p, n);
 	c->len += n;
 	return 0;
+}
+
+/*
+ * Keep written, synced zeros ahead of the last page LMDB uses. LMDB
+ * extends data.mdb by writing past its end, and then every commit's
+ * fdatasync also has to allocate the blocks and write the inode (the new
+ * size) before it returns: measured here, that is about a sixth of a
+ * commit while a store grows. With room written ahead, a commit only
+ * writes its pages. LMDB never reads beyond its last page, so the zeros are
+ * invisible to it; the room kept is an eighth of the used size, between
+ * 1 and 64 MiB, and never past the map size.
+ */
+#define GROW_MIN (1 << 20)
+#define GROW_MAX (64 << 20)
+void
+store_grow_ahead(struct store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	int fd;
+	if (s->grow_failed || mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0 ||
+	    mdb_env_get_fd(s->env, &fd) != 0)
+		return;
+	off_t used = ((off_t)info.me_last_pgno + 1) * st.ms_psize;
+	off_t room = used / 8 < GROW_MIN ? GROW_MIN : used / 8 > GROW_MAX ? GROW_MAX : used / 8;
+	if (s->file_end >= used + room)
+		return;
+	struct stat fs;
+	if (fstat(fd, &fs) != 0)
+		return;
+	s->file_end = fs.st_size;
+	off_t target = used + 2 * room;
+	if (target > (off_t)info.me_mapsize)
+		target = (off_t)info.me_mapsize;
+	if (s->file_end >= used + room || s->file_end >= target)
+		return;
+	static const uint8_t zeros[64 << 10];
+	off_t at = s->file_end;
+	errno = 0;
+	while (at < target) {
+		size_t n = target - at < (off_t)sizeof(zeros) ? (size_t)(target - at) : sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, at);
+		if (w <= 0)
+			break;
+		at += w;
+	}
+	if (at < target || fdatasync(fd) != 0) {
+		log_warn("store: cannot write ahead of data.mdb (%s); commits stay slower",
+		    strerror(errno != 0 ? errno : ENOSPC));
+		if (ftruncate(fd, s->file_end) != 0)
+			log_warn("store: data.mdb keeps %lld bytes of zeros at its end",
+			    (long long)(at - s->file_end));
+		s->grow_failed = true;
+		return;
+	}
+	s->file_end = at;
 }
 
 int

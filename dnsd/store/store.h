@@ -83,6 +83,10 @@ void store_read_reset(struct store_txn *t);
 int store_read_renew(struct store_txn *t);
 int store_write_begin(struct store *s, struct store_txn **out);
 int store_commit(struct store_txn *t);
+/* Keep room written ahead of the data the store uses, so that commits do
+ * not have to grow the file (see store.c). Call it from the thread that
+ * writes, outside a write transaction; it rarely does anything. */
+void store_grow_ahead(struct store *s);
 void store_abort(struct store_txn *t);
 /* A child of a write transaction: its changes join the parent's on
  * commit and vanish on abort (one UPDATE inside a group commit). */

@@ -463,6 +463,7 @@ writer_run(void *arg)
 		if (reload)
 			reload_zones(w);
 		run_batch(w, jobs, &more);
+		store_grow_ahead(w->srv->store);
 		deadline = next_expiry(w);
 
 		pthread_mutex_lock(&w->mu);

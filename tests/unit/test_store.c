@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -812,6 +813,78 @@ test_owner_counts(void **state)
 	assert_int_equal(store_commit(t), 0);
 }
 
+/* data.mdb's size in bytes. */
+static off_t
+data_size(const char *dir)
+{
+	char path[128];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* store_grow_ahead writes room ahead of the data, and the store still
+ * opens, reads and writes as before, without growing again at once. */
+static void
+test_grow_ahead(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_key k;
+	struct store_val v;
+	struct store_zone z;
+	uint8_t apex[WIRE_NAME_MAX];
+	char name[64];
+	wname("example.test", apex);
+
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_zone_create(t, apex, &z), 0);
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "n%d.example.test", i);
+		put_a(t, z.id, name, "example.test");
+	}
+	assert_int_equal(store_commit(t), 0);
+	off_t before = data_size(f->dir);
+	assert_true(before < (1 << 20));
+	store_grow_ahead(f->s);
+	off_t after = data_size(f->dir);
+	assert_true(after >= before + (1 << 20)); /* at least GROW_MIN of room */
+	store_grow_ahead(f->s);                   /* enough room: nothing to do */
+	assert_int_equal(data_size(f->dir), after);
+
+	/* More writes land in the room; the file does not grow. */
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	for (int i = 200; i < 400; i++) {
+		snprintf(name, sizeof(name), "n%d.example.test", i);
+		put_a(t, z.id, name, "example.test");
+	}
+	assert_int_equal(store_commit(t), 0);
+	assert_int_equal(data_size(f->dir), after);
+
+	/* Reopened, every name is there. */
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(&f->s, f->dir, 64ULL << 20), 0);
+	assert_int_equal(store_read_begin(f->s, &t), 0);
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof(name), "n%d.example.test", i);
+		key_of(&k, z.id, name, "example.test");
+		assert_int_equal(store_node_get(t, &k, &v), 0);
+	}
+	store_abort(t);
+
+	/* Never beyond the map: a store with a 1 MiB map keeps its size. */
+	char dir[64];
+	struct store *s;
+	assert_int_equal(testdir_make(dir, sizeof(dir), "dnsd-test-store"), 0);
+	assert_int_equal(store_open(&s, dir, 1 << 20), 0);
+	store_grow_ahead(s);
+	assert_true(data_size(dir) <= (1 << 20));
+	store_close(s);
+	testdir_remove(dir);
+}
+
 static void
 test_map_full(void **state)
 {
@@ -866,6 +939,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow_ahead, setup, teardown),
 		cmocka_unit_test(test_map_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
