@@ -17,7 +17,10 @@
  * and waits up to GATHER_US for them (as PostgreSQL's commit_delay does).
  * A lone client never waits: its next update is the whole batch. Updates
  * that arrive at random wait at most GATHER_US, and only after a batch
- * that carried more than one.
+ * that carried more than one. The wait starts when the batch has been
+ * answered, not at the first arrival: waking the writer for that one only
+ * to wait again cost two context switches per batch (about 7% of the rate
+ * with 16 clients here).
  */
 #include "config.h"
 
@@ -71,6 +74,8 @@ struct writer {
 	unsigned queued;       /* jobs in the queue */
 	unsigned expect;       /* jobs the next batch should carry */
 	unsigned others;       /* jobs queued before the last batch's replies */
+	bool gathering;        /* waiting for `expect` jobs until gather_end */
+	struct timespec gather_end;
 	bool stop, reload;
 	struct writer_stats st;
 	bool *touched;         /* per zone index, during one batch */
@@ -106,9 +111,9 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
 	w->tail = &j->next;
-	/* Wake the writer for the first job, or when the batch it gathers is
-	 * complete; not for each one in between. */
-	if (++w->queued == 1 || w->queued == w->expect)
+	/* Wake the writer for the first job (unless it is gathering), or when
+	 * the batch it gathers is complete; not for each one in between. */
+	if ((++w->queued == 1 && !w->gathering) || w->queued == w->expect)
 		pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -430,6 +435,15 @@ writer_run(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
+		bool gathered = w->gathering;
+		if (w->gathering) {
+			while (w->queued < w->expect && !w->stop &&
+			    pthread_cond_timedwait(&w->cv, &w->mu, &w->gather_end) == 0)
+				;
+			w->gathering = false;
+			if (w->head == NULL)
+				w->expect = 1; /* nobody came: answer the next one at once */
+		}
 		uint32_t now = clock_now();
 		bool due = more || (deadline != 0 && deadline <= now);
 		if (w->head == NULL && !w->reload && !due && !w->stop) {
@@ -440,7 +454,7 @@ writer_run(void *arg)
 		}
 		if (w->stop && w->head == NULL)
 			break;
-		if (w->head != NULL && w->queued < w->expect) {
+		if (!gathered && w->head != NULL && w->queued < w->expect) {
 			struct timespec ts = deadline_in(GATHER_US);
 			while (w->queued < w->expect && !w->stop &&
 			    pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
@@ -471,6 +485,10 @@ writer_run(void *arg)
 		 * next updates may be queued already: the answers went out before
 		 * the batch ended, so count only the others.) */
 		w->expect = n + w->others < BATCH_MAX ? n + w->others : BATCH_MAX;
+		if (w->expect > 1 && w->queued < w->expect) {
+			w->gathering = true;
+			w->gather_end = deadline_in(GATHER_US);
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
