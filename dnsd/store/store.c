@@ -31,7 +31,8 @@
  *                      type:u16 ttl:u32 rdlen:u16 rdata
  *             SOA records never appear among the changes; the two SOAs
  *             frame them as IXFR (RFC 1995) wants. seq grows by one per
- *             entry; the oldest entries are dropped beyond journal-size.
+ *             entry; the oldest entries beyond journal-size are dropped
+ *             once an eighth of journal-size has piled up.
  *             e.g. 00 00 00 07 00..00 2a -> 78 b4 5e 01 78 b4 5e 02 ...
  *
  * data.mdb may end in zeros beyond LMDB's last page: room written ahead by
@@ -939,6 +940,35 @@ journal_key(uint8_t *kb, uint32_t zone_id, uint64_t seq)
 	wire_put32(kb + 8, (uint32_t)seq);
 }
 
+/* Drop the zone's journal entries numbered up to `last`, but only once
+ * there are at least `batch` of them. */
+static int
+journal_trim(struct store_txn *t, uint32_t zone_id, uint64_t last, uint64_t batch)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
+	if (rc != 0)
+		return map_err(rc, "cursor");
+	for (;;) {
+		uint8_t sk[12];
+		MDB_val ck = { 12, sk }, cv;
+		journal_key(sk, zone_id, 0);
+		if ((rc = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE)) != 0)
+			break;
+		if (ck.mv_size != 12 || wire_get32(ck.mv_data) != zone_id)
+			break;
+		const uint8_t *kb = ck.mv_data;
+		uint64_t first = (uint64_t)wire_get32(kb + 4) << 32 | wire_get32(kb + 8);
+		if (first > last || last - first + 1 < batch)
+			break;
+		batch = 1; /* trimming now: down to `last` */
+		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return map_err(rc == MDB_NOTFOUND ? 0 : rc, "journal trim");
+}
+
 int
 store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t to,
     const struct store_soa *old_soa, const struct store_soa *new_soa, unsigned max_entries)
@@ -987,28 +1017,11 @@ store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t
 		journal_key(kb, zone_id, seq);
 		MDB_val k = { 12, kb }, v = { e.len, e.buf };
 		rc = map_err(mdb_put(t->txn, t->s->journal, &k, &v, 0), "journal put");
-		/* Drop what falls beyond journal-size. */
-		for (uint64_t old = seq >= max_entries ? seq - max_entries : 0; rc == 0;) {
-			MDB_cursor *cur;
-			uint8_t sk[12];
-			MDB_val ck = { 12, sk }, cv;
-			journal_key(sk, zone_id, 0);
-			if ((rc = mdb_cursor_open(t->txn, t->s->journal, &cur)) != 0) {
-				rc = map_err(rc, "cursor");
-				break;
-			}
-			int g = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE);
-			bool drop = g == 0 && ck.mv_size == 12 && wire_get32(ck.mv_data) == zone_id &&
-			    ((uint64_t)wire_get32((uint8_t *)ck.mv_data + 4) << 32 |
-			        wire_get32((uint8_t *)ck.mv_data + 8)) <= old && seq >= max_entries;
-			if (drop)
-				g = mdb_cursor_del(cur, 0);
-			mdb_cursor_close(cur);
-			if (!drop)
-				break;
-			if (g != 0)
-				rc = map_err(g, "journal trim");
-		}
+		/* Drop what falls beyond journal-size once an eighth of it has
+		 * piled up, all at once: dropping one entry per commit rewrote
+		 * the journal's first leaf and branch pages in every commit. */
+		if (rc == 0 && seq >= max_entries)
+			rc = journal_trim(t, zone_id, seq - max_entries, max_entries / 8 + 1);
 	}
 	free(e.buf);
 	return rc;

@@ -179,7 +179,8 @@ int store_expiry_iter(struct store_txn *t,
  * removes and adds. store_changes_pending tells whether a zone changed;
  * store_journal_add writes that zone's changes as one entry from serial
  * `from` to `to`, framed by the old and new SOA, and drops the oldest
- * entries beyond `max_entries` (0: keep no journal).
+ * entries beyond `max_entries` (0: keep no journal) once an eighth of
+ * `max_entries` has piled up beyond it, all together.
  */
 struct store_soa {
 	uint32_t ttl;

@@ -885,6 +885,70 @@ test_grow_ahead(void **state)
 	testdir_remove(dir);
 }
 
+static int
+count_entry(void *arg, uint64_t seq, struct store_val entry)
+{
+	uint64_t *c = arg;
+	(void)entry;
+	c[0]++;
+	c[1] = seq; /* the newest, last */
+	return 0;
+}
+
+/* The journal keeps at least journal-size entries (the last ones, so IXFR
+ * from any of their serials works) and drops the older ones an eighth of
+ * journal-size at a time; with journal-size 2, exactly 2. */
+static void
+test_journal_trim(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	struct store_soa soa = { 60, 3, { 1, 2, 3 } };
+	uint8_t apex[WIRE_NAME_MAX];
+	wname("example.test", apex);
+
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_zone_create(t, apex, &z), 0);
+	assert_int_equal(store_commit(t), 0);
+	for (unsigned max = 2; max <= 16; max += 14) {
+		uint64_t trims = 0, prev = 0;
+		for (uint32_t i = 0; i < 60; i++) {
+			char name[64];
+			assert_int_equal(store_write_begin(f->s, &t), 0);
+			store_track_changes(t);
+			snprintf(name, sizeof(name), "n%u-%u.example.test", max, i);
+			put_a(t, z.id, name, "example.test");
+			assert_true(store_changes_pending(t, z.id));
+			assert_int_equal(store_journal_add(t, z.id, 1000 * max + i, 1000 * max + i + 1,
+			                     &soa, &soa, max), 0);
+			assert_int_equal(store_commit(t), 0);
+
+			uint64_t c[2] = { 0, 0 };
+			assert_int_equal(store_read_begin(f->s, &t), 0);
+			assert_int_equal(store_journal_iter(t, z.id, count_entry, c), 0);
+			/* every one of the last `max` changes is there */
+			uint32_t from = i + 1 >= max ? 1000 * max + i + 1 - max : 1000 * max;
+			struct store_val ev[64];
+			size_t n = 0;
+			if (max == 16 || i >= 2) {
+				assert_int_equal(store_journal_get(t, z.id, from, ev, 64, &n), 0);
+				assert_int_equal(n, 1000 * max + i + 1 - from);
+			}
+			store_abort(t);
+			if (max == 2 && i >= 1)
+				assert_int_equal(c[0], 2);
+			if (max == 16 && i >= 15) {
+				assert_true(c[0] >= 16 && c[0] <= 16 + 16 / 8);
+				trims += c[0] < prev;
+			}
+			prev = c[0];
+		}
+		if (max == 16)
+			assert_true(trims >= 10 && trims <= 20); /* 45 adds past 16, three per trim */
+	}
+}
+
 static void
 test_map_full(void **state)
 {
@@ -940,6 +1004,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nested_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_trim, setup, teardown),
 		cmocka_unit_test(test_map_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
