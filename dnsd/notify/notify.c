@@ -55,14 +55,19 @@ struct notifier {
 void
 notify_zone(struct notifier *n, const struct zone *z)
 {
-	if (n == NULL)
+	/* Nothing to tell, or already told and not yet seen: no wake-up (the
+	 * writer calls this after every commit). */
+	if (n == NULL || z->conf->nnotify == 0)
 		return;
 	pthread_mutex_lock(&n->mu);
+	bool was = n->dirty[z - n->srv->zones.z];
 	n->dirty[z - n->srv->zones.z] = true;
 	pthread_mutex_unlock(&n->mu);
-	uint64_t one = 1;
-	ssize_t r = write(n->evfd, &one, sizeof(one));
-	(void)r;
+	if (!was) {
+		uint64_t one = 1;
+		ssize_t r = write(n->evfd, &one, sizeof(one));
+		(void)r;
+	}
 }
 
 /* Build and send one NOTIFY: the zone's SOA as question and answer. */
