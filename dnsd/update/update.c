@@ -540,6 +540,7 @@ update_apply(struct store_txn *t, const struct update_req *u, struct update_resu
 			rc = a;
 			break;
 		}
+		res->changed = true;
 		rc = node_save(t, &k, &e);
 	}
 	node_edit_free(&e);

@@ -27,6 +27,8 @@ struct update_result {
 	                    * store's change tracking tells the writer) */
 	uint32_t lease;    /* granted lease, seconds (0 = permanent) */
 	uint32_t key_lease;
+	bool changed;      /* it wrote to `t`: a failure leaves changes behind
+	                    * that only aborting `t` undoes */
 };
 
 /*

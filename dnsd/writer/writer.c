@@ -60,6 +60,7 @@ struct job {
 	const struct tsig_key *tkey;
 	const struct conf_key *ckey;
 	/* filled while processing */
+	bool applied;      /* it reached update_apply (for the statistics) */
 	size_t rlen;
 	uint8_t reply[REPLY_MAX];
 	uint8_t msg[];
@@ -104,6 +105,7 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 	j->next = NULL;
 	j->to = *to;
 	j->len = len;
+	j->applied = false;
 	j->rlen = 0;
 	memcpy(j->msg, msg, len);
 	j->r = *req;
@@ -189,9 +191,14 @@ build_reply(struct writer *w, struct job *j, const struct query_req *r, uint16_t
 		j->rlen = 0;
 }
 
-/* Apply one authenticated UPDATE inside `batch`, or refuse it. */
-static void
-process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
+/* Apply one authenticated UPDATE inside `batch`, or refuse it. With
+ * `nested`, the update runs in a child transaction that is dropped if it
+ * fails. Without, it runs in `batch` itself, which saves copying every page
+ * it touches once more (about 5-10% of the rate with 16 clients); false
+ * then means it failed after changing something, and the batch must be
+ * run again, nested. */
+static bool
+process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested)
 {
 	struct server *s = w->srv;
 	struct query_req *r = &j->r;
@@ -199,7 +206,7 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 
 	if (j->tsig < 0 && j->tsig_error == TSIG_NOERROR) {
 		build_reply(w, j, r, RCODE_FORMERR, NULL, NULL, NULL, 0);
-		return;
+		return true;
 	}
 	if (j->tsig < 0) {
 		/* RFC 8945 5.2: NOTAUTH with the TSIG error; BADTIME is signed,
@@ -207,7 +214,7 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 		log_info("update refused: TSIG error %u for key %s", j->tsig_error,
 		    j->ckey ? j->ckey->name : "(unknown)");
 		build_reply(w, j, r, RCODE_NOTAUTH, NULL, &j->trr, j->tkey, j->tsig_error);
-		return;
+		return true;
 	}
 	if (j->tsig == 1)
 		signed_by = &j->trr;
@@ -217,14 +224,19 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 		z = NULL;
 	if (z != NULL && signed_by == NULL && !peer_allowed(&z->conf->allow_update_unsigned, &j->to)) {
 		build_reply(w, j, r, RCODE_REFUSED, NULL, NULL, NULL, 0);
-		return;
+		return true;
 	}
 
 	struct update_req u = { j->msg, signed_by ? j->trr.offset : j->len, r, z, j->ckey, now };
 	struct update_result res;
 	struct store_txn *child;
-	int rc = store_write_nested(batch, &child);
-	if (rc == 0) {
+	int rc;
+	j->applied = true;
+	if (!nested) {
+		rc = update_apply(batch, &u, &res);
+		if ((rc != 0 || res.rcode != RCODE_NOERROR) && res.changed)
+			return false;
+	} else if ((rc = store_write_nested(batch, &child)) == 0) {
 		rc = update_apply(child, &u, &res);
 		if (rc == 0 && res.rcode == RCODE_NOERROR)
 			rc = store_commit(child);
@@ -235,8 +247,8 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now)
 		log_err("update failed: %s", dnsd_strerror(rc));
 		res.rcode = RCODE_SERVFAIL;
 	}
-	w->st.updates++;
 	build_reply(w, j, r, res.rcode, &res, signed_by, j->tkey, TSIG_NOERROR);
+	return true;
 }
 
 /* Remove what has expired; true if more is due than one batch takes. */
@@ -344,10 +356,29 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	if (rc == 0)
 		store_track_changes(t);
 	*more = false;
-	for (struct job *j = jobs; j != NULL; j = j->next) {
-		if (rc == 0)
-			process(w, t, j, now);
+	/* First every update straight in the batch; should one fail after it
+	 * changed something, the whole batch again with an undo for each. */
+	for (bool nested = false;; nested = true) {
+		bool redo = false;
+		for (struct job *j = jobs; j != NULL && rc == 0 && !redo; j = j->next) {
+			j->applied = false;
+			j->rlen = 0;
+			redo = !process(w, t, j, now, nested);
+		}
+		if (!redo)
+			break;
+		unsigned n = 0;
+		for (struct job *j = jobs; j != NULL; j = j->next)
+			n++;
+		log_debug("an update failed after it changed records: running the batch of %u"
+		          " again, each update in its own transaction", n);
+		store_abort(t);
+		t = NULL;
+		if ((rc = store_write_begin(s->store, &t)) == 0)
+			store_track_changes(t);
 	}
+	for (struct job *j = jobs; j != NULL; j = j->next)
+		w->st.updates += j->applied;
 	if (rc == 0 && (rc = reap(w, t, now, more)) != 0)
 		log_err("reaper: %s", dnsd_strerror(rc));
 	/* One serial per zone per batch, and one journal entry for IXFR; a

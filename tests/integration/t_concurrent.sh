@@ -5,6 +5,11 @@
 # acknowledged NOERROR and be there afterwards: the browse PTR RRset
 # (read with dig over TCP) holds all 1,000 instances, and each instance's
 # SRV and TXT answer. The serial strictly increased.
+# Meanwhile a 21st client whose key may own 3 records sends 30 UPDATEs of
+# two TXT records each: the first fits, the other 29 go over the cap after
+# the writer has added their records inside a batch of other clients'
+# updates. Each must be REFUSED and leave nothing behind, while the batch
+# it was in is run again and commits the others (the log says so).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_update.sh"
 
@@ -16,14 +21,19 @@ CLIENTS=20
 PER=50
 TOTAL=$((CLIENTS * PER))
 KREG="hmac-sha256:registrar:$(new_secret 32)"
-export KREG WORK CLIENTS PER
+KCAP="hmac-sha256:capped:$(new_secret 32)"
+CAPPED=30
+export KREG KCAP WORK CLIENTS PER CAPPED
 
 cat >"$WORK/dnsd.conf" <<EOF
+log-level debug
 zone "$Z" {
 	file "$ZONES/$Z.zone";
 	grant registrar zone;
+	grant capped zone;
 }
 key registrar { algorithm hmac-sha256; secret "${KREG##*:}"; }
+key capped { algorithm hmac-sha256; secret "${KCAP##*:}"; max-records 3; }
 EOF
 
 start_dnsd -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
@@ -44,6 +54,8 @@ import upd  # noqa: E402
 PORT, WHAT = int(sys.argv[1]), sys.argv[2]
 CLIENTS, PER = int(os.environ["CLIENTS"]), int(os.environ["PER"])
 KEY = upd.key_from_spec(os.environ["KREG"])
+KCAP = upd.key_from_spec(os.environ["KCAP"])
+CAPPED = int(os.environ["CAPPED"])
 Z = "svc.example.test."
 SVC = "_conc._tcp." + Z
 
@@ -58,8 +70,25 @@ def ops(c, i):
             'add %s 300 TXT "client=%d" "n=%d"' % (inst(c, i), c, i)]
 
 
+def capped_name(i):
+    return "cap-%02d.%s" % (i, Z)
+
+
 def register():
     errors, start = [], threading.Event()
+
+    def capped():
+        # the first fits the key's cap of 3 records, every later one not
+        try:
+            start.wait()
+            for i in range(CAPPED):
+                o = upd.update(PORT, ['add %s 300 TXT "a"' % capped_name(i),
+                                      'add %s 300 TXT "b"' % capped_name(i)], KCAP)
+                want = "NOERROR" if i == 0 else "REFUSED"
+                if o["rcode"] != want or o["tsig"] != "ok":
+                    errors.append("capped update %d: %s, expected %s" % (i, o, want))
+        except Exception as e:
+            errors.append("capped client: %s: %s" % (type(e).__name__, e))
 
     def client(c):
         conn = None
@@ -79,6 +108,7 @@ def register():
                 conn.close()
 
     threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
+    threads.append(threading.Thread(target=capped))
     for t in threads:
         t.start()
     t0 = time.time()
@@ -95,6 +125,7 @@ def register():
         return 1
     print("ok - %d registrations acknowledged NOERROR with a valid TSIG in %.2f s (%.0f/s)"
           % (CLIENTS * PER, dt, CLIENTS * PER / dt))
+    print("ok - the capped key: its first update NOERROR, the other %d REFUSED" % (CAPPED - 1))
     return 0
 
 
@@ -111,6 +142,13 @@ def verify():
                 rc, txt = upd.query(PORT, inst(c, i), "TXT", conn=conn)
                 if [r for _, r in txt] != ['"client=%d" "n=%d"' % (c, i)]:
                     missing.append("%s TXT: %s %s" % (inst(c, i), rc, txt))
+        rc, txt = upd.query(PORT, capped_name(0), "TXT", conn=conn)
+        if sorted(r for _, r in txt) != ['"a"', '"b"']:
+            missing.append("%s TXT: %s %s" % (capped_name(0), rc, txt))
+        for i in range(1, CAPPED):
+            rc, txt = upd.query(PORT, capped_name(i), "TXT", conn=conn)
+            if rc != "NXDOMAIN":
+                missing.append("%s (refused) left behind: %s %s" % (capped_name(i), rc, txt))
     finally:
         conn.close()
     for m in missing[:10]:
@@ -118,7 +156,8 @@ def verify():
     if missing:
         print("FAIL: %d records of %d instances missing or wrong" % (len(missing), CLIENTS * PER))
         return 1
-    print("ok - every instance answers its SRV and TXT (%d queries)" % (2 * CLIENTS * PER))
+    print("ok - every instance answers its SRV and TXT (%d queries); of the capped"
+          " key's names only the first is there" % (2 * CLIENTS * PER))
     return 0
 
 
@@ -153,6 +192,12 @@ fi
 ok "browse PTR RRset holds all $TOTAL instances, none lost"
 assert_count ANSWER $TOTAL "browse PTR RRset (no duplicates)"
 run_py verify
+
+# The refused updates came in batches with others at least once: the
+# writer then ran such a batch again, one transaction per update.
+shared=$(grep -Ec 'running the batch of ([2-9]|[1-9][0-9]+) again' "$DNSD_LOG")
+[ "$shared" -ge 1 ] || fail "no batch of several updates was run again: the capped key's updates never shared a batch"
+ok "$shared batches of several updates were run again after one of them failed"
 
 serial1=$(soa_serial)
 [ -n "$serial1" ] && [ "$serial1" -gt "$serial0" ] || fail "serial did not increase ($serial0 -> ${serial1:-none})"
