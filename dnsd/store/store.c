@@ -459,11 +459,16 @@ changes_append(struct changes *c, const void *p, size_t n)
  * size) before it returns: measured here, that is about a sixth of a
  * commit while a store grows. With room written ahead, a commit only
  * writes its pages. LMDB never reads beyond its last page, so the zeros are
- * invisible to it; the room kept is an eighth of the used size, between
- * 1 and 64 MiB, and never past the map size.
+ * invisible to it. When less than an eighth of the used size (between 1
+ * and 64 MiB) is left, it writes up to twice that, never past the map
+ * size. One call writes at most
+ * GROW_STEP, a few milliseconds of disk time, so that the batch after it
+ * is not held up long when a large store (a big zone just imported) first
+ * makes room.
  */
 #define GROW_MIN (1 << 20)
 #define GROW_MAX (64 << 20)
+#define GROW_STEP (4 << 20)
 void
 store_grow_ahead(struct store *s)
 {
@@ -482,6 +487,8 @@ store_grow_ahead(struct store *s)
 		return;
 	s->file_end = fs.st_size;
 	off_t target = used + 2 * room;
+	if (target - s->file_end > GROW_STEP)
+		target = s->file_end + GROW_STEP;
 	if (target > (off_t)info.me_mapsize)
 		target = (off_t)info.me_mapsize;
 	if (s->file_end >= used + room || s->file_end >= target)
