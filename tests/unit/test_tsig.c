@@ -365,43 +365,54 @@ test_ldns_signed_requests(void **state)
 	assert_int_equal(interop, 4); /* md5, sha1, sha256, sha512 */
 }
 
-/* Requests signed by dnsd: the reference MAC for every algorithm, and ldns
- * verifies those it implements. */
+/* A request signed by dnsd with algorithm `alg` and the secret `b64`
+ * (raw: `raw`): the MAC is the reference HMAC, dnsd verifies it, and ldns
+ * does too where it implements the algorithm (and rejects another
+ * secret). */
+static void
+check_dnsd_signed(size_t alg, const char *b64, const uint8_t *raw, size_t raw_len, uint16_t id)
+{
+	struct tsig_key k;
+	struct tsig_rr rr;
+	uint8_t buf[512], mac[TSIG_MAC_MAX], ref[EVP_MAX_MD_SIZE];
+	uint16_t mac_len = 0, err = 99;
+	uint32_t t = now();
+
+	key_for(&k, alg, b64);
+	assert_int_equal(k.secret_len, raw_len);
+	size_t n = dnsd_signed_query(buf, sizeof(buf), &k, id, t, mac, &mac_len);
+	assert_int_equal(mac_len, algs[alg].mac_len);
+	assert_int_equal(wire_get16(buf + 10), 1); /* ARCOUNT */
+	assert_int_equal(tsig_find(buf, n, &rr), 1);
+	assert_memory_equal(rr.mac, mac, mac_len);
+	assert_int_equal(rr.time_signed, t);
+	assert_int_equal(rr.orig_id, id);
+	struct ref r = { .alg = alg, .time_signed = rr.time_signed, .fudge = rr.fudge,
+		.orig_id = rr.orig_id, .secret = raw, .secret_len = raw_len };
+	assert_int_equal(ref_mac(&r, buf, rr.offset, ref), algs[alg].mac_len);
+	assert_memory_equal(rr.mac, ref, algs[alg].mac_len);
+	assert_int_equal(tsig_verify(buf, n, &rr, &k, t, &err), 0);
+	assert_int_equal(err, TSIG_NOERROR);
+	if (ldns_knows(alg)) {
+		ldns_pkt *p = NULL;
+		assert_int_equal(ldns_wire2pkt(&p, buf, n), LDNS_STATUS_OK);
+		assert_true(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, b64, NULL));
+		assert_false(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, WRONG_SECRET, NULL));
+		ldns_pkt_free(p);
+	}
+}
+
+/* Requests signed by dnsd, every algorithm. */
 static void
 test_dnsd_signed_requests(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < NALGS; i++) {
-		struct tsig_key k;
-		struct tsig_rr rr;
-		uint8_t buf[512], mac[TSIG_MAC_MAX];
-		uint16_t mac_len = 0, err = 99;
-		uint32_t t = now();
-
-		key_for(&k, i, SECRET);
-		size_t n = dnsd_signed_query(buf, sizeof(buf), &k, 0x4242, t, mac, &mac_len);
-		assert_int_equal(mac_len, algs[i].mac_len);
-		assert_int_equal(wire_get16(buf + 10), 1); /* ARCOUNT */
-		assert_int_equal(tsig_find(buf, n, &rr), 1);
-		assert_memory_equal(rr.mac, mac, mac_len);
-		assert_int_equal(rr.time_signed, t);
-		assert_int_equal(rr.orig_id, 0x4242);
-		assert_ref_mac(&rr, i, buf, NULL, 0, false);
-		assert_int_equal(tsig_verify(buf, n, &rr, &k, t, &err), 0);
-		assert_int_equal(err, TSIG_NOERROR);
-		if (ldns_knows(i)) {
-			ldns_pkt *p = NULL;
-			assert_int_equal(ldns_wire2pkt(&p, buf, n), LDNS_STATUS_OK);
-			assert_true(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, SECRET, NULL));
-			assert_false(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, WRONG_SECRET, NULL));
-			ldns_pkt_free(p);
-		}
-	}
+	for (size_t i = 0; i < NALGS; i++)
+		check_dnsd_signed(i, SECRET, (const uint8_t *)SECRET_RAW, strlen(SECRET_RAW), 0x4242);
 }
 
 /* Secrets longer than the digest's block (64 bytes, 128 for SHA-384 and
- * SHA-512) are hashed first (RFC 2104): the reference MAC for every
- * algorithm, and ldns verifies those it implements. */
+ * SHA-512) are hashed first (RFC 2104). */
 static void
 test_long_secrets(void **state)
 {
@@ -414,31 +425,8 @@ test_long_secrets(void **state)
 		for (size_t i = 0; i < lens[l]; i++)
 			raw[i] = (uint8_t)(i * 7 + l);
 		EVP_EncodeBlock((unsigned char *)b64, raw, (int)lens[l]);
-		for (size_t i = 0; i < NALGS; i++) {
-			struct tsig_key k;
-			struct tsig_rr rr;
-			uint8_t buf[512], mac[TSIG_MAC_MAX];
-			uint16_t mac_len = 0, err = 99;
-			uint32_t t = now();
-
-			key_for(&k, i, b64);
-			assert_int_equal(k.secret_len, lens[l]);
-			size_t n = dnsd_signed_query(buf, sizeof(buf), &k, 0x5151, t, mac, &mac_len);
-			assert_int_equal(tsig_find(buf, n, &rr), 1);
-			struct ref r = { .alg = i, .time_signed = rr.time_signed, .fudge = rr.fudge,
-				.orig_id = rr.orig_id, .secret = raw, .secret_len = lens[l] };
-			uint8_t ref[EVP_MAX_MD_SIZE];
-			assert_int_equal(ref_mac(&r, buf, rr.offset, ref), algs[i].mac_len);
-			assert_memory_equal(rr.mac, ref, algs[i].mac_len);
-			assert_int_equal(tsig_verify(buf, n, &rr, &k, t, &err), 0);
-			assert_int_equal(err, TSIG_NOERROR);
-			if (ldns_knows(i)) {
-				ldns_pkt *p = NULL;
-				assert_int_equal(ldns_wire2pkt(&p, buf, n), LDNS_STATUS_OK);
-				assert_true(ldns_pkt_tsig_verify(p, buf, n, KEY_NAME, b64, NULL));
-				ldns_pkt_free(p);
-			}
-		}
+		for (size_t i = 0; i < NALGS; i++)
+			check_dnsd_signed(i, b64, raw, lens[l], 0x5151);
 	}
 }
 
