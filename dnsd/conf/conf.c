@@ -574,7 +574,7 @@ zone_new(struct conf *c, const char *name, const uint8_t *apex)
 	struct conf_zone z = { 0 };
 	z.name = strdup(name);
 	memcpy(z.apex, apex, wire_name_len(apex));
-	z.journal_max = 1000;
+	z.journal_max = 0; /* see do_zone */
 	if (z.name == NULL || push((void **)&c->zones, &c->nzones, sizeof(z), &z) != 0) {
 		free(z.name);
 		return NULL;
@@ -654,6 +654,7 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 	if ((rc = parse_name(file, s, s->args[0], apex)) != 0)
 		return rc;
 	struct conf_zone *z = zone_new(c, s->args[0], apex);
+	bool journal_set = false;
 	if (z == NULL)
 		return bad(file, s, "zone defined twice");
 	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
@@ -685,9 +686,10 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 				else
 					rc = push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
 			}
-		} else if (strcmp(k->word, "journal-size") == 0)
+		} else if (strcmp(k->word, "journal-size") == 0) {
 			rc = set_u32(file, k, &z->journal_max);
-		else
+			journal_set = true;
+		} else
 			rc = bad(file, k, "unknown zone setting");
 	}
 	if (rc == 0 && z->file != NULL && z->file[0] != '/' && strchr(file, '/') != NULL) {
@@ -704,6 +706,11 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 	}
 	if (rc == 0 && z->max_lease != 0 && z->min_lease > z->max_lease)
 		rc = bad(file, s, "min-lease is above max-lease");
+	/* The journal serves IXFR: by default a zone keeps one only if someone
+	 * may transfer it. (Each commit's entry costs it a few page writes.) */
+	if (rc == 0 && !journal_set &&
+	    (z->allow_transfer.naddrs > 0 || z->allow_transfer.nkeys > 0))
+		z->journal_max = CONF_JOURNAL_DEFAULT;
 	return rc;
 }
 

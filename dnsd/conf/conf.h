@@ -14,6 +14,9 @@
 
 #include "wire/wire.h"
 
+/* journal-size of a zone that allows transfers and does not set it. */
+#define CONF_JOURNAL_DEFAULT 1000
+
 /* An address or network: for listen, notify and access lists. */
 struct conf_addr {
 	int family; /* AF_INET or AF_INET6 */
@@ -62,7 +65,7 @@ struct conf_zone {
 	size_t nnotify;
 	struct conf_addr *notify;
 	char *notify_key;
-	unsigned journal_max; /* journal depth in entries */
+	unsigned journal_max; /* journal depth in entries (0: none) */
 };
 
 struct conf {

@@ -1017,6 +1017,10 @@ store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t
 		t->ch.len = keep;
 	if (rc == 0)
 		rc = journal_last_seq(t, zone_id, &seq, &any);
+	/* No journal kept: drop what an earlier one left, so that a journal
+	 * started later never has a gap. */
+	if (rc == 0 && max_entries == 0 && any)
+		rc = store_journal_clear(t, zone_id);
 	if (rc == 0 && max_entries > 0) {
 		uint8_t kb[12];
 		if (any)
@@ -1065,6 +1069,7 @@ store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from, struct s
 	uint8_t sk[12];
 	MDB_val ck = { 12, sk }, cv;
 	bool found = false;
+	uint32_t next = from; /* each entry must start where the last one ended */
 	*n = 0;
 	journal_key(sk, zone_id, 0);
 	int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
@@ -1080,12 +1085,14 @@ store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from, struct s
 		if (!found && ef == from)
 			found = true;
 		if (found) {
-			if (*n == max) {
+			if (*n == max || ef != next) {
+				/* too long a chain, or a broken one: the caller sends AXFR */
 				rc = MDB_NOTFOUND;
-				found = false; /* too long a chain: let the caller send AXFR */
+				found = false;
 				break;
 			}
 			entries[(*n)++] = (struct store_val){ cv.mv_data, cv.mv_size };
+			next = wire_get32((const uint8_t *)cv.mv_data + 4);
 		}
 		rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT);
 	}

@@ -18,12 +18,14 @@ CTL=${DNSDCTL:-$BUILDDIR/tools/dnsdctl}
 
 SVC=svc.example.test
 EX=example.test
+PLAIN=plain.test # no allow-transfer: no journal
 SECRET=$(new_secret 32)
 KEY="hmac-sha256:ctl-key:$SECRET"
 CONF=$WORK/dnsd.conf
 cat >"$CONF" <<EOF
 zone "$SVC" { file "$ZONES/$SVC.zone"; default-lease 30; allow-transfer 127.0.0.1; }
 zone "$EX" { file "$ZONES/$EX.zone"; default-lease 4; allow-transfer 127.0.0.1; }
+zone "$PLAIN" { }
 EOF
 
 # ctl ARGS...: run dnsdctl on the test store; CTL_OUT, CTL_ERR, CTL_RC.
@@ -88,7 +90,7 @@ start_dnsd -c "$CONF" -y "$KEY" || hard_error "dnsd did not start"
 # ---- check ---------------------------------------------------------------------
 note "check"
 ctl_ok "check" check
-grep -q "configuration OK: 2 zones" <<<"$CTL_OUT" || { show_ctl; fail "check: no OK line"; }
+grep -q "configuration OK: 3 zones" <<<"$CTL_OUT" || { show_ctl; fail "check: no OK line"; }
 ok "check: configuration OK: 2 zones"
 printf 'zone "bad.test" { file "%s/missing.zone" }\n' "$WORK" >"$WORK/bad.conf"
 "$CTL" check -c "$WORK/bad.conf" >/dev/null 2>"$WORK/ctl.err" && fail "check accepted a missing zone file"
@@ -193,13 +195,22 @@ ctl_ok "journal -v" journal -v $SVC
 grep -qE "^  \+ reg-1\.$SVC\.[[:space:]]+60[[:space:]]+IN[[:space:]]+A[[:space:]]+10\.7\.7\.7$" <<<"$CTL_OUT" ||
 	{ show_ctl; fail "journal -v: the added A record is missing"; }
 ok "journal -v: lists the added records"
+nsup -y "$KEY" <<EOF
+zone $PLAIN
+update add reg-2.$PLAIN 60 A 10.7.7.8
+EOF
+expect_update NOERROR "nsupdate add reg-2.$PLAIN"
+ctl_ok "journal $PLAIN" journal $PLAIN
+[ "$(awk 'NR > 1' <<<"$CTL_OUT" | grep -c .)" = 0 ] ||
+	{ show_ctl; fail "journal $PLAIN: a zone without allow-transfer keeps no journal"; }
+ok "journal $PLAIN: no entries for a zone no one may transfer"
 
 note "stats"
 ctl_ok "stats" stats
 for k in zones nodes expiry-entries journal-entries map-used map-size; do
 	grep -qE "^$k +[0-9]+" <<<"$CTL_OUT" || { show_ctl; fail "stats: no $k"; }
 done
-[ "$(awk '$1 == "zones" { print $2 }' <<<"$CTL_OUT")" = 2 ] || { show_ctl; fail "stats: zones != 2"; }
+[ "$(awk '$1 == "zones" { print $2 }' <<<"$CTL_OUT")" = 3 ] || { show_ctl; fail "stats: zones != 3"; }
 [ "$(awk '$1 == "expiry-entries" { print $2 }' <<<"$CTL_OUT")" -ge 1 ] || { show_ctl; fail "stats: no expiry entry"; }
 ok "stats: counts and map usage"
 

@@ -184,7 +184,9 @@ test_full_conf(void **state)
 	    "    notify 192.0.2.7 [2001:db8::7]:5353 key k1\n"
 	    "    journal-size 50\n"
 	    "}\n"
-	    "zone b.test\n");
+	    "zone b.test\n"
+	    "zone c.test { allow-transfer 127.0.0.1; }\n"
+	    "zone d.test { journal-size 7 }\n");
 	assert_int_equal(load_capture(f, L_CONF, path), 0);
 	struct conf *c = &f->c;
 	assert_int_equal(c->nlisten, 4);
@@ -213,7 +215,7 @@ test_full_conf(void **state)
 	assert_string_equal(c->keys[0].secret, SECRET);
 	assert_int_equal(c->keys[0].max_records, 5);
 
-	assert_int_equal(c->nzones, 2);
+	assert_int_equal(c->nzones, 4);
 	const struct conf_zone *z = &c->zones[0];
 	assert_string_equal(z->name, "a.test");
 	assert_non_null(strstr(z->file, "/a.zone"));
@@ -240,10 +242,15 @@ test_full_conf(void **state)
 	assert_int_equal(z->notify[1].port, 5353);
 	assert_string_equal(z->notify_key, "k1");
 	assert_int_equal(z->journal_max, 50);
-	/* A zone with no block: defaults, no file. */
+	/* A zone with no block: defaults, no file, and no journal, since no one
+	 * may transfer it; one that allows transfers keeps 1000 changes; an
+	 * explicit journal-size counts either way. */
 	assert_null(c->zones[1].file);
-	assert_int_equal(c->zones[1].journal_max, 1000);
+	assert_int_equal(c->zones[1].journal_max, 0);
 	assert_int_equal(c->zones[1].default_lease, 0);
+	assert_int_equal(c->zones[2].journal_max, CONF_JOURNAL_DEFAULT);
+	assert_int_equal(CONF_JOURNAL_DEFAULT, 1000);
+	assert_int_equal(c->zones[3].journal_max, 7);
 
 	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
 	/* Keys are found by name, case-insensitively, with or without dot. */

@@ -949,6 +949,62 @@ test_journal_trim(void **state)
 	}
 }
 
+/* Add one journal entry from -> to for zone `id` (with one change). */
+static void
+journal_one(struct fx *f, uint32_t id, uint32_t from, uint32_t to, unsigned max)
+{
+	struct store_txn *t;
+	struct store_soa soa = { 60, 3, { 1, 2, 3 } };
+	char name[64];
+	snprintf(name, sizeof(name), "j%u.example.test", to);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	store_track_changes(t);
+	put_a(t, id, name, "example.test");
+	assert_int_equal(store_journal_add(t, id, from, to, &soa, &soa, max), 0);
+	assert_int_equal(store_commit(t), 0);
+}
+
+/* How many entries store_journal_get chains from `from` (-1: none). */
+static int
+journal_chain(struct fx *f, uint32_t id, uint32_t from)
+{
+	struct store_txn *t;
+	struct store_val ev[8];
+	size_t n = 0;
+	assert_int_equal(store_read_begin(f->s, &t), 0);
+	int rc = store_journal_get(t, id, from, ev, 8, &n);
+	store_abort(t);
+	return rc == 0 ? (int)n : -1;
+}
+
+/* IXFR only from an unbroken chain: a change made with no journal kept
+ * (journal-size 0) drops the journal, and a chain whose entries do not
+ * follow one another is not one. */
+static void
+test_journal_gaps(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	uint8_t apex[WIRE_NAME_MAX];
+	wname("example.test", apex);
+
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_zone_create(t, apex, &z), 0);
+	assert_int_equal(store_commit(t), 0);
+	journal_one(f, z.id, 100, 101, 16);
+	journal_one(f, z.id, 101, 102, 16);
+	assert_int_equal(journal_chain(f, z.id, 100), 2);
+	assert_int_equal(journal_chain(f, z.id, 101), 1);
+	journal_one(f, z.id, 102, 103, 0); /* not journaled: all gone */
+	assert_int_equal(journal_chain(f, z.id, 100), -1);
+	assert_int_equal(journal_chain(f, z.id, 102), -1);
+	journal_one(f, z.id, 103, 104, 16);
+	journal_one(f, z.id, 110, 111, 16); /* 104 -> 110 is missing */
+	assert_int_equal(journal_chain(f, z.id, 103), -1);
+	assert_int_equal(journal_chain(f, z.id, 110), 1);
+}
+
 static void
 test_map_full(void **state)
 {
@@ -1005,6 +1061,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_owner_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_trim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_gaps, setup, teardown),
 		cmocka_unit_test(test_map_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
