@@ -60,7 +60,7 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, zones, nodes, cuts, expiry, owners, journal;
-	off_t file_end;    /* data.mdb's size as last seen by grow_ahead */
+	off_t file_end;    /* data.mdb's size as last seen by store_grow_ahead */
 	bool grow_failed;  /* stop trying after the first failure */
 };
 
@@ -461,10 +461,9 @@ changes_append(struct changes *c, const void *p, size_t n)
  * writes its pages. LMDB never reads beyond its last page, so the zeros are
  * invisible to it. When less than an eighth of the used size (between 1
  * and 64 MiB) is left, it writes up to twice that, never past the map
- * size. One call writes at most
- * GROW_STEP, a few milliseconds of disk time, so that the batch after it
- * is not held up long when a large store (a big zone just imported) first
- * makes room.
+ * size. One call writes at most GROW_STEP, a few milliseconds of disk
+ * time, so that the batch after it is not held up long when a large store
+ * (a big zone just imported) first makes room.
  */
 #define GROW_MIN (1 << 20)
 #define GROW_MAX (64 << 20)

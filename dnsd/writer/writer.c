@@ -194,7 +194,7 @@ build_reply(struct writer *w, struct job *j, const struct query_req *r, uint16_t
 /* Apply one authenticated UPDATE inside `batch`, or refuse it. With
  * `nested`, the update runs in a child transaction that is dropped if it
  * fails. Without, it runs in `batch` itself, which saves copying every page
- * it touches once more (about 5-10% of the rate with 16 clients); false
+ * it touches once more (about 5% of the writer's CPU with 16 clients); false
  * then means it failed after changing something, and the batch must be
  * run again, nested. */
 static bool
