@@ -1,10 +1,11 @@
 /* writer.c -- group commit: every write of the server happens here
  *
  * Workers queue UPDATE messages; the writer takes everything queued, runs
- * each UPDATE in a nested transaction of one batch transaction (so a
- * failed update changes nothing while its neighbours commit), removes
- * expired records, bumps each touched zone's serial once, commits durably,
- * and only then answers. Queries never wait: they read older snapshots.
+ * the UPDATEs in one batch transaction (if one fails after it changed
+ * records, the batch runs again with each UPDATE in a nested transaction,
+ * so that a failed update changes nothing while its neighbours commit),
+ * removes expired records, bumps each touched zone's serial once, commits
+ * durably, and only then answers. Queries never wait: they read older snapshots.
  * (Overlapping one batch's disk sync with the next batch's work did not
  * pay: both syncs serialize on the file in the kernel.)
  *
@@ -13,7 +14,8 @@
  * wait for their answer fall into two groups otherwise: those answered by
  * the last batch send again while the next one runs, and each batch
  * carries half of them. So before a batch starts, the writer expects the
- * updates already queued plus one from every client it has just answered,
+ * updates that were queued before its answers went out plus one from
+ * every client it has just answered,
  * and waits up to GATHER_US for them (as PostgreSQL's commit_delay does).
  * A lone client never waits: its next update is the whole batch. Updates
  * that arrive at random wait at most GATHER_US, and only after a batch
