@@ -110,6 +110,17 @@ commits=$(sed -n 's/.*writer: 800 updates in \([0-9]*\) commits.*/\1/p' "$DNSD_L
 [ -n "$commits" ] && [ "$commits" -le 160 ] ||
 	fail "8 clients: 800 updates took ${commits:-?} commits (at least 5 per commit expected)"
 ok "8 waiting clients: 800 updates in $commits commits"
+# the writer keeps room written ahead of the data LMDB uses (store_grow_ahead)
+CTL=${DNSDCTL:-$BUILDDIR/tools/dnsdctl}
+if [ -x "$CTL" ]; then
+	used=$("$CTL" -s "$STORE" stats | awk '$1 == "map-used" { print $2 }')
+	size=$(stat -c %s "$STORE/data.mdb")
+	[ -n "$used" ] && [ "$size" -ge $((used + 1048576)) ] ||
+		fail "data.mdb is $size bytes for ${used:-?} in use: no room written ahead"
+	ok "data.mdb keeps $(((size - used) / 1024)) KiB written ahead of the $((used / 1024)) KiB in use"
+	out=$("$CTL" -s "$STORE" zones 2>&1)
+	grep -q "$Z" <<<"$out" || fail "dnsdctl cannot read the store with room ahead: $out"
+fi
 
 out=$(upd -t 2 bench -n 3 -c 2 2>&1)
 rc=$?
