@@ -129,6 +129,25 @@ node_has_live(const uint8_t *val, size_t len, uint32_t now)
 	return false;
 }
 
+uint32_t
+node_stable_until(const uint8_t *val, size_t len, uint32_t now)
+{
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
+	uint32_t until = UINT32_MAX;
+	node_all_init(&a, val, len);
+	while (node_all_next(&a, &type, &rr)) {
+		if (rr.expire == 0 || rr.expire <= now)
+			continue; /* static, or already gone: it stays as it is */
+		/* TTL cut by the lease from now on: it changes every second. */
+		uint32_t t = rr.expire - now - 1 < rr.ttl ? now + 1 : rr.expire - rr.ttl;
+		if (t < until)
+			until = t;
+	}
+	return until;
+}
+
 void
 node_edit_init(struct node_edit *e)
 {

@@ -104,6 +104,16 @@ node_rr_ttl(const struct node_rr *rr, uint32_t now)
 
 /* Does the node have at least one live record (of any type)? */
 bool node_has_live(const uint8_t *val, size_t len, uint32_t now);
+
+/*
+ * The first second, after `now`, at which the records of a node may be
+ * served differently than at `now`: a lease ends, or a lease begins to
+ * cut a record's TTL (node_rr_ttl). UINT32_MAX when nothing in the node
+ * ever changes with time alone (no live lease). An answer built from
+ * nodes stays the same until the least of their values, as long as the
+ * store does not change.
+ */
+uint32_t node_stable_until(const uint8_t *val, size_t len, uint32_t now);
 /* Does the RRset have at least one live record? */
 bool node_rrset_live(const struct node_rrset *set, uint32_t now);
 

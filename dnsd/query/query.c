@@ -113,6 +113,7 @@ struct answer {
 	const struct query_req *req;
 	struct wire_buf w;
 	uint32_t now;
+	uint32_t stable_until; /* see query_info; lowered by every node read */
 	bool tcp;
 	bool tc;         /* a record of answer or authority did not fit */
 	bool add_full;   /* the additional section is closed */
@@ -124,6 +125,16 @@ struct answer {
 };
 
 enum section { SEC_AN, SEC_NS, SEC_AR };
+
+/* Account for a node the answer is built from: its leases bound how long
+ * the answer stays the same. */
+static void
+used_node(struct answer *a, const struct store_val *v)
+{
+	uint32_t t = node_stable_until(v->data, v->len, a->now);
+	if (t < a->stable_until)
+		a->stable_until = t;
+}
 
 /*
  * Write one RDATA. Names in the RFC 1035 types are compressed (RFC 3597
@@ -234,9 +245,11 @@ node_lookup(struct answer *a, const uint8_t *name, struct store_val *v)
 {
 	const struct zone *z = zonetab_find(a->q->zones, name);
 	struct store_key k;
-	if (z == NULL || store_key_make(&k, z->id, name, z->labels) != 0)
+	if (z == NULL || store_key_make(&k, z->id, name, z->labels) != 0 ||
+	    store_node_get(a->q->txn, &k, v) != 0)
 		return false;
-	return store_node_get(a->q->txn, &k, v) == 0;
+	used_node(a, v);
+	return true;
 }
 
 /* Add the live RRset of `type` at `name` to the additional section. */
@@ -337,6 +350,7 @@ put_soa_authority(struct answer *a, const struct zone *z)
 	    store_node_get(a->q->txn, &k, &v) != 0 ||
 	    !node_rrset_find(v.data, v.len, RR_SOA, &set))
 		return;
+	used_node(a, &v);
 	node_rr_it_init(&it, &set);
 	if (!node_rr_next(&it, &rr))
 		return;
@@ -372,6 +386,7 @@ put_referral(struct answer *a, const struct zone *z, const struct store_key *cut
 		a->rcode = RCODE_SERVFAIL;
 		return true;
 	}
+	used_node(a, &v);
 	if (!node_rrset_live(&ns, a->now))
 		return false;
 	a->aa = false;
@@ -456,6 +471,8 @@ answer_name(struct answer *a, const struct zone *z, const uint8_t *name, uint16_
 		a->rcode = RCODE_SERVFAIL;
 		return NULL;
 	}
+	if (f.found)
+		used_node(a, &f.v);
 	if (f.found && node_live(&f.v, a->now))
 		return answer_node(a, z, name, &f.v, qtype);
 	/* A node whose every lease ran out does not exist: it is an empty
@@ -478,8 +495,11 @@ answer_name(struct answer *a, const struct zone *z, const uint8_t *name, uint16_
 			w.b[w.len++] = '*';
 			w.b[w.len++] = 0;
 			w.ends[w.depth++] = w.len;
-			if (store_node_get(a->q->txn, &w, &v) == 0 && node_live(&v, a->now))
-				return answer_node(a, z, name, &v, qtype);
+			if (store_node_get(a->q->txn, &w, &v) == 0) {
+				used_node(a, &v);
+				if (node_live(&v, a->now))
+					return answer_node(a, z, name, &v, qtype);
+			}
 		}
 	}
 	a->rcode = RCODE_NXDOMAIN;
@@ -606,6 +626,7 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 
 	info->zone = NULL;
 	info->action = QUERY_DROP;
+	info->stable_until = UINT32_MAX;
 	if (prc < 0)
 		return 0;
 	if (prc > 0) {
@@ -684,7 +705,8 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 		limit -= room;
 	}
 
-	struct answer a = { .q = q, .req = r, .now = now, .tcp = tcp, .aa = true };
+	struct answer a = { .q = q, .req = r, .now = now, .stable_until = UINT32_MAX, .tcp = tcp,
+		.aa = true };
 	wire_buf_init(&a.w, out, limit - (r->edns ? OPT_LEN : 0));
 	start_reply(&a.w, r);
 	if (a.w.err != 0)
@@ -724,6 +746,7 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	info->action = QUERY_REPLY;
 	info->rcode = (uint8_t)a.rcode;
 	info->zone = z;
+	info->stable_until = a.stable_until;
 	size_t len = a.w.len;
 	if (tkey != NULL && tsig_sign_response(out, &len, outmax, &trr, tkey, TSIG_NOERROR, now) != 0)
 		return 0;

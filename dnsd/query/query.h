@@ -63,6 +63,10 @@ struct query_info {
 	const struct zone *zone; /* for QUERY_UPDATE and QUERY_XFR */
 	uint8_t rcode;
 	size_t limit;            /* the size the answer may have (QUERY_FORWARD) */
+	/* QUERY_REPLY: the same request gets the same answer from the same
+	 * snapshot until this second (UINT32_MAX: for as long as the snapshot
+	 * lasts); see node_stable_until(). */
+	uint32_t stable_until;
 };
 
 /*

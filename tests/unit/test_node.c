@@ -290,6 +290,81 @@ test_merge_dynamic_expiry(void **state)
 	node_edit_free(&e);
 }
 
+/* What a node serves at second t: for every record, 0 if it is gone, else
+ * its TTL + 1. Returns the number of records. */
+static size_t
+served(const uint8_t *val, size_t len, uint32_t t, uint32_t *out, size_t max)
+{
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
+	size_t n = 0;
+	node_all_init(&a, val, len);
+	while (node_all_next(&a, &type, &rr) && n < max)
+		out[n++] = node_rr_live(&rr, t) ? node_rr_ttl(&rr, t) + 1 : 0;
+	return n;
+}
+
+/* node_stable_until: nothing a node serves changes before it, and
+ * something does at it (unless nothing ever does). */
+static void
+check_stable(const uint8_t *val, size_t len, uint32_t want)
+{
+	uint32_t until = node_stable_until(val, len, NOW), at_now[8], at_t[8];
+	assert_int_equal(until, want);
+	size_t n = served(val, len, NOW, at_now, 8);
+	uint32_t last = until == UINT32_MAX ? NOW + 3000 : until - 1;
+	for (uint32_t t = NOW + 1; t <= last; t++) {
+		assert_int_equal(served(val, len, t, at_t, 8), n);
+		assert_memory_equal(at_t, at_now, n * sizeof(at_now[0]));
+	}
+	if (until != UINT32_MAX) {
+		served(val, len, until, at_t, 8);
+		assert_memory_not_equal(at_t, at_now, n * sizeof(at_now[0]));
+	}
+}
+
+static void
+test_stable_until(void **state)
+{
+	(void)state;
+	struct node_edit e;
+	size_t len;
+	uint8_t *b;
+
+	/* Static records never change with time. */
+	node_edit_init(&e);
+	node_edit_add(&e, RR_A, 60, 0, 0, 0, A1, 4);
+	node_edit_add(&e, RR_AAAA, 60, 0, 0, 0, AAAA1, 16);
+	b = encode(&e, &len);
+	check_stable(b, len, UINT32_MAX);
+	free(b);
+
+	/* A lease far off: the TTL starts to shrink TTL seconds before it
+	 * ends. An expired record stays expired and does not count. */
+	node_edit_add(&e, RR_A, 60, NOW + 1000, 0, NODE_RR_DYNAMIC, A2, 4);
+	node_edit_add(&e, RR_TXT, 60, NOW - 5, 0, NODE_RR_DYNAMIC, (const uint8_t *)"\x01x", 2);
+	b = encode(&e, &len);
+	check_stable(b, len, NOW + 940);
+	free(b);
+
+	/* A lease already shorter than its TTL: next second is different. */
+	node_edit_clear(&e);
+	node_edit_add(&e, RR_A, 60, 0, 0, 0, A1, 4);
+	node_edit_add(&e, RR_TXT, 300, NOW + 200, 0, NODE_RR_DYNAMIC, (const uint8_t *)"\x01y", 2);
+	b = encode(&e, &len);
+	check_stable(b, len, NOW + 1);
+	free(b);
+
+	/* A lease with TTL 0 ends (and changes) exactly at its expiry. */
+	node_edit_clear(&e);
+	node_edit_add(&e, RR_A, 0, NOW + 30, 0, NODE_RR_DYNAMIC, A1, 4);
+	b = encode(&e, &len);
+	check_stable(b, len, NOW + 30);
+	free(b);
+	node_edit_free(&e);
+}
+
 static void
 test_live_and_ttl(void **state)
 {
@@ -479,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_rdata_equal),
 		cmocka_unit_test(test_merge_dynamic_expiry),
 		cmocka_unit_test(test_live_and_ttl),
+		cmocka_unit_test(test_stable_until),
 		cmocka_unit_test(test_soa_helpers),
 		cmocka_unit_test(test_corrupt_values),
 		cmocka_unit_test(test_owner),

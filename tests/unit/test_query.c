@@ -1271,6 +1271,78 @@ test_dynamic_mixed(void **state)
 	assert_negative(r, LDNS_RCODE_NXDOMAIN, "svc.example.test", 60);
 }
 
+/* The bytes of the answer to `q` at `now` (the ID as asked); *until gets
+ * info.stable_until. */
+static size_t
+answer_at(struct testzone *tz, const uint8_t *q, size_t qlen, uint32_t now, uint8_t *out,
+    uint32_t *until)
+{
+	struct query_info info;
+	size_t n = query_answer(&tz->ctx, q, qlen, out, 65535, false, now, &info);
+	assert_int_equal(info.action, QUERY_REPLY);
+	*until = info.stable_until;
+	assert_true(*until > now);
+	return n;
+}
+
+/*
+ * info.stable_until, which the UDP workers' answer cache relies on: from
+ * the same snapshot, the same request gets the very same bytes at every
+ * second before it, wherever a lease sits (answer, additional section,
+ * authority SOA). Static answers never change with time.
+ */
+static void
+test_stable_until(void **state)
+{
+	struct testzone *tz = *state;
+	struct qopt o = q_default();
+	const uint8_t a[4] = { 10, 7, 7, 8 };
+	const uint8_t srv[] = "\x00\x00\x00\x00\x00\x50" "\x03" "dyt" "\x03" "svc" "\x07" "example"
+	                      "\x04" "test";
+	/* TTL 30, lease ending at NOW + 100: the TTL starts to shrink at 70. */
+	assert_int_equal(testzone_add(tz, "dyt.svc.example.test", RR_A, 30, NOW + 100, true, a, 4), 0);
+	/* A static SRV whose target is that leased address. */
+	assert_int_equal(testzone_add(tz, "_st._tcp.svc.example.test", RR_SRV, 300, 0, false, srv,
+	                     sizeof(srv)), 0);
+	/* TTL longer than the lease: shrinking already. */
+	assert_int_equal(testzone_add(tz, "short.svc.example.test", RR_TXT, 300, NOW + 40, true,
+	                     "\x01z", 2), 0);
+	static const struct {
+		const char *name;
+		uint16_t type;
+		uint32_t want; /* stable_until at NOW */
+	} cases[] = {
+		{ "web-1.svc.example.test", RR_A, UINT32_MAX },
+		{ "nothing.svc.example.test", RR_A, UINT32_MAX },
+		{ "_http._tcp.svc.example.test", RR_PTR, UINT32_MAX },
+		{ "x.apps.example.test", RR_A, UINT32_MAX },
+		{ "dyt.svc.example.test", RR_A, NOW + 70 },
+		{ "dyt.svc.example.test", RR_TXT, NOW + 70 },
+		{ "_st._tcp.svc.example.test", RR_SRV, NOW + 70 },
+		{ "short.svc.example.test", RR_TXT, NOW + 1 },
+	};
+	static uint8_t b0[65536], b1[65536];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t q[512];
+		size_t ql = build(q, cases[i].name, cases[i].type, &o);
+		uint32_t until, u1;
+		answer_at(tz, q, ql, NOW, b0, &until);
+		assert_int_equal(until, cases[i].want);
+		static const uint32_t starts[] = { 0, 35, 69, 70, 85, 99, 100 };
+		for (size_t j = 0; j < sizeof(starts) / sizeof(starts[0]); j++) {
+			uint32_t t0 = NOW + starts[j];
+			size_t n0 = answer_at(tz, q, ql, t0, b0, &until);
+			uint32_t end = until - t0 > 150 ? t0 + 150 : until;
+			for (uint32_t t = t0 + 1; t < end; t++) {
+				size_t n1 = answer_at(tz, q, ql, t, b1, &u1);
+				assert_int_equal(n1, n0);
+				assert_memory_equal(b1, b0, n0);
+				assert_int_equal(u1, until);
+			}
+		}
+	}
+}
+
 static void
 test_dynamic_expired_with_descendants(void **state)
 {
@@ -1386,6 +1458,7 @@ main(void)
 		T(test_dynamic_delegation),
 		T(test_dynamic_mixed),
 		T(test_dynamic_expired_with_descendants),
+		T(test_stable_until),
 		cmocka_unit_test(test_shipped_zones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
