@@ -10,6 +10,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/store/store.c dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
+	dnsd/query/qcache.c dnsd/query/qcache.h \
 	dnsd/query/query.c dnsd/query/query.h \
 	dnsd/update/update.c dnsd/update/update.h \
 	dnsd/writer/writer.c dnsd/writer/writer.h \

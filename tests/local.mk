@@ -17,6 +17,7 @@ UNIT_TESTS = \
 	tests/unit/test_node \
 	tests/unit/test_store \
 	tests/unit/test_query \
+	tests/unit/test_qcache \
 	tests/unit/test_conf \
 	tests/unit/test_tsig
 check_PROGRAMS += $(UNIT_TESTS)
@@ -33,6 +34,9 @@ tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_query_SOURCES = tests/unit/test_query.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_query_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_query_LDADD = $(UNIT_LDADD)
+tests_unit_test_qcache_SOURCES = tests/unit/test_qcache.c
+tests_unit_test_qcache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_qcache_LDADD = $(UNIT_LDADD)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
@@ -47,6 +51,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_truncation.sh \
 	tests/integration/t_tcp.sh \
 	tests/integration/t_storm.sh \
+	tests/integration/t_answer_cache.sh \
 	tests/integration/t_reload.sh \
 	tests/integration/t_coalesce.sh \
 	tests/integration/t_listen_any.sh \

@@ -802,6 +802,13 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 					rc = bad(file, s, "the rate must be at least 1 query per second");
 				c->udp_coalesce_rate = (unsigned)v;
 			}
+		} else if (strcmp(w, "answer-cache") == 0) {
+			if ((rc = want_args(file, s, 1, 1)) == 0 &&
+			    (rc = parse_num(file, s, s->args[0], U_SIZE, 1ULL << 40, &v)) == 0) {
+				if (v != 0 && v < CONF_ANSWER_CACHE_MIN)
+					rc = bad(file, s, "must be 0 (off) or at least 4k");
+				c->answer_cache = v;
+			}
 		} else if (strcmp(w, "zone-dir") == 0) {
 			if ((rc = set_str(file, s, &c->zone_dir)) == 0)
 				rc = conf_add_zone_dir(c, c->zone_dir);
@@ -842,6 +849,7 @@ conf_init(struct conf *c)
 	c->tcp_max = 512;
 	c->udp_coalesce_us = 50;
 	c->udp_coalesce_rate = 100000;
+	c->answer_cache = CONF_ANSWER_CACHE_DEFAULT;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n > 0 ? (unsigned)n : 1;
 }

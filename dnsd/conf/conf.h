@@ -16,6 +16,10 @@
 
 /* journal-size of a zone that allows transfers and does not set it. */
 #define CONF_JOURNAL_DEFAULT 1000
+/* answer-cache: bytes per UDP worker (qcache.h); the least that is not 0
+ * holds a few entries. */
+#define CONF_ANSWER_CACHE_DEFAULT (16ULL << 20)
+#define CONF_ANSWER_CACHE_MIN 4096
 
 /* An address or network: for listen, notify and access lists. */
 struct conf_addr {
@@ -81,6 +85,7 @@ struct conf {
 	unsigned tcp_max;
 	unsigned udp_coalesce_us; /* wait under heavy UDP load; 0 = never */
 	unsigned udp_coalesce_rate; /* queries/s per worker that is heavy */
+	uint64_t answer_cache;      /* bytes per UDP worker; 0 = none */
 	char *zone_dir;
 	size_t nzones;
 	struct conf_zone *zones;

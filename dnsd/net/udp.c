@@ -1,6 +1,7 @@
 /* udp.c -- UDP workers: recvmmsg a batch, answer it from one read
- * transaction, sendmmsg the replies. No allocation per query. Under a
- * sustained high query rate the worker coalesces: see struct udp_pace. */
+ * transaction (or the worker's answer cache, qcache.h), sendmmsg the
+ * replies. No allocation per query. Under a sustained high query rate the
+ * worker coalesces: see struct udp_pace. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 
 #include "conf/conf.h"
 #include "net/net.h"
+#include "query/qcache.h"
 #include "query/query.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -114,8 +116,8 @@ reply_to_fill(struct reply_to *to, struct udp_batch *b, int i, int fd)
 /* Answer one batch read from `fd`; returns the number of messages read.
  * `pktinfo`: the socket reports each datagram's destination address. */
 static int
-serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, bool pktinfo,
-    int flags)
+serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp_batch *b,
+    int fd, bool pktinfo, int flags)
 {
 	for (int i = 0; i < UDP_BATCH; i++) {
 		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
@@ -127,7 +129,11 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, 
 		return 0;
 	uint32_t now = clock_now();
 	bool txn_ok = store_read_renew(q->txn) == 0;
+	uint64_t snap = txn_ok ? store_read_snapshot(q->txn) : 0;
 	int nout = 0;
+	if (qc != NULL && txn_ok)
+		for (int i = 0; i < n; i++)
+			qcache_prefetch(qc, b->buf_in[i], b->in[i].msg_len);
 	for (int i = 0; i < n; i++) {
 		struct query_info info;
 		size_t len;
@@ -139,9 +145,18 @@ serve_batch(struct server *s, struct query_ctx *q, struct udp_batch *b, int fd, 
 				continue;
 			len = query_error_reply(&r, b->buf_out[nout], UDP_MAX_OUT, RCODE_SERVFAIL,
 			    q->edns_max);
+		} else if (qc != NULL && (len = qcache_get(qc, b->buf_in[i], b->in[i].msg_len, snap,
+		                              now, b->buf_out[nout], UDP_MAX_OUT)) > 0) {
+			/* the same request was answered from this snapshot */
 		} else {
 			len = query_answer(q, b->buf_in[i], b->in[i].msg_len, b->buf_out[nout],
 			    UDP_MAX_OUT, false, now, &info);
+			/* A signed answer is for one request only; a SERVFAIL may
+			 * be a passing failure. */
+			if (qc != NULL && info.action == QUERY_REPLY && len > 0 && !info.req.has_tsig &&
+			    info.rcode != RCODE_SERVFAIL)
+				qcache_put(qc, b->buf_in[i], b->in[i].msg_len, snap, info.stable_until,
+				    b->buf_out[nout], len);
 			if (info.action == QUERY_UPDATE || info.action == QUERY_FORWARD) {
 				struct reply_to to;
 				reply_to_fill(&to, b, i, fd);
@@ -193,6 +208,7 @@ udp_worker_run(void *arg)
 	struct pollfd pfd[64];
 	bool pktinfo[64];
 	struct udp_batch *b = calloc(1, sizeof(*b));
+	struct qcache *qc = NULL;
 	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max,
 		.forward = s->conf->nforward > 0, .keys = s->keys, .nkeys = s->conf->nkeys };
 	struct udp_pace p = { .wait_us = (long)s->conf->udp_coalesce_us,
@@ -206,6 +222,9 @@ udp_worker_run(void *arg)
 	}
 	store_read_reset(q.txn);
 	batch_init(b);
+	if (s->conf->answer_cache > 0 && (qc = qcache_new(s->conf->answer_cache)) == NULL)
+		log_warn("udp worker %u: no memory for the answer cache; answering without",
+		    wk->index);
 	if (nl > 64)
 		nl = 64;
 	for (size_t i = 0; i < nl; i++) {
@@ -221,7 +240,7 @@ udp_worker_run(void *arg)
 		struct timeval tv = { 0, 500000 };
 		setsockopt(pfd[0].fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		while (!s->stop) {
-			int n = serve_batch(s, &q, b, pfd[0].fd, pktinfo[0], MSG_WAITFORONE);
+			int n = serve_batch(s, &q, qc, b, pfd[0].fd, pktinfo[0], MSG_WAITFORONE);
 			pace(&p, n, n < UDP_BATCH);
 		}
 	}
@@ -237,7 +256,7 @@ udp_worker_run(void *arg)
 			/* Drain the socket in batches before polling again. */
 			int n = 0;
 			for (int round = 0; round < 64 && !s->stop; round++) {
-				total += n = serve_batch(s, &q, b, pfd[i].fd, pktinfo[i], MSG_DONTWAIT);
+				total += n = serve_batch(s, &q, qc, b, pfd[i].fd, pktinfo[i], MSG_DONTWAIT);
 				if (n < UDP_BATCH)
 					break;
 			}
@@ -245,6 +264,13 @@ udp_worker_run(void *arg)
 				drained = false;
 		}
 		pace(&p, total, drained);
+	}
+	if (qc != NULL) {
+		uint64_t hits, misses;
+		qcache_counts(qc, &hits, &misses);
+		log_debug("udp worker %u: answer cache: %llu hits, %llu misses", wk->index,
+		    (unsigned long long)hits, (unsigned long long)misses);
+		qcache_free(qc);
 	}
 	store_abort(q.txn);
 	free(b);

@@ -428,6 +428,12 @@ store_read_renew(struct store_txn *t)
 	return map_err(mdb_txn_renew(t->txn), "txn_renew");
 }
 
+uint64_t
+store_read_snapshot(const struct store_txn *t)
+{
+	return mdb_txn_id(t->txn);
+}
+
 int
 store_write_begin(struct store *s, struct store_txn **out)
 {

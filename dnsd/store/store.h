@@ -81,6 +81,10 @@ void store_close(struct store *s);
 int store_read_begin(struct store *s, struct store_txn **out);
 void store_read_reset(struct store_txn *t);
 int store_read_renew(struct store_txn *t);
+/* The snapshot a read transaction sees: the id of the last write committed
+ * before it was begun or renewed. Two snapshots with the same id hold the
+ * same data. */
+uint64_t store_read_snapshot(const struct store_txn *t);
 int store_write_begin(struct store *s, struct store_txn **out);
 int store_commit(struct store_txn *t);
 /* Keep room written ahead of the data the store uses, so that commits do

@@ -1,0 +1,170 @@
+/* qcache.c -- a UDP worker's cache of finished answers (see qcache.h)
+ *
+ * A table of 256-byte entries in sets of two, indexed by a hash of the
+ * request. An entry holds the request and its answer, both without the
+ * 2-byte ID, and the snapshot and second range in which the answer holds.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "query/qcache.h"
+
+#define QCACHE_WAYS 2
+#define HUGE_PAGE (2u << 20)
+
+struct qcache_entry {
+	uint64_t snap;  /* store snapshot the answer was built from */
+	uint32_t hash;
+	uint32_t until; /* valid while the clock reads less; 0: empty */
+	uint16_t qlen;  /* request bytes after the ID, at data */
+	uint16_t alen;  /* answer bytes after the ID, at data + qlen */
+	uint8_t data[QCACHE_ENTRY_DATA];
+};
+
+struct qcache {
+	struct qcache_entry *e;
+	void *map;       /* the mapping that holds e */
+	size_t map_len;
+	size_t mask; /* sets - 1 */
+	unsigned turn; /* which way to replace when both hold live answers */
+	uint64_t hits, misses;
+};
+
+/* A 64-bit hash of the request, a word at a time. */
+static uint64_t
+hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ n, w;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	return h ^ (h >> 29);
+}
+
+struct qcache *
+qcache_new(size_t bytes)
+{
+	size_t sets = 1;
+	while (sets * 2 * QCACHE_WAYS * sizeof(struct qcache_entry) <= bytes)
+		sets *= 2;
+	if (sets * QCACHE_WAYS * sizeof(struct qcache_entry) > bytes)
+		return NULL;
+	struct qcache *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	/*
+	 * Fresh zero pages, used only as entries are filled. Lookups land
+	 * anywhere in the table, so with 4 KiB pages nearly each one would
+	 * miss the TLB as well as the data cache (and a page walk costs
+	 * several memory reads, more under a hypervisor). Where the kernel
+	 * gives transparent huge pages on request, the table asks for them,
+	 * aligned to 2 MiB.
+	 */
+	size_t len = sets * QCACHE_WAYS * sizeof(struct qcache_entry);
+	size_t extra = len >= HUGE_PAGE ? HUGE_PAGE : 0;
+	c->map_len = len + extra;
+	c->map = mmap(NULL, c->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c->map == MAP_FAILED) {
+		free(c);
+		return NULL;
+	}
+	uintptr_t p = (uintptr_t)c->map;
+	if (extra > 0)
+		p = (p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	c->e = (struct qcache_entry *)p;
+#ifdef MADV_HUGEPAGE
+	if (extra > 0)
+		(void)madvise(c->e, len, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+#endif
+	c->mask = sets - 1;
+	return c;
+}
+
+void
+qcache_free(struct qcache *c)
+{
+	if (c == NULL)
+		return;
+	munmap(c->map, c->map_len);
+	free(c);
+}
+
+void
+qcache_prefetch(const struct qcache *c, const uint8_t *in, size_t inlen)
+{
+	if (inlen < 2 || inlen - 2 > QCACHE_ENTRY_DATA)
+		return;
+	uint64_t h = hash_bytes(in + 2, inlen - 2);
+	const uint8_t *set = (const uint8_t *)&c->e[(h & c->mask) * QCACHE_WAYS];
+	for (size_t off = 0; off < QCACHE_WAYS * sizeof(struct qcache_entry); off += 64)
+		__builtin_prefetch(set + off);
+}
+
+size_t
+qcache_get(struct qcache *c, const uint8_t *in, size_t inlen, uint64_t snap, uint32_t now,
+    uint8_t *out, size_t outmax)
+{
+	if (inlen < 2 || inlen - 2 > QCACHE_ENTRY_DATA) {
+		c->misses++;
+		return 0;
+	}
+	size_t qlen = inlen - 2;
+	uint64_t h = hash_bytes(in + 2, qlen);
+	struct qcache_entry *set = &c->e[(h & c->mask) * QCACHE_WAYS];
+	for (int i = 0; i < QCACHE_WAYS; i++) {
+		struct qcache_entry *e = &set[i];
+		if (e->hash != (uint32_t)(h >> 32) || e->qlen != qlen || e->snap != snap ||
+		    now >= e->until || (size_t)e->alen + 2 > outmax ||
+		    memcmp(e->data, in + 2, qlen) != 0)
+			continue;
+		out[0] = in[0];
+		out[1] = in[1];
+		memcpy(out + 2, e->data + qlen, e->alen);
+		c->hits++;
+		return (size_t)e->alen + 2;
+	}
+	c->misses++;
+	return 0;
+}
+
+void
+qcache_put(struct qcache *c, const uint8_t *in, size_t inlen, uint64_t snap, uint32_t until,
+    const uint8_t *ans, size_t anslen)
+{
+	if (inlen < 2 || anslen < 2 || until == 0 || (inlen - 2) + (anslen - 2) > QCACHE_ENTRY_DATA)
+		return;
+	size_t qlen = inlen - 2, alen = anslen - 2;
+	uint64_t h = hash_bytes(in + 2, qlen);
+	struct qcache_entry *set = &c->e[(h & c->mask) * QCACHE_WAYS];
+	/* An empty way or one from an older snapshot first, else take turns. */
+	struct qcache_entry *e = NULL;
+	for (int i = 0; i < QCACHE_WAYS && e == NULL; i++)
+		if (set[i].until == 0 || set[i].snap != snap)
+			e = &set[i];
+	if (e == NULL)
+		e = &set[c->turn++ % QCACHE_WAYS];
+	e->snap = snap;
+	e->hash = (uint32_t)(h >> 32);
+	e->until = until;
+	e->qlen = (uint16_t)qlen;
+	e->alen = (uint16_t)alen;
+	memcpy(e->data, in + 2, qlen);
+	memcpy(e->data + qlen, ans + 2, alen);
+}
+
+void
+qcache_counts(const struct qcache *c, uint64_t *hits, uint64_t *misses)
+{
+	*hits = c->hits;
+	*misses = c->misses;
+}
