@@ -948,7 +948,8 @@ conf_add_zone_dir(struct conf *c, const char *dir)
 		}
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 1) /* no names, no array: qsort(NULL) is undefined */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char spec[4096];
 		if (rc == 0) {

@@ -328,7 +328,8 @@ size_t
 node_edit_encode(struct node_edit *e, uint8_t *out)
 {
 	size_t o = 0, i = 0;
-	qsort(e->recs, e->n, sizeof(*e->recs), erec_cmp);
+	if (e->n > 1) /* an empty edit has no array at all: qsort(NULL) is undefined */
+		qsort(e->recs, e->n, sizeof(*e->recs), erec_cmp);
 	while (i < e->n) {
 		size_t j = i;
 		while (j < e->n && e->recs[j].type == e->recs[i].type && j - i < 0xffff)
