@@ -29,6 +29,7 @@ struct udp_batch {
 	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
 	struct sockaddr_storage peer[UDP_BATCH];
 	union net_ctl ctl_in[UDP_BATCH], ctl_out[UDP_BATCH]; /* wildcard sockets */
+	uint64_t hash[UDP_BATCH]; /* qcache_hash of each request */
 	uint8_t buf_in[UDP_BATCH][UDP_MAX_IN];
 	uint8_t buf_out[UDP_BATCH][UDP_MAX_OUT];
 };
@@ -133,7 +134,7 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 	int nout = 0;
 	if (qc != NULL && txn_ok)
 		for (int i = 0; i < n; i++)
-			qcache_prefetch(qc, b->buf_in[i], b->in[i].msg_len);
+			qcache_prefetch(qc, b->hash[i] = qcache_hash(b->buf_in[i], b->in[i].msg_len));
 	for (int i = 0; i < n; i++) {
 		struct query_info info;
 		size_t len;
@@ -145,8 +146,9 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 				continue;
 			len = query_error_reply(&r, b->buf_out[nout], UDP_MAX_OUT, RCODE_SERVFAIL,
 			    q->edns_max);
-		} else if (qc != NULL && (len = qcache_get(qc, b->buf_in[i], b->in[i].msg_len, snap,
-		                              now, b->buf_out[nout], UDP_MAX_OUT)) > 0) {
+		} else if (qc != NULL && (len = qcache_get(qc, b->hash[i], b->buf_in[i],
+		                              b->in[i].msg_len, snap, now, b->buf_out[nout],
+		                              UDP_MAX_OUT)) > 0) {
 			/* the same request was answered from this snapshot */
 		} else {
 			len = query_answer(q, b->buf_in[i], b->in[i].msg_len, b->buf_out[nout],
@@ -155,8 +157,8 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 			 * be a passing failure. */
 			if (qc != NULL && info.action == QUERY_REPLY && len > 0 && !info.req.has_tsig &&
 			    info.rcode != RCODE_SERVFAIL)
-				qcache_put(qc, b->buf_in[i], b->in[i].msg_len, snap, info.stable_until,
-				    b->buf_out[nout], len);
+				qcache_put(qc, b->hash[i], b->buf_in[i], b->in[i].msg_len, snap,
+				    info.stable_until, b->buf_out[nout], len);
 			if (info.action == QUERY_UPDATE || info.action == QUERY_FORWARD) {
 				struct reply_to to;
 				reply_to_fill(&to, b, i, fd);

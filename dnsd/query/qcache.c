@@ -31,10 +31,14 @@ struct qcache {
 	uint64_t hits, misses;
 };
 
-/* A 64-bit hash of the request, a word at a time. */
-static uint64_t
-hash_bytes(const uint8_t *p, size_t n)
+/* A 64-bit hash of the request after its ID, a word at a time. */
+uint64_t
+qcache_hash(const uint8_t *in, size_t inlen)
 {
+	if (inlen < 2)
+		return 0;
+	const uint8_t *p = in + 2;
+	size_t n = inlen - 2;
 	uint64_t h = 0x9e3779b97f4a7c15u ^ n, w;
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
@@ -83,26 +87,22 @@ qcache_free(struct qcache *c)
 }
 
 void
-qcache_prefetch(const struct qcache *c, const uint8_t *in, size_t inlen)
+qcache_prefetch(const struct qcache *c, uint64_t h)
 {
-	if (inlen < 2 || inlen - 2 > QCACHE_ENTRY_DATA)
-		return;
-	uint64_t h = hash_bytes(in + 2, inlen - 2);
 	const uint8_t *set = (const uint8_t *)&c->e[(h & c->mask) * QCACHE_WAYS];
 	for (size_t off = 0; off < QCACHE_WAYS * sizeof(struct qcache_entry); off += 64)
 		__builtin_prefetch(set + off);
 }
 
 size_t
-qcache_get(struct qcache *c, const uint8_t *in, size_t inlen, uint64_t snap, uint32_t now,
-    uint8_t *out, size_t outmax)
+qcache_get(struct qcache *c, uint64_t h, const uint8_t *in, size_t inlen, uint64_t snap,
+    uint32_t now, uint8_t *out, size_t outmax)
 {
 	if (inlen < 2 || inlen - 2 > QCACHE_ENTRY_DATA) {
 		c->misses++;
 		return 0;
 	}
 	size_t qlen = inlen - 2;
-	uint64_t h = hash_bytes(in + 2, qlen);
 	struct qcache_entry *set = &c->e[(h & c->mask) * QCACHE_WAYS];
 	for (int i = 0; i < QCACHE_WAYS; i++) {
 		struct qcache_entry *e = &set[i];
@@ -121,13 +121,12 @@ qcache_get(struct qcache *c, const uint8_t *in, size_t inlen, uint64_t snap, uin
 }
 
 void
-qcache_put(struct qcache *c, const uint8_t *in, size_t inlen, uint64_t snap, uint32_t until,
-    const uint8_t *ans, size_t anslen)
+qcache_put(struct qcache *c, uint64_t h, const uint8_t *in, size_t inlen, uint64_t snap,
+    uint32_t until, const uint8_t *ans, size_t anslen)
 {
 	if (inlen < 2 || anslen < 2 || until == 0 || (inlen - 2) + (anslen - 2) > QCACHE_ENTRY_DATA)
 		return;
 	size_t qlen = inlen - 2, alen = anslen - 2;
-	uint64_t h = hash_bytes(in + 2, qlen);
 	struct qcache_entry *set = &c->e[(h & c->mask) * QCACHE_WAYS];
 	/* An empty way or one from an older snapshot first, else take turns. */
 	struct qcache_entry *e = NULL;

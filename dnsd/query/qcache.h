@@ -33,28 +33,34 @@ struct qcache;
 struct qcache *qcache_new(size_t bytes);
 void qcache_free(struct qcache *c);
 
-/*
- * Start loading the entries that request `in` may be in. A worker calls it
- * for every request of a batch before answering the first, so that the
- * memory reads of all its lookups overlap instead of waiting one by one.
- */
-void qcache_prefetch(const struct qcache *c, const uint8_t *in, size_t inlen);
+/* The hash of request `in` (its bytes after the ID) that the calls
+ * below take, so that a request is hashed once. */
+uint64_t qcache_hash(const uint8_t *in, size_t inlen);
 
 /*
- * The cached answer to request `in` for snapshot `snap` at second `now`,
- * written to `out` with the request's ID; returns its length, or 0 on a
- * miss (`out` is then untouched).
+ * Start loading the entries that a request of hash `h` may be in. A
+ * worker calls it for every request of a batch before answering the
+ * first, so that the memory reads of all its lookups overlap instead of
+ * waiting one by one.
  */
-size_t qcache_get(struct qcache *c, const uint8_t *in, size_t inlen, uint64_t snap,
+void qcache_prefetch(const struct qcache *c, uint64_t h);
+
+/*
+ * The cached answer to request `in` (of hash `h`) for snapshot `snap` at
+ * second `now`, written to `out` with the request's ID; returns its
+ * length, or 0 on a miss (`out` is then untouched).
+ */
+size_t qcache_get(struct qcache *c, uint64_t h, const uint8_t *in, size_t inlen, uint64_t snap,
     uint32_t now, uint8_t *out, size_t outmax);
 
 /*
- * Remember `ans` as the answer to `in` in snapshot `snap`, valid while
- * the clock reads less than `until`. Requests and answers that do not fit
- * an entry are skipped. The caller decides what may be cached: only
- * plain QUERY answers that do not depend on who asked or on a signature.
+ * Remember `ans` as the answer to `in` (of hash `h`) in snapshot `snap`,
+ * valid while the clock reads less than `until`. Requests and answers
+ * that do not fit an entry are skipped. The caller decides what may be
+ * cached: only plain QUERY answers that do not depend on who asked or on
+ * a signature.
  */
-void qcache_put(struct qcache *c, const uint8_t *in, size_t inlen, uint64_t snap,
+void qcache_put(struct qcache *c, uint64_t h, const uint8_t *in, size_t inlen, uint64_t snap,
     uint32_t until, const uint8_t *ans, size_t anslen);
 
 /* Lookups answered and missed since qcache_new (for tests and logs). */

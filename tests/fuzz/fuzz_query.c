@@ -69,9 +69,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (info.stable_until <= now)
 		abort();
-	qcache_put(qc, data, size, 1, info.stable_until, out, n);
+	qcache_put(qc, qcache_hash(data, size), data, size, 1, info.stable_until, out, n);
 	uint32_t later = info.stable_until - now > 3 ? now + 3 : info.stable_until - 1;
-	size_t c = qcache_get(qc, data, size, 1, later, cached, sizeof(cached));
+	size_t c = qcache_get(qc, qcache_hash(data, size), data, size, 1, later, cached, sizeof(cached));
 	if (c == 0)
 		return 0; /* too big to keep */
 	struct query_info info2;

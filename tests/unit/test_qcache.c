@@ -51,11 +51,11 @@ test_hit_takes_the_new_id(void **state)
 	size_t ql = request(q, 0x1234, 7), al = answer(a, q, ql, 7, 40);
 
 	assert_non_null(c);
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out)), 0);
-	qcache_put(c, q, ql, SNAP, NOW + 10, a, al);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
+	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
 	request(q, 0xabcd, 7);
-	qcache_prefetch(c, q, ql);
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW + 9, out, sizeof(out)), al);
+	qcache_prefetch(c, qcache_hash(q, ql));
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 9, out, sizeof(out)), al);
 	assert_int_equal(out[0], 0xab);
 	assert_int_equal(out[1], 0xcd);
 	assert_memory_equal(out + 2, a + 2, al - 2);
@@ -76,31 +76,32 @@ test_misses(void **state)
 	size_t ql = request(q, 1, 3), al = answer(a, q, ql, 3, 40);
 
 	assert_non_null(c);
-	qcache_put(c, q, ql, SNAP, NOW + 10, a, al);
+	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
 	/* Another snapshot: a commit happened since. */
-	assert_int_equal(qcache_get(c, q, ql, SNAP + 1, NOW, out, sizeof(out)), 0);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP + 1, NOW, out, sizeof(out)), 0);
 	/* The second at which a lease moves on. */
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW + 10, out, sizeof(out)), 0);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, out, sizeof(out)), 0);
 	/* Any byte after the ID differs: flags (RD), case, type. */
 	q[2] ^= 0x01;
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out)), 0);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
 	q[2] ^= 0x01;
 	q[13] = 'N';
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out)), 0);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
 	q[13] = 'n';
 	q[ql - 3] = 16;
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out)), 0);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
 	q[ql - 3] = 1;
 	/* A longer request with the same start (an OPT record appended). */
 	uint8_t q2[80];
 	memcpy(q2, q, ql);
 	memcpy(q2 + ql, "\0\0\51\4\320\0\0\0\0\0\0", 11);
 	q2[11] = 1;
-	assert_int_equal(qcache_get(c, q2, ql + 11, SNAP, NOW, out, sizeof(out)), 0);
+	size_t q2l = ql + 11;
+	assert_int_equal(qcache_get(c, qcache_hash(q2, q2l), q2, q2l, SNAP, NOW, out, sizeof(out)), 0);
 	/* No room for the answer in the caller's buffer. */
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, al - 1), 0);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, al - 1), 0);
 	/* And the entry itself is still good. */
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out)), al);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), al);
 	qcache_free(c);
 }
 
@@ -114,16 +115,16 @@ test_too_big_is_not_kept(void **state)
 	size_t al = answer(a, q, ql, 5, QCACHE_ENTRY_DATA + 4 - ql - ql + 1); /* one byte over */
 
 	assert_non_null(c);
-	qcache_put(c, q, ql, SNAP, NOW + 10, a, al);
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out)), 0);
+	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
 	al--; /* exactly what fits */
-	qcache_put(c, q, ql, SNAP, NOW + 10, a, al);
-	assert_int_equal(qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out)), al);
+	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), al);
 	/* until 0 would never be valid: not kept either. */
 	uint8_t q3[64];
 	size_t q3l = request(q3, 1, 6);
-	qcache_put(c, q3, q3l, SNAP, 0, a, al);
-	assert_int_equal(qcache_get(c, q3, q3l, SNAP, 0, out, sizeof(out)), 0);
+	qcache_put(c, qcache_hash(q3, q3l), q3, q3l, SNAP, 0, a, al);
+	assert_int_equal(qcache_get(c, qcache_hash(q3, q3l), q3, q3l, SNAP, 0, out, sizeof(out)), 0);
 	qcache_free(c);
 }
 
@@ -142,10 +143,10 @@ test_small_cache_is_never_wrong(void **state)
 	for (unsigned round = 0; round < 3; round++) {
 		for (unsigned i = 0; i < 300; i++) {
 			size_t ql = request(q, (uint16_t)i, i % 40);
-			size_t n = qcache_get(c, q, ql, SNAP, NOW, out, sizeof(out));
+			size_t n = qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out));
 			size_t al = answer(a, q, ql, i % 40, 20 + i % 40);
 			if (n == 0) {
-				qcache_put(c, q, ql, SNAP, NOW + 1, a, al);
+				qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 1, a, al);
 				continue;
 			}
 			assert_int_equal(n, al);
