@@ -153,10 +153,7 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 		} else {
 			len = query_answer(q, b->buf_in[i], b->in[i].msg_len, b->buf_out[nout],
 			    UDP_MAX_OUT, false, now, &info);
-			/* A signed answer is for one request only; a SERVFAIL may
-			 * be a passing failure. */
-			if (qc != NULL && info.action == QUERY_REPLY && len > 0 && !info.req.has_tsig &&
-			    info.rcode != RCODE_SERVFAIL)
+			if (qc != NULL && len > 0 && query_cacheable(&info))
 				qcache_put(qc, b->hash[i], b->buf_in[i], b->in[i].msg_len, snap,
 				    info.stable_until, b->buf_out[nout], len);
 			if (info.action == QUERY_UPDATE || info.action == QUERY_FORWARD) {

@@ -41,7 +41,11 @@ query_parse(const uint8_t *in, size_t len, struct query_req *r)
 	if (r->qdcount > 1)
 		return RCODE_FORMERR;
 	if (r->qdcount == 1) {
+		size_t start = c.pos;
 		r->qname_len = wire_read_name(&c, r->qname);
+		/* A pointer, or a name that cannot be read (maybe because of
+		 * where a pointer led): other bytes decided it. */
+		r->compressed = r->qname_len == 0 || c.pos - start != r->qname_len;
 		r->qtype = wire_read_u16(&c);
 		r->qclass = wire_read_u16(&c);
 		if (c.err != 0)
@@ -56,6 +60,8 @@ query_parse(const uint8_t *in, size_t len, struct query_req *r)
 		size_t start = c.pos;
 		uint8_t owner[WIRE_NAME_MAX];
 		size_t olen = wire_read_name(&c, owner);
+		if (olen == 0 || c.pos - start != olen)
+			r->compressed = true;
 		uint16_t type = wire_read_u16(&c);
 		uint16_t klass = wire_read_u16(&c);
 		uint32_t ttl = wire_read_u32(&c);
@@ -125,6 +131,13 @@ struct answer {
 };
 
 enum section { SEC_AN, SEC_NS, SEC_AR };
+
+bool
+query_cacheable(const struct query_info *info)
+{
+	return info->action == QUERY_REPLY && !info->req.has_tsig && !info->req.compressed &&
+	       info->rcode != RCODE_SERVFAIL;
+}
 
 /* Account for a node the answer is built from: its leases bound how long
  * the answer stays the same. */

@@ -44,6 +44,8 @@ struct query_req {
 	uint32_t lease, key_lease;
 	bool has_tsig;
 	size_t tsig_offset;
+	bool compressed;     /* a name in it uses a compression pointer, or
+	                        cannot be read */
 };
 
 /* Per-thread context: the read transaction (renewed by the caller once
@@ -85,6 +87,16 @@ int query_parse(const uint8_t *in, size_t len, struct query_req *r);
  */
 size_t query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
     size_t outmax, bool tcp, uint32_t now, struct query_info *info);
+
+/*
+ * May the answer just given be reused for a request with the same bytes
+ * but another ID (see qcache.h)? Only a reply to an unsigned request
+ * (a signed answer is for one request) that is not SERVFAIL (maybe a
+ * passing failure) and whose names use no compression pointer (one could
+ * point into the ID, so the same bytes could name something else) and
+ * can all be read.
+ */
+bool query_cacheable(const struct query_info *info);
 
 /*
  * Build a header-and-question reply with `rcode` for a parsed request

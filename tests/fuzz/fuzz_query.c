@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * above): what it gives back later in the same snapshot is what a
 	 * fresh answer would be. */
 	n = query_answer(&tz.ctx, data, size, out, sizeof(out), false, now, &info);
-	if (n == 0 || info.action != QUERY_REPLY || info.req.has_tsig)
+	if (n == 0 || !query_cacheable(&info))
 		return 0;
 	if (info.stable_until <= now)
 		abort();

@@ -1343,6 +1343,37 @@ test_stable_until(void **state)
 	}
 }
 
+/* query_cacheable: plain answers may be reused for another ID; one
+ * whose question points into the ID may not (found by lf_query: the
+ * same bytes after the ID named something else). */
+static void
+test_cacheable(void **state)
+{
+	struct testzone *tz = *state;
+	struct qopt o = q_default();
+	struct query_info info;
+	uint8_t q[512], out[4096];
+	size_t ql = build(q, "web-1.svc.example.test", RR_A, &o);
+	assert_true(query_answer(&tz->ctx, q, ql, out, sizeof(out), false, NOW, &info) > 0);
+	assert_false(info.req.compressed);
+	assert_true(query_cacheable(&info));
+	ql = build(q, "nothing.svc.example.test", RR_A, &o);
+	assert_true(query_answer(&tz->ctx, q, ql, out, sizeof(out), false, NOW, &info) > 0);
+	assert_true(query_cacheable(&info)); /* NXDOMAIN too */
+
+	/* Six labels of one byte, then a pointer to offset 0: the ID. */
+	static const uint8_t ptr[] = { 0x40, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1,
+		0xc0, 0, 0, 1, 0, 1 };
+	uint8_t a1[512], a2[512];
+	memcpy(q, ptr, sizeof(ptr));
+	size_t n1 = query_answer(&tz->ctx, q, sizeof(ptr), a1, sizeof(a1), false, NOW, &info);
+	assert_true(info.req.compressed);
+	assert_false(query_cacheable(&info));
+	q[0] = 0x01; /* another ID, and so another name */
+	size_t n2 = query_answer(&tz->ctx, q, sizeof(ptr), a2, sizeof(a2), false, NOW, &info);
+	assert_false(n1 == n2 && memcmp(a1 + 2, a2 + 2, n1 - 2) == 0);
+}
+
 static void
 test_dynamic_expired_with_descendants(void **state)
 {
@@ -1459,6 +1490,7 @@ main(void)
 		T(test_dynamic_mixed),
 		T(test_dynamic_expired_with_descendants),
 		T(test_stable_until),
+		T(test_cacheable),
 		cmocka_unit_test(test_shipped_zones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
