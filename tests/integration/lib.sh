@@ -280,10 +280,14 @@ start_dnsd() {
 	return 1
 }
 
-# server_answers: one quick SOA query to $WAIT_ZONE gets a reply.
+# server_answers: one quick SOA query to $WAIT_ZONE gets a reply. A reply
+# is a message with QR set: a packet that only mirrors the query (another
+# test's socket on the port before dnsd binds it, seen once in a parallel
+# `make check`) does not count.
 server_answers() {
 	local out
 	out=$(dig @127.0.0.1 -p "$PORT" +norec +time=1 +tries=1 +notcp SOA "$WAIT_ZONE" 2>/dev/null) || return 1
+	grep -q '^;; flags: qr' <<<"$out" || return 1
 	if [ "$WAIT_ZONE" = . ]; then
 		grep -q 'status:' <<<"$out"
 	else
