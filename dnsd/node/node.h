@@ -105,6 +105,9 @@ node_rr_ttl(const struct node_rr *rr, uint32_t now)
 /* Does the node have at least one live record (of any type)? */
 bool node_has_live(const uint8_t *val, size_t len, uint32_t now);
 
+/* Does the RRset have at least one live record? */
+bool node_rrset_live(const struct node_rrset *set, uint32_t now);
+
 /*
  * The first second, after `now`, at which the records of a node may be
  * served differently than at `now`: a lease ends, or a lease begins to
@@ -114,8 +117,6 @@ bool node_has_live(const uint8_t *val, size_t len, uint32_t now);
  * store does not change.
  */
 uint32_t node_stable_until(const uint8_t *val, size_t len, uint32_t now);
-/* Does the RRset have at least one live record? */
-bool node_rrset_live(const struct node_rrset *set, uint32_t now);
 
 /*
  * Editable form, for the write path (zone import, UPDATE, reaper). It
