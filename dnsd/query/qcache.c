@@ -86,6 +86,14 @@ qcache_free(struct qcache *c)
 	free(c);
 }
 
+/* Does entry e hold the request `in` (qlen bytes after the ID, hash h)? */
+static bool
+holds(const struct qcache_entry *e, uint64_t h, const uint8_t *in, size_t qlen)
+{
+	return e->until != 0 && e->hash == (uint32_t)(h >> 32) && e->qlen == qlen &&
+	       memcmp(e->data, in + 2, qlen) == 0;
+}
+
 void
 qcache_prefetch(const struct qcache *c, uint64_t h)
 {
@@ -106,9 +114,8 @@ qcache_get(struct qcache *c, uint64_t h, const uint8_t *in, size_t inlen, uint64
 	struct qcache_entry *set = &c->e[(h & c->mask) * QCACHE_WAYS];
 	for (int i = 0; i < QCACHE_WAYS; i++) {
 		struct qcache_entry *e = &set[i];
-		if (e->hash != (uint32_t)(h >> 32) || e->qlen != qlen || e->snap != snap ||
-		    now >= e->until || (size_t)e->alen + 2 > outmax ||
-		    memcmp(e->data, in + 2, qlen) != 0)
+		if (e->snap != snap || now >= e->until || (size_t)e->alen + 2 > outmax ||
+		    !holds(e, h, in, qlen))
 			continue;
 		out[0] = in[0];
 		out[1] = in[1];
@@ -128,8 +135,13 @@ qcache_put(struct qcache *c, uint64_t h, const uint8_t *in, size_t inlen, uint64
 		return;
 	size_t qlen = inlen - 2, alen = anslen - 2;
 	struct qcache_entry *set = &c->e[(h & c->mask) * QCACHE_WAYS];
-	/* An empty way or one from an older snapshot first, else take turns. */
+	/* The way that holds this request already (its answer ran out of
+	 * time), else an empty one or one from an older snapshot, else take
+	 * turns: a request never takes up both ways. */
 	struct qcache_entry *e = NULL;
+	for (int i = 0; i < QCACHE_WAYS && e == NULL; i++)
+		if (holds(&set[i], h, in, qlen))
+			e = &set[i];
 	for (int i = 0; i < QCACHE_WAYS && e == NULL; i++)
 		if (set[i].until == 0 || set[i].snap != snap)
 			e = &set[i];

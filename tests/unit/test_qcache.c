@@ -158,6 +158,52 @@ test_small_cache_is_never_wrong(void **state)
 	qcache_free(c);
 }
 
+/* The next name number from `from` whose request falls in set `set` of a
+ * 4 KiB cache (8 sets: the set is the hash's low 3 bits). */
+static unsigned
+in_set(unsigned set, unsigned from)
+{
+	uint8_t q[64];
+	for (unsigned i = from;; i++)
+		if ((qcache_hash(q, request(q, 1, i)) & 7) == set)
+			return i;
+}
+
+/* A request whose answer ran out of time is stored again in its own way,
+ * not in the set's other one: one request never fills both. */
+static void
+test_refill_keeps_one_way(void **state)
+{
+	(void)state;
+	struct qcache *c = qcache_new(4096);
+	uint8_t q[64], a[128], out[512];
+	size_t ql, al;
+
+	assert_non_null(c);
+	/* Three requests in set 0 leave the next replacement to way 1. */
+	for (unsigned k = 0, i = 0; k < 3; k++, i++) {
+		i = in_set(0, i);
+		ql = request(q, 1, i);
+		al = answer(a, q, ql, i, 20);
+		qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
+	}
+	unsigned ra = in_set(1, 0), rb = in_set(1, ra + 1);
+	uint8_t qa[64];
+	size_t qal = request(qa, 1, ra), aal = answer(a, qa, qal, ra, 20);
+	qcache_put(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 1, a, aal);
+	/* At NOW + 1 it has run out: answered again and stored again. */
+	assert_int_equal(qcache_get(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 1, out, sizeof(out)), 0);
+	qcache_put(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 10, a, aal);
+	/* Another request of the same set takes the free way, not this one. */
+	ql = request(q, 1, rb);
+	al = answer(a, q, ql, rb, 20);
+	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
+	assert_int_equal(qcache_get(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 1, out, sizeof(out)),
+	    aal);
+	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 1, out, sizeof(out)), al);
+	qcache_free(c);
+}
+
 int
 main(void)
 {
@@ -166,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_misses),
 		cmocka_unit_test(test_too_big_is_not_kept),
 		cmocka_unit_test(test_small_cache_is_never_wrong),
+		cmocka_unit_test(test_refill_keeps_one_way),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
