@@ -9,6 +9,8 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/node/node.c dnsd/node/node.h \
 	dnsd/store/store.c dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h \
+	dnsd/keyring/keyring.c dnsd/keyring/keyring.h \
+	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
 	dnsd/query/qcache.c dnsd/query/qcache.h \
 	dnsd/query/query.c dnsd/query/query.h \
@@ -16,9 +18,14 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/writer/writer.c dnsd/writer/writer.h \
 	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \
 	dnsd/xfr/xfr.c dnsd/xfr/xfr.h \
+	dnsd/runtime/runtime.c dnsd/runtime/runtime.h \
+	dnsd/net/peer.c dnsd/net/peer.h \
+	dnsd/net/sock.c dnsd/net/sock.h \
 	dnsd/notify/notify.c dnsd/notify/notify.h \
 	dnsd/forward/forward.c dnsd/forward/forward.h \
-	dnsd/net/server.c dnsd/net/udp.c dnsd/net/tcp.c dnsd/net/net.h
+	dnsd/net/udp.c dnsd/net/udp.h \
+	dnsd/net/tcp.c dnsd/net/tcp.h \
+	dnsd/net/server.c dnsd/net/server.h
 dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS)
 dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 

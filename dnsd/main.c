@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "net/net.h"
+#include "net/server.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "wire/wire.h"
@@ -84,7 +84,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct conf c;
+	struct conf *c = calloc(1, sizeof(*c));
 	const char *config = NULL, *store = NULL, *level = NULL, *user = NULL;
 	const char **listens = calloc((size_t)argc, sizeof(char *));
 	const char **zones = calloc((size_t)argc, sizeof(char *));
@@ -96,7 +96,7 @@ main(int argc, char **argv)
 	bool foreground = false, check = false;
 	int opt, status = 2;
 
-	if (!listens || !zones || !zdirs || !keyfiles || !keys) {
+	if (!c || !listens || !zones || !zdirs || !keyfiles || !keys) {
 		fprintf(stderr, "dnsd: out of memory\n");
 		return 1;
 	}
@@ -139,60 +139,60 @@ main(int argc, char **argv)
 	}
 	log_init(true, (enum log_level)lvl);
 
-	conf_init(&c);
+	conf_init(c);
 	status = 1;
-	if (config != NULL && conf_load(&c, config) != 0)
+	if (config != NULL && conf_load(c, config) != 0)
 		goto fail;
 	if (level != NULL)
-		c.log_level = lvl;
-	log_set_level((enum log_level)c.log_level);
+		c->log_level = lvl;
+	log_set_level((enum log_level)c->log_level);
 	if (nl > 0) {
-		free(c.listen);
-		c.listen = NULL;
-		c.nlisten = 0;
+		free(c->listen);
+		c->listen = NULL;
+		c->nlisten = 0;
 	}
 	for (size_t i = 0; i < nl; i++) {
-		if (conf_add_listen(&c, listens[i]) != 0) {
+		if (conf_add_listen(c, listens[i]) != 0) {
 			log_err("-l %s: expected ADDR, ADDR@PORT or [V6]:PORT", listens[i]);
 			goto fail;
 		}
 	}
 	if (store != NULL) {
-		free(c.store_dir);
-		c.store_dir = strdup(store);
+		free(c->store_dir);
+		c->store_dir = strdup(store);
 	}
 	if (workers > 0)
-		c.workers = (unsigned)workers;
+		c->workers = (unsigned)workers;
 	if (user != NULL) {
-		free(c.user);
-		c.user = strdup(user);
+		free(c->user);
+		c->user = strdup(user);
 	}
 	for (size_t i = 0; i < nkf; i++)
-		if (conf_load_keys(&c, keyfiles[i]) != 0)
+		if (conf_load_keys(c, keyfiles[i]) != 0)
 			goto fail;
 	for (size_t i = 0; i < nk; i++) {
-		if (add_key_arg(&c, keys[i]) != 0) {
+		if (add_key_arg(c, keys[i]) != 0) {
 			log_err("-y: expected [ALG:]NAME:SECRET");
 			goto fail;
 		}
 	}
 	for (size_t i = 0; i < nz; i++)
-		if (conf_add_zone(&c, zones[i]) != 0)
+		if (conf_add_zone(c, zones[i]) != 0)
 			goto fail;
 	for (size_t i = 0; i < nd; i++)
-		if (conf_add_zone_dir(&c, zdirs[i]) != 0)
+		if (conf_add_zone_dir(c, zdirs[i]) != 0)
 			goto fail;
-	if (conf_finish(&c) != 0)
+	if (conf_finish(c) != 0)
 		goto fail;
 
 	if (check) {
 		status = 0;
-		for (size_t i = 0; i < c.nzones; i++)
-			if (c.zones[i].file != NULL && zone_check_file(c.zones[i].file, c.zones[i].apex) != 0)
+		for (size_t i = 0; i < c->nzones; i++)
+			if (c->zones[i].file != NULL && zone_check_file(c->zones[i].file, c->zones[i].apex) != 0)
 				status = 1;
 		if (status == 0)
-			log_info("configuration OK: %zu zone%s", c.nzones, c.nzones == 1 ? "" : "s");
-		conf_free(&c);
+			log_info("configuration OK: %zu zone%s", c->nzones, c->nzones == 1 ? "" : "s");
+		conf_free(c);
 		goto out;
 	}
 	if (!foreground) {
@@ -200,15 +200,16 @@ main(int argc, char **argv)
 			log_err("cannot go to the background");
 			goto fail;
 		}
-		log_init(false, (enum log_level)c.log_level);
+		log_init(false, (enum log_level)c->log_level);
 	}
-	status = server_main(&c);
-	conf_free(&c);
+	status = server_main(c); /* takes c */
+	c = NULL;
 	goto out;
 fail:
-	conf_free(&c);
+	conf_free(c);
 	status = 1;
 out:
+	free(c);
 	free(listens);
 	free(zones);
 	free(zdirs);

@@ -20,7 +20,7 @@
 
 #include "conf/conf.h"
 #include "forward/forward.h"
-#include "net/net.h"
+#include "net/peer.h"
 #include "query/query.h"
 #include "util/log.h"
 
@@ -37,7 +37,9 @@ struct fjob {
 };
 
 struct forwarder {
-	struct server *srv;
+	uint16_t edns_max;
+	void *ctx;
+	void (*send)(void *ctx, const struct peer_msg *m, size_t n);
 	ares_channel ch;
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -48,15 +50,22 @@ struct forwarder {
 };
 
 static void
+reply(struct forwarder *f, struct fjob *j, const uint8_t *msg, size_t len)
+{
+	struct peer_msg m = { &j->to, msg, len };
+	f->send(f->ctx, &m, 1);
+}
+
+static void
 reply_servfail(struct forwarder *f, struct fjob *j)
 {
 	struct query_req r;
 	uint8_t out[512];
 	if (query_parse(j->msg, j->len, &r) != 0)
 		return;
-	size_t n = query_error_reply(&r, out, sizeof(out), RCODE_SERVFAIL, f->srv->conf->edns_max);
+	size_t n = query_error_reply(&r, out, sizeof(out), RCODE_SERVFAIL, f->edns_max, NULL, 0);
 	if (n > 0)
-		server_reply(f->srv, &j->to, out, n);
+		reply(f, j, out, n);
 }
 
 static void
@@ -80,15 +89,15 @@ answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		uint8_t out[512];
 		if (query_parse(j->msg, j->len, &r) == 0) {
 			size_t n = query_error_reply(&r, out, sizeof(out), WIRE_RCODE(wire_get16(abuf + 2)),
-			    f->srv->conf->edns_max);
+			    f->edns_max, NULL, 0);
 			if (n > 0) {
 				out[2] |= (WIRE_TC | WIRE_RA) >> 8;
 				out[3] |= WIRE_RA & 0xff;
-				server_reply(f->srv, &j->to, out, n);
+				reply(f, j, out, n);
 			}
 		}
 	} else {
-		server_reply(f->srv, &j->to, abuf, (size_t)alen);
+		reply(f, j, abuf, (size_t)alen);
 	}
 	free(j);
 }
@@ -160,8 +169,10 @@ forward_run(void *arg)
 			if (ev)
 				pfd[n++] = (struct pollfd){ socks[i], ev, 0 };
 		}
-		struct timeval tv, max = { 1, 0 }, *tvp = ares_timeout(f->ch, &max, &tv);
-		int ms = (int)(tvp->tv_sec * 1000 + tvp->tv_usec / 1000);
+		/* Sleep until c-ares' next timeout, or until woken (NULL: no
+		 * query is waiting for an answer). */
+		struct timeval tv, *tvp = ares_timeout(f->ch, NULL, &tv);
+		int ms = tvp == NULL ? -1 : (int)(tvp->tv_sec * 1000 + (tvp->tv_usec + 999) / 1000);
 		int r = poll(pfd, (nfds_t)n, ms);
 		if (r > 0 && (pfd[0].revents & POLLIN)) {
 			uint64_t v;
@@ -188,16 +199,17 @@ ares_init_once(void)
 }
 
 int
-forward_start(struct server *s, struct forwarder **out)
+forward_start(const struct forward_setup *s, struct forwarder **out)
 {
-	const struct conf *c = s->conf;
 	*out = NULL;
-	if (c->nforward == 0)
+	if (s->nservers == 0)
 		return 0;
 	struct forwarder *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -ENOMEM;
-	f->srv = s;
+	f->edns_max = s->edns_max;
+	f->ctx = s->ctx;
+	f->send = s->send;
 	pthread_once(&ares_once, ares_init_once);
 
 	struct ares_options o = { 0 };
@@ -211,12 +223,12 @@ forward_start(struct server *s, struct forwarder **out)
 	}
 	char csv[4096] = "";
 	size_t o2 = 0;
-	for (size_t i = 0; i < c->nforward; i++) {
+	for (size_t i = 0; i < s->nservers; i++) {
+		const struct conf_addr *sv = &s->servers[i];
 		char a[INET6_ADDRSTRLEN];
-		inet_ntop(c->forward[i].family, c->forward[i].addr, a, sizeof(a));
+		inet_ntop(sv->family, sv->addr, a, sizeof(a));
 		o2 += (size_t)snprintf(csv + o2, sizeof(csv) - o2, "%s%s%s%s:%u", i ? "," : "",
-		    c->forward[i].family == AF_INET6 ? "[" : "", a,
-		    c->forward[i].family == AF_INET6 ? "]" : "", c->forward[i].port);
+		    sv->family == AF_INET6 ? "[" : "", a, sv->family == AF_INET6 ? "]" : "", sv->port);
 		if (o2 >= sizeof(csv))
 			break;
 	}

@@ -1,9 +1,15 @@
 /* tcp.c -- DNS over TCP (RFC 7766): one epoll loop for every connection,
- * pipelined queries answered in order, idle timeout, connection cap. */
+ * pipelined queries answered in order, an idle timeout, a connection cap.
+ *
+ * Connections are kept in a list ordered by their last activity, oldest
+ * first, so the next idle deadline is the first one's: the loop sleeps
+ * until it (or until an event), never on a fixed tick.
+ */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -11,34 +17,35 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "net/net.h"
+#include "keyring/keyring.h"
+#include "net/tcp.h"
 #include "query/query.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
+#include "tsig/tsig.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
-#include "tsig/tsig.h"
 #include "xfr/xfr.h"
 
 #define TCP_IN_MAX (2 + 65535)
 #define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much waits */
 
 struct tcp_conn {
+	struct tcp_conn *prev, *next; /* by last activity, oldest first */
 	uint64_t id;
 	int fd;
-	bool listener;
 	uint8_t *in;
 	size_t inlen;
 	uint8_t *out;
 	size_t outlen, outoff, outcap;
 	uint64_t last_ms;
-	unsigned pending; /* updates waiting for the writer */
-	bool want_out;    /* EPOLLOUT armed */
+	unsigned pending; /* updates and forwarded queries owed an answer */
 	bool eof;         /* the peer closed its side */
 	bool dead;        /* closed; freed at the end of the loop iteration */
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	struct xfr *xfr;  /* a zone transfer in progress */
+	struct reply_to to;
+	struct xfr *xfr;  /* a zone transfer in progress ... */
+	struct runtime *xfr_rt; /* ... and the generation whose zone it reads */
 };
 
 struct queued {
@@ -48,52 +55,104 @@ struct queued {
 	uint8_t msg[];
 };
 
+/* A listening socket in the epoll set (data.ptr); the eventfd is NULL. */
+struct listener {
+	int fd;
+};
+
 struct tcp_loop {
-	struct server *srv;
+	struct store *store;
+	struct runtime *rt;
+	struct net_hooks hooks;
+	pthread_t thread;
+	bool started;
+	volatile bool stop;
 	int ep, evfd;
-	struct tcp_conn *listeners;
-	size_t nconns, capconns;
-	struct tcp_conn **conns;
+	size_t nlisteners;
+	struct listener *listeners;
+	struct tcp_conn *head, *tail; /* every live connection */
+	size_t nconns;
 	uint64_t next_id;
 	struct query_ctx q;
 	uint8_t *abuf;
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;           /* guards queue and next_rt */
 	struct queued *queue;
-	bool closing;
+	struct runtime *next_rt;
 };
 
-int
-tcp_loop_new(struct server *s, struct tcp_loop **out)
+/* A connection is recognised in epoll events by its first member not
+ * being a listener: listeners are told apart by address range. */
+static bool
+is_listener(const struct tcp_loop *t, const void *p)
 {
-	struct tcp_loop *t = calloc(1, sizeof(*t));
-	if (t == NULL)
-		return -ENOMEM;
-	t->srv = s;
-	t->ep = epoll_create1(EPOLL_CLOEXEC);
-	t->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	t->abuf = malloc(65535 + 2);
-	t->listeners = calloc(s->ntcp ? s->ntcp : 1, sizeof(*t->listeners));
-	pthread_mutex_init(&t->mu, NULL);
-	if (t->ep < 0 || t->evfd < 0 || t->abuf == NULL || t->listeners == NULL) {
-		tcp_loop_free(t);
-		return -ENOMEM;
+	return (const char *)p >= (const char *)t->listeners &&
+	    (const char *)p < (const char *)(t->listeners + t->nlisteners);
+}
+
+static void
+list_unlink(struct tcp_loop *t, struct tcp_conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		t->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		t->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void
+list_append(struct tcp_loop *t, struct tcp_conn *c)
+{
+	c->prev = t->tail;
+	c->next = NULL;
+	if (t->tail != NULL)
+		t->tail->next = c;
+	else
+		t->head = c;
+	t->tail = c;
+}
+
+/* Activity on a connection: its idle deadline moves to the back. */
+static void
+conn_touch(struct tcp_loop *t, struct tcp_conn *c, uint64_t ms)
+{
+	c->last_ms = ms;
+	if (t->tail != c) {
+		list_unlink(t, c);
+		list_append(t, c);
 	}
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	epoll_ctl(t->ep, EPOLL_CTL_ADD, t->evfd, &ev);
-	for (size_t i = 0; i < s->ntcp; i++) {
-		t->listeners[i].fd = s->tcp_fds[i];
-		t->listeners[i].listener = true;
-		ev.events = EPOLLIN;
-		ev.data.ptr = &t->listeners[i];
-		epoll_ctl(t->ep, EPOLL_CTL_ADD, s->tcp_fds[i], &ev);
-	}
-	t->q.zones = &s->zones;
-	t->q.edns_max = s->conf->edns_max;
-	t->q.forward = s->conf->nforward > 0;
-	t->q.keys = s->keys;
-	t->q.nkeys = s->conf->nkeys;
-	*out = t;
-	return 0;
+}
+
+static void
+wake(struct tcp_loop *t)
+{
+	uint64_t one = 1;
+	ssize_t r = write(t->evfd, &one, sizeof(one));
+	(void)r;
+}
+
+static void
+use_runtime(struct tcp_loop *t, struct runtime *rt)
+{
+	runtime_drop(t->rt);
+	t->rt = rt;
+	t->q.zones = &rt->zones;
+	t->q.keys = rt->keys;
+	t->q.edns_max = rt->conf->edns_max;
+	t->q.forward = rt->conf->nforward > 0;
+}
+
+void
+tcp_set_runtime(struct tcp_loop *t, struct runtime *rt)
+{
+	pthread_mutex_lock(&t->mu);
+	runtime_drop(t->next_rt);
+	t->next_rt = runtime_hold(rt);
+	pthread_mutex_unlock(&t->mu);
+	wake(t);
 }
 
 /* Close a connection now; its memory is freed by conn_sweep, so events
@@ -110,53 +169,30 @@ conn_close(struct tcp_loop *t, struct tcp_conn *c)
 }
 
 static void
+conn_free(struct tcp_conn *c)
+{
+	xfr_free(c->xfr);
+	runtime_drop(c->xfr_rt);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void
 conn_sweep(struct tcp_loop *t)
 {
-	for (size_t i = t->nconns; i-- > 0;) {
-		struct tcp_conn *c = t->conns[i];
+	for (struct tcp_conn *c = t->head, *next; c != NULL; c = next) {
+		next = c->next;
 		if (!c->dead)
 			continue;
-		t->conns[i] = t->conns[--t->nconns];
-		xfr_free(c->xfr);
-		free(c->in);
-		free(c->out);
-		free(c);
+		list_unlink(t, c);
+		t->nconns--;
+		conn_free(c);
 	}
 }
 
 void
-tcp_loop_free(struct tcp_loop *t)
-{
-	if (t == NULL)
-		return;
-	for (size_t i = 0; i < t->nconns; i++)
-		conn_close(t, t->conns[i]);
-	conn_sweep(t);
-	free(t->conns);
-	for (struct queued *q = t->queue, *n; q != NULL; q = n) {
-		n = q->next;
-		free(q);
-	}
-	if (t->ep >= 0)
-		close(t->ep);
-	if (t->evfd >= 0)
-		close(t->evfd);
-	pthread_mutex_destroy(&t->mu);
-	free(t->listeners);
-	free(t->abuf);
-	free(t);
-}
-
-void
-tcp_loop_wake(struct tcp_loop *t)
-{
-	uint64_t one = 1;
-	ssize_t r = write(t->evfd, &one, sizeof(one));
-	(void)r;
-}
-
-void
-tcp_loop_send(struct tcp_loop *t, uint64_t conn, const uint8_t *msg, size_t len)
+tcp_send(struct tcp_loop *t, uint64_t conn, const uint8_t *msg, size_t len)
 {
 	struct queued *q = malloc(sizeof(*q) + len);
 	if (q == NULL)
@@ -168,7 +204,7 @@ tcp_loop_send(struct tcp_loop *t, uint64_t conn, const uint8_t *msg, size_t len)
 	q->next = t->queue;
 	t->queue = q;
 	pthread_mutex_unlock(&t->mu);
-	tcp_loop_wake(t);
+	wake(t);
 }
 
 static void
@@ -179,7 +215,6 @@ conn_arm(struct tcp_loop *t, struct tcp_conn *c)
 	struct epoll_event ev = { .events = (reading ? EPOLLIN : 0) | (want ? EPOLLOUT : 0),
 		.data.ptr = c };
 	epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev);
-	c->want_out = want;
 }
 
 /* Append one message with its 2-byte length prefix. */
@@ -221,24 +256,12 @@ conn_flush(struct tcp_conn *c)
 	return true;
 }
 
-/* Is the peer allowed to transfer zone z (by address or by TSIG key)? */
+/* May this transfer go ahead: the client's address is allowed, or it
+ * signed with a key the zone names (either suffices)? */
 static bool
-xfr_allowed(const struct tcp_conn *c, const struct conf_acl *acl, const struct conf_key *key)
+xfr_allowed(const struct tcp_conn *c, const struct conf_acl *acl, const struct keyring_check *sig)
 {
-	if (key != NULL)
-		for (size_t i = 0; i < acl->nkeys; i++) {
-			uint8_t kn[WIRE_NAME_MAX];
-			if (wire_name_from_str(acl->keys[i], kn) != 0 &&
-			    wire_name_equal(kn, key->name_wire))
-				return true;
-		}
-	if (c->peer.ss_family == AF_INET)
-		return conf_acl_match_addr(acl, AF_INET,
-		    (const uint8_t *)&((const struct sockaddr_in *)&c->peer)->sin_addr);
-	if (c->peer.ss_family == AF_INET6)
-		return conf_acl_match_addr(acl, AF_INET6,
-		    (const uint8_t *)&((const struct sockaddr_in6 *)&c->peer)->sin6_addr);
-	return false;
+	return keyring_check_key_in(sig, acl->keys, acl->nkeys) || peer_in_acl(acl, &c->to);
 }
 
 /* Start a transfer on the connection, or queue the error that refuses it. */
@@ -246,42 +269,29 @@ static void
 xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mlen,
     const struct query_info *info, uint32_t now)
 {
-	struct tsig_rr rr;
-	const struct tsig_key *key;
-	const struct conf_key *ckey;
-	uint16_t terr;
+	const struct zone *z = info->zone;
+	struct keyring_check sig;
 	uint16_t rcode = RCODE_REFUSED;
-	int sig = server_tsig_check(t->srv, msg, mlen, now, &rr, &key, &ckey, &terr);
-	size_t len;
 
-	if (sig < 0) {
-		if (terr == TSIG_NOERROR) {
-			len = query_error_reply(&info->req, t->abuf, 65535, RCODE_FORMERR, t->q.edns_max);
-		} else {
-			len = query_error_reply(&info->req, t->abuf, 65535, RCODE_NOTAUTH, t->q.edns_max);
-			if (len > 0 && tsig_sign_response(t->abuf, &len, 65535, &rr, key, terr, now) != 0)
-				len = 0;
-		}
-		if (len > 0)
-			conn_queue(c, t->abuf, len);
-		return;
-	}
-	if (xfr_allowed(c, &info->zone->conf->allow_transfer, sig == 1 ? ckey : NULL)) {
-		int rc = xfr_start(t->srv->store, info->zone, msg, mlen, &info->req,
-		    sig == 1 ? key : NULL, sig == 1 ? &rr : NULL, &c->xfr);
+	keyring_verify(t->q.keys, msg, mlen, now, &sig);
+	if (sig.status == KEYRING_INVALID) {
+		rcode = sig.tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
+	} else if (xfr_allowed(c, &z->conf->allow_transfer, &sig)) {
+		bool sign = sig.status == KEYRING_VALID;
+		int rc = xfr_start(t->store, z, msg, mlen, &info->req, sign ? &sig.key->tsig : NULL,
+		    sign ? &sig.rr : NULL, now, &c->xfr);
 		if (rc == 0) {
-			log_info("zone %s: %s to client started", info->zone->name,
+			c->xfr_rt = runtime_hold(t->rt);
+			log_info("zone %s: %s to client started", z->name,
 			    info->req.qtype == RR_AXFR ? "AXFR" : "IXFR");
 			return;
 		}
-		log_err("zone %s: transfer failed: %s", info->zone->name, dnsd_strerror(rc));
+		log_err("zone %s: transfer failed: %s", z->name, dnsd_strerror(rc));
 		rcode = RCODE_SERVFAIL;
 	} else {
-		log_info("zone %s: transfer refused", info->zone->name);
+		log_info("zone %s: transfer refused", z->name);
 	}
-	len = query_error_reply(&info->req, t->abuf, 65535, rcode, t->q.edns_max);
-	if (len > 0 && sig == 1 && tsig_sign_response(t->abuf, &len, 65535, &rr, key, 0, now) != 0)
-		len = 0;
+	size_t len = query_error_reply(&info->req, t->abuf, 65535, rcode, t->q.edns_max, &sig, now);
 	if (len > 0)
 		conn_queue(c, t->abuf, len);
 }
@@ -303,6 +313,8 @@ xfr_pump(struct tcp_loop *t, struct tcp_conn *c, uint32_t now)
 		}
 		xfr_free(c->xfr);
 		c->xfr = NULL;
+		runtime_drop(c->xfr_rt);
+		c->xfr_rt = NULL;
 	}
 }
 
@@ -310,6 +322,7 @@ xfr_pump(struct tcp_loop *t, struct tcp_conn *c, uint32_t now)
 static void
 conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_open)
 {
+	const struct net_hooks *h = &t->hooks;
 	size_t off = 0;
 	/* While a transfer streams, later pipelined queries wait their turn. */
 	while (c->xfr == NULL && c->inlen - off >= 2 && c->outlen - c->outoff < TCP_OUT_HIGH) {
@@ -326,17 +339,15 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 		struct query_info info;
 		size_t len = query_answer(&t->q, msg, mlen, t->abuf, 65535, true, now, &info);
 		if (info.action == QUERY_UPDATE) {
-			struct reply_to to = { .fd = -1, .tcp_conn = c->id, .peerlen = c->peerlen };
-			memcpy(&to.peer, &c->peer, c->peerlen);
+			struct keyring_check sig;
+			keyring_verify(t->q.keys, msg, mlen, now, &sig);
 			c->pending++;
-			server_submit_update(t->srv, msg, mlen, &info.req, &to);
+			h->update(h->ctx, msg, mlen, &info.req, &sig, &c->to);
 			continue;
 		}
 		if (info.action == QUERY_FORWARD) {
-			struct reply_to to = { .fd = -1, .tcp_conn = c->id, .peerlen = c->peerlen };
-			memcpy(&to.peer, &c->peer, c->peerlen);
 			c->pending++;
-			server_forward(t->srv, msg, mlen, &info, &to);
+			h->forward(h->ctx, t->rt->conf, msg, mlen, &info, &c->to);
 			continue;
 		}
 		if (info.action == QUERY_XFR) {
@@ -354,37 +365,34 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 }
 
 static void
-accept_all(struct tcp_loop *t, struct tcp_conn *l)
+accept_all(struct tcp_loop *t, struct listener *l)
 {
+	unsigned cap = t->rt->conf->tcp_max;
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof(peer);
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (t->nconns >= t->srv->conf->tcp_max) {
+		if (t->nconns >= cap) {
 			close(fd); /* over the cap: refuse rather than starve others */
 			continue;
 		}
 		struct tcp_conn *c = calloc(1, sizeof(*c));
-		if (c != NULL)
-			c->in = malloc(TCP_IN_MAX);
-		if (c == NULL || c->in == NULL ||
-		    (t->nconns == t->capconns &&
-		        !(t->conns = realloc(t->conns, (t->capconns = t->capconns * 2 + 16) *
-		                                           sizeof(*t->conns))))) {
-			if (c)
-				free(c->in);
+		if (c != NULL && (c->in = malloc(TCP_IN_MAX)) == NULL) {
 			free(c);
+			c = NULL;
+		}
+		if (c == NULL) {
 			close(fd);
 			continue;
 		}
 		c->fd = fd;
-		c->peer = peer;
-		c->peerlen = peerlen;
-		c->id = ++t->next_id;
+		c->to = (struct reply_to){ .fd = -1, .peer = peer, .peerlen = peerlen };
+		c->id = c->to.tcp_conn = ++t->next_id;
 		c->last_ms = clock_mono_ms();
-		t->conns[t->nconns++] = c;
+		list_append(t, c);
+		t->nconns++;
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev);
 	}
@@ -404,16 +412,30 @@ conn_settle(struct tcp_loop *t, struct tcp_conn *c)
 	conn_arm(t, c);
 }
 
+static struct tcp_conn *
+conn_find(struct tcp_loop *t, uint64_t id)
+{
+	for (struct tcp_conn *c = t->head; c != NULL; c = c->next)
+		if (c->id == id && !c->dead)
+			return c;
+	return NULL;
+}
+
+/* Replies from other threads, and a newer runtime. */
 static void
-deliver_queued(struct tcp_loop *t)
+take_messages(struct tcp_loop *t)
 {
 	uint64_t v;
 	ssize_t r = read(t->evfd, &v, sizeof(v));
 	(void)r;
 	pthread_mutex_lock(&t->mu);
 	struct queued *q = t->queue;
+	struct runtime *rt = t->next_rt;
 	t->queue = NULL;
+	t->next_rt = NULL;
 	pthread_mutex_unlock(&t->mu);
+	if (rt != NULL)
+		use_runtime(t, rt);
 	/* Reverse to restore submission order. */
 	struct queued *rev = NULL;
 	while (q != NULL) {
@@ -424,15 +446,12 @@ deliver_queued(struct tcp_loop *t)
 	}
 	for (q = rev; q != NULL; q = rev) {
 		rev = q->next;
-		for (size_t i = 0; i < t->nconns; i++) {
-			struct tcp_conn *c = t->conns[i];
-			if (c->id != q->conn || c->dead)
-				continue;
+		struct tcp_conn *c = conn_find(t, q->conn);
+		if (c != NULL) {
 			if (c->pending > 0)
 				c->pending--;
 			conn_queue(c, q->msg, q->len);
 			conn_settle(t, c);
-			break;
 		}
 		free(q);
 	}
@@ -444,7 +463,7 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 {
 	if (c->dead)
 		return;
-	c->last_ms = clock_mono_ms();
+	conn_touch(t, c, clock_mono_ms());
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		for (;;) {
 			if (c->inlen == TCP_IN_MAX)
@@ -468,14 +487,122 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 	conn_settle(t, c);
 }
 
+/*
+ * Close the connections idle for longer than tcp-idle-timeout (RFC 7766
+ * section 6.2.3) and return the milliseconds until the next one would be
+ * (-1: no connection). A connection that is owed an answer or streams a
+ * transfer is busy, not idle: its deadline moves on.
+ */
+static int
+expire_idle(struct tcp_loop *t, uint64_t ms)
+{
+	uint64_t idle = t->rt->conf->tcp_idle_ms;
+	while (t->head != NULL && t->head->last_ms + idle <= ms) {
+		struct tcp_conn *c = t->head;
+		if (c->dead)
+			break; /* swept at the end of this round */
+		if (c->pending > 0 || c->xfr != NULL)
+			conn_touch(t, c, ms);
+		else
+			conn_close(t, c);
+		if (c->dead) {
+			list_unlink(t, c);
+			t->nconns--;
+			conn_free(c);
+		}
+	}
+	if (t->head == NULL)
+		return -1;
+	uint64_t due = t->head->last_ms + idle;
+	return due > ms ? (int)(due - ms) : 0;
+}
+
+static void *
+tcp_loop_run(void *arg)
+{
+	struct tcp_loop *t = arg;
+	struct epoll_event evs[64];
+	int timeout = -1;
+
+	while (!t->stop) {
+		int n = epoll_wait(t->ep, evs, 64, timeout);
+		uint32_t now = clock_now();
+		bool txn_open = false;
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == NULL)
+				take_messages(t);
+			else if (is_listener(t, p))
+				accept_all(t, p);
+			else
+				conn_event(t, p, evs[i].events, now, &txn_open);
+		}
+		if (txn_open)
+			store_read_reset(t->q.txn);
+		conn_sweep(t);
+		timeout = expire_idle(t, clock_mono_ms());
+	}
+	return NULL;
+}
+
+int
+tcp_start(const struct tcp_setup *s, struct tcp_loop **out)
+{
+	struct tcp_loop *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	t->store = s->store;
+	t->hooks = s->hooks;
+	use_runtime(t, runtime_hold(s->rt));
+	pthread_mutex_init(&t->mu, NULL);
+	t->ep = epoll_create1(EPOLL_CLOEXEC);
+	t->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	t->abuf = malloc(65535 + 2);
+	t->nlisteners = s->nfds;
+	t->listeners = calloc(s->nfds ? s->nfds : 1, sizeof(*t->listeners));
+	if (t->ep < 0 || t->evfd < 0 || t->abuf == NULL || t->listeners == NULL ||
+	    store_read_begin(s->store, &t->q.txn) != 0) {
+		tcp_free(t);
+		return -ENOMEM;
+	}
+	store_read_reset(t->q.txn);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	epoll_ctl(t->ep, EPOLL_CTL_ADD, t->evfd, &ev);
+	for (size_t i = 0; i < s->nfds; i++) {
+		t->listeners[i].fd = s->fds[i];
+		ev.data.ptr = &t->listeners[i];
+		epoll_ctl(t->ep, EPOLL_CTL_ADD, s->fds[i], &ev);
+	}
+	if (pthread_create(&t->thread, NULL, tcp_loop_run, t) != 0) {
+		tcp_free(t);
+		return -EAGAIN;
+	}
+	t->started = true;
+	*out = t;
+	return 0;
+}
+
 void
-tcp_loop_drain(struct tcp_loop *t)
+tcp_stop(struct tcp_loop *t)
+{
+	if (t == NULL || !t->started)
+		return;
+	t->stop = true;
+	wake(t);
+	pthread_join(t->thread, NULL);
+	t->started = false;
+}
+
+void
+tcp_free(struct tcp_loop *t)
 {
 	if (t == NULL)
 		return;
-	deliver_queued(t);
-	for (size_t i = 0; i < t->nconns; i++) {
-		struct tcp_conn *c = t->conns[i];
+	tcp_stop(t);
+	if (t->evfd >= 0)
+		take_messages(t);
+	/* The answers owed to clients (updates committed at shutdown). */
+	for (struct tcp_conn *c = t->head; c != NULL; c = c->next) {
 		if (c->dead || c->outlen == c->outoff)
 			continue;
 		struct timeval tv = { 1, 0 };
@@ -485,46 +612,23 @@ tcp_loop_drain(struct tcp_loop *t)
 		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		conn_flush(c);
 	}
-}
-
-void *
-tcp_loop_run(void *arg)
-{
-	struct tcp_loop *t = arg;
-	struct server *s = t->srv;
-	struct epoll_event evs[64];
-
-	if (store_read_begin(s->store, &t->q.txn) != 0) {
-		log_err("tcp: cannot open a read transaction");
-		s->stop = 1;
-		return NULL;
+	for (struct tcp_conn *c = t->head; c != NULL; c = c->next)
+		conn_close(t, c);
+	conn_sweep(t);
+	for (struct queued *q = t->queue, *n; q != NULL; q = n) {
+		n = q->next;
+		free(q);
 	}
-	store_read_reset(t->q.txn);
-	while (!s->stop) {
-		int n = epoll_wait(t->ep, evs, 64, 1000);
-		uint32_t now = clock_now();
-		bool txn_open = false;
-		for (int i = 0; i < n; i++) {
-			struct tcp_conn *c = evs[i].data.ptr;
-			if (c == NULL)
-				deliver_queued(t);
-			else if (c->listener)
-				accept_all(t, c);
-			else
-				conn_event(t, c, evs[i].events, now, &txn_open);
-		}
-		if (txn_open)
-			store_read_reset(t->q.txn);
-		/* Close idle connections (RFC 7766 section 6.2.3). */
-		uint64_t ms = clock_mono_ms();
-		for (size_t i = t->nconns; i-- > 0;) {
-			struct tcp_conn *c = t->conns[i];
-			if (c->pending == 0 && c->xfr == NULL && ms - c->last_ms > s->conf->tcp_idle_ms)
-				conn_close(t, c);
-		}
-		conn_sweep(t);
-	}
-	store_abort(t->q.txn);
-	t->q.txn = NULL;
-	return NULL;
+	if (t->q.txn != NULL)
+		store_abort(t->q.txn);
+	if (t->ep >= 0)
+		close(t->ep);
+	if (t->evfd >= 0)
+		close(t->evfd);
+	pthread_mutex_destroy(&t->mu);
+	runtime_drop(t->next_rt);
+	runtime_drop(t->rt);
+	free(t->listeners);
+	free(t->abuf);
+	free(t);
 }

@@ -1,20 +1,25 @@
 /* udp.c -- UDP workers: recvmmsg a batch, answer it from one read
  * transaction (or the worker's answer cache, qcache.h), sendmmsg the
  * replies. No allocation per query. Under a sustained high query rate the
- * worker coalesces: see struct udp_pace. */
+ * worker coalesces: see struct udp_pace. A worker blocks in the kernel
+ * until datagrams come; stopping shuts its sockets down for reading,
+ * which wakes it. */
 #include "config.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
 
 #include "conf/conf.h"
-#include "net/net.h"
+#include "keyring/keyring.h"
+#include "net/udp.h"
 #include "query/qcache.h"
 #include "query/query.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -23,6 +28,25 @@
 #define UDP_BATCH 64
 #define UDP_MAX_IN 4096 /* anything larger is not a valid DNS/UDP query for us */
 #define UDP_MAX_OUT 65535
+
+struct udp_worker;
+
+struct udp_pool {
+	struct udp_setup setup;
+	volatile bool stop;
+	unsigned n;
+	struct udp_worker *w;
+};
+
+struct udp_worker {
+	struct udp_pool *pool;
+	unsigned index;
+	pthread_t thread;
+	bool started;
+	struct runtime *rt;   /* the generation this worker serves with */
+	struct runtime *next; /* atomic: a newer one handed over by udp_set_runtime */
+	struct query_ctx q;
+};
 
 struct udp_batch {
 	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
@@ -68,6 +92,7 @@ struct udp_pace {
 	unsigned worker;   /* for the log */
 	uint64_t start_ns; /* current window */
 	uint64_t count;    /* datagrams read in it */
+	uint64_t last_ns;  /* the previous batch */
 	bool on;
 };
 
@@ -86,8 +111,19 @@ pace(struct udp_pace *p, int n, bool drained)
 {
 	if (p->wait_us == 0)
 		return;
+	uint64_t now = mono_ns();
+	/* A whole window without a datagram (the worker slept in the
+	 * kernel): the stream stopped, whatever the window's count says. */
+	if (now - p->last_ns >= UDP_PACE_WINDOW_NS) {
+		if (p->on)
+			log_debug("udp worker %u: coalescing off after a pause", p->worker);
+		p->on = false;
+		p->start_ns = now;
+		p->count = 0;
+	}
+	p->last_ns = now;
 	p->count += (uint64_t)n;
-	uint64_t now = mono_ns(), span = now - p->start_ns;
+	uint64_t span = now - p->start_ns;
 	if (span >= UDP_PACE_WINDOW_NS) {
 		uint64_t rate = p->count * 1000000000u / span;
 		if (p->on != (rate >= p->rate))
@@ -116,10 +152,39 @@ reply_to_fill(struct reply_to *to, struct udp_batch *b, int i, int fd)
 
 /* Answer one batch read from `fd`; returns the number of messages read.
  * `pktinfo`: the socket reports each datagram's destination address. */
-static int
-serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp_batch *b,
-    int fd, bool pktinfo, int flags)
+/* Point the query context at the worker's runtime. */
+static void
+use_runtime(struct udp_worker *wk, struct runtime *rt)
 {
+	runtime_drop(wk->rt);
+	wk->rt = rt;
+	wk->q.zones = &rt->zones;
+	wk->q.keys = rt->keys;
+	wk->q.edns_max = rt->conf->edns_max;
+	wk->q.forward = rt->conf->nforward > 0;
+}
+
+/* A request the worker does not answer itself: to the writer (with its
+ * TSIG checked here, so the writer does less) or the forwarder. */
+static void
+hand_over(struct udp_worker *wk, const uint8_t *msg, size_t len, const struct query_info *info,
+    const struct reply_to *to, uint32_t now)
+{
+	const struct net_hooks *h = &wk->pool->setup.hooks;
+	if (info->action == QUERY_UPDATE) {
+		struct keyring_check sig;
+		keyring_verify(wk->q.keys, msg, len, now, &sig);
+		h->update(h->ctx, msg, len, &info->req, &sig, to);
+	} else {
+		h->forward(h->ctx, wk->rt->conf, msg, len, info, to);
+	}
+}
+
+static int
+serve_batch(struct udp_worker *wk, struct qcache *qc, struct udp_batch *b, int fd, bool pktinfo,
+    int flags)
+{
+	struct query_ctx *q = &wk->q;
 	for (int i = 0; i < UDP_BATCH; i++) {
 		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
 		b->in[i].msg_hdr.msg_control = pktinfo ? b->ctl_in[i].buf : NULL;
@@ -128,6 +193,9 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 	int n = recvmmsg(fd, b->in, UDP_BATCH, flags, NULL);
 	if (n <= 0)
 		return 0;
+	struct runtime *next = __atomic_exchange_n(&wk->next, NULL, __ATOMIC_ACQUIRE);
+	if (next != NULL)
+		use_runtime(wk, next);
 	uint32_t now = clock_now();
 	bool txn_ok = store_read_renew(q->txn) == 0;
 	uint64_t snap = txn_ok ? store_read_snapshot(q->txn) : 0;
@@ -145,7 +213,7 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 			if (query_parse(b->buf_in[i], b->in[i].msg_len, &r) != 0)
 				continue;
 			len = query_error_reply(&r, b->buf_out[nout], UDP_MAX_OUT, RCODE_SERVFAIL,
-			    q->edns_max);
+			    q->edns_max, NULL, now);
 		} else if (qc != NULL && (len = qcache_get(qc, b->hash[i], b->buf_in[i],
 		                              b->in[i].msg_len, snap, now, b->buf_out[nout],
 		                              UDP_MAX_OUT)) > 0) {
@@ -159,10 +227,7 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 			if (info.action == QUERY_UPDATE || info.action == QUERY_FORWARD) {
 				struct reply_to to;
 				reply_to_fill(&to, b, i, fd);
-				if (info.action == QUERY_UPDATE)
-					server_submit_update(s, b->buf_in[i], b->in[i].msg_len, &info.req, &to);
-				else
-					server_forward(s, b->buf_in[i], b->in[i].msg_len, &info, &to);
+				hand_over(wk, b->buf_in[i], b->in[i].msg_len, &info, &to, now);
 				continue;
 			}
 		}
@@ -198,53 +263,49 @@ serve_batch(struct server *s, struct query_ctx *q, struct qcache *qc, struct udp
 	return n;
 }
 
-void *
+static void *
 udp_worker_run(void *arg)
 {
 	struct udp_worker *wk = arg;
-	struct server *s = wk->srv;
-	size_t nl = s->conf->nlisten;
+	struct udp_pool *pool = wk->pool;
+	const struct udp_setup *su = &pool->setup;
+	size_t nl = su->nsocks;
 	struct pollfd pfd[64];
 	bool pktinfo[64];
 	struct udp_batch *b = calloc(1, sizeof(*b));
 	struct qcache *qc = NULL;
-	struct query_ctx q = { .zones = &s->zones, .edns_max = s->conf->edns_max,
-		.forward = s->conf->nforward > 0, .keys = s->keys, .nkeys = s->conf->nkeys };
-	struct udp_pace p = { .wait_us = (long)s->conf->udp_coalesce_us,
-		.rate = s->conf->udp_coalesce_rate, .worker = wk->index, .start_ns = mono_ns() };
+	struct udp_pace p = { .wait_us = (long)su->coalesce_us, .rate = su->coalesce_rate,
+		.worker = wk->index, .start_ns = mono_ns() };
 
-	if (b == NULL || store_read_begin(s->store, &q.txn) != 0) {
+	if (b == NULL || store_read_begin(su->store, &wk->q.txn) != 0) {
 		log_err("udp worker %u: cannot start", wk->index);
 		free(b);
-		s->stop = 1;
+		su->hooks.fatal(su->hooks.ctx);
 		return NULL;
 	}
-	store_read_reset(q.txn);
+	store_read_reset(wk->q.txn);
 	batch_init(b);
-	if (s->conf->answer_cache > 0 && (qc = qcache_new(s->conf->answer_cache)) == NULL)
+	if (su->answer_cache > 0 && (qc = qcache_new(su->answer_cache)) == NULL)
 		log_warn("udp worker %u: no memory for the answer cache; answering without",
 		    wk->index);
 	if (nl > 64)
 		nl = 64;
 	for (size_t i = 0; i < nl; i++) {
-		pfd[i].fd = s->udp_fds[wk->index * s->conf->nlisten + i];
+		pfd[i].fd = su->fds[wk->index * su->nsocks + i];
 		pfd[i].events = POLLIN;
-		pktinfo[i] = net_addr_wildcard(&s->conf->listen[i]);
+		pktinfo[i] = su->pktinfo[i];
 	}
 	if (nl == 1) {
 		/* One socket (the usual case): block in recvmmsg itself, which
 		 * returns once a datagram is there with whatever else has queued
-		 * (MSG_WAITFORONE), saving a poll() per batch. The receive timeout
-		 * lets the loop notice shutdown. */
-		struct timeval tv = { 0, 500000 };
-		setsockopt(pfd[0].fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		while (!s->stop) {
-			int n = serve_batch(s, &q, qc, b, pfd[0].fd, pktinfo[0], MSG_WAITFORONE);
+		 * (MSG_WAITFORONE), saving a poll() per batch. */
+		while (!pool->stop) {
+			int n = serve_batch(wk, qc, b, pfd[0].fd, pktinfo[0], MSG_WAITFORONE);
 			pace(&p, n, n < UDP_BATCH);
 		}
 	}
-	while (!s->stop) {
-		int r = poll(pfd, nl, 500);
+	while (!pool->stop) {
+		int r = poll(pfd, nl, -1);
 		if (r <= 0)
 			continue;
 		int total = 0;
@@ -254,8 +315,8 @@ udp_worker_run(void *arg)
 				continue;
 			/* Drain the socket in batches before polling again. */
 			int n = 0;
-			for (int round = 0; round < 64 && !s->stop; round++) {
-				total += n = serve_batch(s, &q, qc, b, pfd[i].fd, pktinfo[i], MSG_DONTWAIT);
+			for (int round = 0; round < 64 && !pool->stop; round++) {
+				total += n = serve_batch(wk, qc, b, pfd[i].fd, pktinfo[i], MSG_DONTWAIT);
 				if (n < UDP_BATCH)
 					break;
 			}
@@ -271,7 +332,64 @@ udp_worker_run(void *arg)
 		    (unsigned long long)hits, (unsigned long long)misses);
 		qcache_free(qc);
 	}
-	store_abort(q.txn);
+	store_abort(wk->q.txn);
 	free(b);
 	return NULL;
+}
+
+int
+udp_start(const struct udp_setup *s, struct udp_pool **out)
+{
+	struct udp_pool *p = calloc(1, sizeof(*p));
+	if (p == NULL || (p->w = calloc(s->workers, sizeof(*p->w))) == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	p->setup = *s;
+	p->n = s->workers;
+	for (unsigned i = 0; i < p->n; i++) {
+		struct udp_worker *wk = &p->w[i];
+		wk->pool = p;
+		wk->index = i;
+		use_runtime(wk, runtime_hold(s->rt));
+		if (pthread_create(&wk->thread, NULL, udp_worker_run, wk) != 0) {
+			log_err("cannot start UDP worker threads");
+			udp_stop(p);
+			return -EAGAIN;
+		}
+		wk->started = true;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+udp_set_runtime(struct udp_pool *p, struct runtime *rt)
+{
+	for (unsigned i = 0; p != NULL && i < p->n; i++) {
+		struct runtime *old =
+		    __atomic_exchange_n(&p->w[i].next, runtime_hold(rt), __ATOMIC_ACQ_REL);
+		runtime_drop(old); /* one the worker never took */
+	}
+}
+
+void
+udp_stop(struct udp_pool *p)
+{
+	if (p == NULL)
+		return;
+	p->stop = true;
+	/* Wake the workers: a socket shut down for reading returns at once
+	 * from recvmmsg and poll (the call itself fails with ENOTCONN on an
+	 * unconnected socket, but marks it and wakes its readers). */
+	for (size_t i = 0; i < (size_t)p->n * p->setup.nsocks; i++)
+		shutdown(p->setup.fds[i], SHUT_RD);
+	for (unsigned i = 0; i < p->n; i++) {
+		if (p->w[i].started)
+			pthread_join(p->w[i].thread, NULL);
+		runtime_drop(p->w[i].next);
+		runtime_drop(p->w[i].rt);
+	}
+	free(p->w);
+	free(p);
 }

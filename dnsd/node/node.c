@@ -108,11 +108,24 @@ node_all_next(struct node_all_it *a, uint16_t *type, struct node_rr *rr)
 bool
 node_rrset_live(const struct node_rrset *set, uint32_t now)
 {
-	struct node_rr_it it;
+	struct node_live_it it;
 	struct node_rr rr;
-	node_rr_it_init(&it, set);
-	while (node_rr_next(&it, &rr))
-		if (node_rr_live(&rr, now))
+	node_live_init(&it, set, now);
+	return node_live_next(&it, &rr);
+}
+
+bool
+node_live_find(const uint8_t *val, size_t len, uint16_t type, uint32_t now,
+    struct node_rrset *set)
+{
+	return node_rrset_find(val, len, type, set) && node_rrset_live(set, now);
+}
+
+bool
+node_live_sets_next(struct node_it *it, uint32_t now, struct node_rrset *set)
+{
+	while (node_it_next(it, set))
+		if (node_rrset_live(set, now))
 			return true;
 	return false;
 }

@@ -102,6 +102,37 @@ node_rr_ttl(const struct node_rr *rr, uint32_t now)
 	return rr->ttl;
 }
 
+/*
+ * Iterator over the live records of an RRset at `now`. It is how the query
+ * path, transfers and the update logic read records, so that no caller can
+ * forget that a record whose lease ran out is gone, even before the reaper
+ * has removed it. (node_rr_it sees every stored record: for bookkeeping.)
+ */
+struct node_live_it {
+	struct node_rr_it it;
+	uint32_t now;
+};
+static inline void
+node_live_init(struct node_live_it *l, const struct node_rrset *set, uint32_t now)
+{
+	node_rr_it_init(&l->it, set);
+	l->now = now;
+}
+static inline bool
+node_live_next(struct node_live_it *l, struct node_rr *rr)
+{
+	while (node_rr_next(&l->it, rr))
+		if (node_rr_live(rr, l->now))
+			return true;
+	return false;
+}
+
+/* The RRset of `type` if it has a live record at `now`. */
+bool node_live_find(const uint8_t *val, size_t len, uint16_t type, uint32_t now,
+    struct node_rrset *set);
+/* The next RRset of the node with a live record at `now`. */
+bool node_live_sets_next(struct node_it *it, uint32_t now, struct node_rrset *set);
+
 /* Does the node have at least one live record (of any type)? */
 bool node_has_live(const uint8_t *val, size_t len, uint32_t now);
 

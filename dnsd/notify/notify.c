@@ -3,7 +3,8 @@
  * One thread, one unconnected UDP socket per address family. Each (zone,
  * secondary) pair is a tiny state machine: idle, or pending with a next
  * send time and an attempt count. An acknowledgement (a NOTIFY response
- * with our id from that address) makes it idle again.
+ * with our id from that address) makes it idle again. The thread sleeps
+ * until the earliest next send time, or until it is told of a change.
  */
 #include "config.h"
 
@@ -18,9 +19,10 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
-#include "net/net.h"
+#include "keyring/keyring.h"
 #include "node/node.h"
 #include "notify/notify.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
 #include "tsig/tsig.h"
 #include "util/clock.h"
@@ -28,10 +30,8 @@
 #include "util/log.h"
 #include "zone/zone.h"
 
-#define NOTIFY_ATTEMPTS 6
-
 struct target {
-	size_t zone;               /* index in the zone table */
+	const struct zone *zone;   /* in n->rt */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	bool pending;
@@ -41,47 +41,82 @@ struct target {
 };
 
 struct notifier {
-	struct server *srv;
+	struct store *store;
+	struct runtime *rt;        /* owned by the thread */
 	pthread_t thread;
 	int evfd;
 	int fd4, fd6;
-	pthread_mutex_t mu;
-	bool *dirty;               /* per zone, set by notify_zone */
+	pthread_mutex_t mu;        /* guards dirty, next_rt and stop */
+	uint32_t *dirty;           /* zone ids changed since the thread looked */
+	size_t ndirty, capdirty;
+	struct runtime *next_rt;   /* a generation to switch to */
 	bool stop;
 	size_t ntargets;
 	struct target *targets;
 };
 
-void
-notify_zone(struct notifier *n, const struct zone *z)
+uint64_t
+notify_retry_delay_ms(unsigned attempt)
 {
-	/* Nothing to tell, or already told and not yet seen: no wake-up (the
-	 * writer calls this after every commit). */
-	if (n == NULL || z->conf->nnotify == 0)
+	return attempt < NOTIFY_ATTEMPTS ? 1000ULL << attempt : 0;
+}
+
+static void
+wake(struct notifier *n)
+{
+	uint64_t one = 1;
+	ssize_t r = write(n->evfd, &one, sizeof(one));
+	(void)r;
+}
+
+void
+notify_zone(struct notifier *n, uint32_t zone_id)
+{
+	if (n == NULL)
 		return;
 	pthread_mutex_lock(&n->mu);
-	bool was = n->dirty[z - n->srv->zones.z];
-	n->dirty[z - n->srv->zones.z] = true;
-	pthread_mutex_unlock(&n->mu);
-	if (!was) {
-		uint64_t one = 1;
-		ssize_t r = write(n->evfd, &one, sizeof(one));
-		(void)r;
+	bool known = false;
+	for (size_t i = 0; i < n->ndirty && !known; i++)
+		known = n->dirty[i] == zone_id;
+	bool first = n->ndirty == 0;
+	if (!known && n->ndirty == n->capdirty) {
+		size_t cap = n->capdirty ? n->capdirty * 2 : 16;
+		uint32_t *d = realloc(n->dirty, cap * sizeof(*d));
+		if (d != NULL) {
+			n->dirty = d;
+			n->capdirty = cap;
+		}
 	}
+	if (!known && n->ndirty < n->capdirty)
+		n->dirty[n->ndirty++] = zone_id;
+	pthread_mutex_unlock(&n->mu);
+	/* Already told and not yet seen: no second wake-up (the writer calls
+	 * this after every commit). */
+	if (!known && first)
+		wake(n);
+}
+
+void
+notify_set_runtime(struct notifier *n, struct runtime *rt)
+{
+	pthread_mutex_lock(&n->mu);
+	runtime_drop(n->next_rt);
+	n->next_rt = runtime_hold(rt);
+	pthread_mutex_unlock(&n->mu);
+	wake(n);
 }
 
 /* Build and send one NOTIFY: the zone's SOA as question and answer. */
 static void
 send_notify(struct notifier *n, struct target *tg)
 {
-	struct server *s = n->srv;
-	const struct zone *z = &s->zones.z[tg->zone];
+	const struct zone *z = tg->zone;
 	struct store_txn *t;
 	struct store_soa soa;
 	uint8_t buf[1024];
 	struct wire_buf w;
 
-	if (store_read_begin(s->store, &t) != 0)
+	if (store_read_begin(n->store, &t) != 0)
 		return;
 	int rc = zone_soa(t, z, &soa);
 	store_abort(t);
@@ -112,12 +147,11 @@ send_notify(struct notifier *n, struct target *tg)
 	size_t len = w.len;
 	const char *kname = z->conf->notify_key;
 	if (kname != NULL) {
-		uint8_t kn[WIRE_NAME_MAX], mac[TSIG_MAC_MAX];
+		uint8_t mac[TSIG_MAC_MAX];
 		uint16_t maclen;
-		const struct conf_key *ck =
-		    wire_name_from_str(kname, kn) ? conf_key_find(s->conf, kn) : NULL;
-		if (ck == NULL || tsig_sign_request(buf, &len, sizeof(buf), &s->keys[ck - s->conf->keys],
-		                      clock_now(), 300, mac, &maclen) != 0) {
+		const struct keyring_key *k = keyring_find_str(n->rt->keys, kname);
+		if (k == NULL || tsig_sign_request(buf, &len, sizeof(buf), &k->tsig, clock_now(), 300,
+		                     mac, &maclen) != 0) {
 			log_err("zone %s: cannot sign NOTIFY with key %s", z->name, kname);
 			return;
 		}
@@ -160,34 +194,108 @@ receive(struct notifier *n, int fd)
 			struct target *tg = &n->targets[i];
 			if (tg->pending && tg->id == id && same_addr(&tg->addr, &from)) {
 				tg->pending = false;
-				log_debug("zone %s: NOTIFY acknowledged (rcode %u)",
-				    n->srv->zones.z[tg->zone].name, WIRE_RCODE(wire_get16(buf + 2)));
+				log_debug("zone %s: NOTIFY acknowledged (rcode %u)", tg->zone->name,
+				    WIRE_RCODE(wire_get16(buf + 2)));
 			}
 		}
 	}
+}
+
+/* A socket of the family, opened on first use. */
+static int
+family_socket(struct notifier *n, int family)
+{
+	int *fd = family == AF_INET6 ? &n->fd6 : &n->fd4;
+	if (*fd < 0)
+		*fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return *fd;
+}
+
+/* The targets of a runtime: every (zone, notify address) pair. A pair
+ * that was pending under the old runtime stays pending. */
+static int
+targets_build(struct notifier *n, struct runtime *rt)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < rt->zones.n; i++)
+		count += rt->zones.z[i].conf->nnotify;
+	struct target *tv = calloc(count + 1, sizeof(*tv));
+	if (tv == NULL)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < rt->zones.n; i++) {
+		const struct zone *z = &rt->zones.z[i];
+		for (size_t j = 0; j < z->conf->nnotify; j++) {
+			struct target *tg = &tv[k++];
+			const struct conf_addr *a = &z->conf->notify[j];
+			tg->zone = z;
+			if (a->family == AF_INET) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)&tg->addr;
+				sin->sin_family = AF_INET;
+				sin->sin_port = htons(a->port);
+				memcpy(&sin->sin_addr, a->addr, 4);
+				tg->addrlen = sizeof(*sin);
+			} else {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&tg->addr;
+				sin6->sin6_family = AF_INET6;
+				sin6->sin6_port = htons(a->port);
+				memcpy(&sin6->sin6_addr, a->addr, 16);
+				tg->addrlen = sizeof(*sin6);
+			}
+			family_socket(n, a->family);
+			for (size_t o = 0; o < n->ntargets; o++) {
+				const struct target *old = &n->targets[o];
+				if (old->pending && old->zone->id == z->id && same_addr(&old->addr, &tg->addr)) {
+					tg->pending = true;
+					tg->attempts = old->attempts;
+					tg->next_ms = old->next_ms;
+					tg->id = old->id;
+				}
+			}
+		}
+	}
+	free(n->targets);
+	n->targets = tv;
+	n->ntargets = k;
+	runtime_drop(n->rt);
+	n->rt = runtime_hold(rt);
+	return 0;
+}
+
+/* Take what other threads left: a new runtime, changed zones, stop. */
+static bool
+take_messages(struct notifier *n, uint64_t now)
+{
+	pthread_mutex_lock(&n->mu);
+	struct runtime *rt = n->next_rt;
+	n->next_rt = NULL;
+	bool stop = n->stop;
+	if (rt != NULL && targets_build(n, rt) != 0)
+		log_err("notify: no memory for the new configuration's targets");
+	runtime_drop(rt);
+	for (size_t d = 0; d < n->ndirty; d++) {
+		for (size_t i = 0; i < n->ntargets; i++) {
+			struct target *tg = &n->targets[i];
+			if (tg->zone->id != n->dirty[d])
+				continue;
+			/* Coalesce: one NOTIFY carries the newest serial. */
+			tg->pending = true;
+			tg->attempts = 0;
+			tg->next_ms = now;
+		}
+	}
+	n->ndirty = 0;
+	pthread_mutex_unlock(&n->mu);
+	return stop;
 }
 
 static void *
 notify_run(void *arg)
 {
 	struct notifier *n = arg;
-	struct pollfd pfd[3] = { { n->evfd, POLLIN, 0 }, { n->fd4, POLLIN, 0 }, { n->fd6, POLLIN, 0 } };
 	for (;;) {
-		uint64_t now = clock_mono_ms(), wake = now + 1000;
-		pthread_mutex_lock(&n->mu);
-		bool stop = n->stop;
-		for (size_t i = 0; i < n->ntargets; i++) {
-			struct target *tg = &n->targets[i];
-			if (n->dirty[tg->zone]) {
-				/* Coalesce: one NOTIFY carries the newest serial. */
-				tg->pending = true;
-				tg->attempts = 0;
-				tg->next_ms = now;
-			}
-		}
-		memset(n->dirty, 0, n->srv->zones.n * sizeof(bool));
-		pthread_mutex_unlock(&n->mu);
-		if (stop)
+		uint64_t now = clock_mono_ms(), wake_at = UINT64_MAX;
+		if (take_messages(n, now))
 			break;
 		for (size_t i = 0; i < n->ntargets; i++) {
 			struct target *tg = &n->targets[i];
@@ -196,18 +304,20 @@ notify_run(void *arg)
 			if (tg->next_ms <= now) {
 				if (tg->attempts == NOTIFY_ATTEMPTS) {
 					log_warn("zone %s: NOTIFY not acknowledged, giving up",
-					    n->srv->zones.z[tg->zone].name);
+					    tg->zone->name);
 					tg->pending = false;
 					continue;
 				}
 				send_notify(n, tg);
-				tg->next_ms = now + (1000ULL << tg->attempts);
+				tg->next_ms = now + notify_retry_delay_ms(tg->attempts);
 				tg->attempts++;
 			}
-			if (tg->next_ms < wake)
-				wake = tg->next_ms;
+			if (tg->next_ms < wake_at)
+				wake_at = tg->next_ms;
 		}
-		int timeout = wake > now ? (int)(wake - now) : 0;
+		struct pollfd pfd[3] = { { n->evfd, POLLIN, 0 }, { n->fd4, POLLIN, 0 },
+			{ n->fd6, POLLIN, 0 } };
+		int timeout = wake_at == UINT64_MAX ? -1 : wake_at > now ? (int)(wake_at - now) : 0;
 		if (poll(pfd, 3, timeout) > 0) {
 			if (pfd[0].revents & POLLIN) {
 				uint64_t v;
@@ -224,46 +334,16 @@ notify_run(void *arg)
 }
 
 int
-notify_start(struct server *s, struct notifier **out)
+notify_start(const struct notify_setup *s, struct notifier **out)
 {
 	struct notifier *n = calloc(1, sizeof(*n));
-	size_t count = 0;
 	if (n == NULL)
 		return -ENOMEM;
-	n->srv = s;
+	n->store = s->store;
 	n->fd4 = n->fd6 = -1;
-	for (size_t i = 0; i < s->zones.n; i++)
-		count += s->zones.z[i].conf->nnotify;
-	n->targets = calloc(count + 1, sizeof(*n->targets));
-	n->dirty = calloc(s->zones.n + 1, sizeof(bool));
 	n->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (n->targets == NULL || n->dirty == NULL || n->evfd < 0)
+	if (n->evfd < 0 || targets_build(n, s->rt) != 0)
 		goto fail;
-	for (size_t i = 0; i < s->zones.n; i++) {
-		const struct conf_zone *cz = s->zones.z[i].conf;
-		for (size_t j = 0; j < cz->nnotify; j++) {
-			struct target *tg = &n->targets[n->ntargets++];
-			const struct conf_addr *a = &cz->notify[j];
-			tg->zone = i;
-			if (a->family == AF_INET) {
-				struct sockaddr_in *sin = (struct sockaddr_in *)&tg->addr;
-				sin->sin_family = AF_INET;
-				sin->sin_port = htons(a->port);
-				memcpy(&sin->sin_addr, a->addr, 4);
-				tg->addrlen = sizeof(*sin);
-				if (n->fd4 < 0)
-					n->fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-			} else {
-				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&tg->addr;
-				sin6->sin6_family = AF_INET6;
-				sin6->sin6_port = htons(a->port);
-				memcpy(&sin6->sin6_addr, a->addr, 16);
-				tg->addrlen = sizeof(*sin6);
-				if (n->fd6 < 0)
-					n->fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-			}
-		}
-	}
 	pthread_mutex_init(&n->mu, NULL);
 	if (pthread_create(&n->thread, NULL, notify_run, n) != 0) {
 		pthread_mutex_destroy(&n->mu);
@@ -274,8 +354,8 @@ notify_start(struct server *s, struct notifier **out)
 fail:
 	if (n->evfd >= 0)
 		close(n->evfd);
+	runtime_drop(n->rt);
 	free(n->targets);
-	free(n->dirty);
 	free(n);
 	return -ENOMEM;
 }
@@ -288,9 +368,7 @@ notify_stop(struct notifier *n)
 	pthread_mutex_lock(&n->mu);
 	n->stop = true;
 	pthread_mutex_unlock(&n->mu);
-	uint64_t one = 1;
-	ssize_t r = write(n->evfd, &one, sizeof(one));
-	(void)r;
+	wake(n);
 	pthread_join(n->thread, NULL);
 	pthread_mutex_destroy(&n->mu);
 	close(n->evfd);
@@ -298,6 +376,8 @@ notify_stop(struct notifier *n)
 		close(n->fd4);
 	if (n->fd6 >= 0)
 		close(n->fd6);
+	runtime_drop(n->next_rt);
+	runtime_drop(n->rt);
 	free(n->targets);
 	free(n->dirty);
 	free(n);

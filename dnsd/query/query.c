@@ -10,14 +10,14 @@
 
 #include <string.h>
 
+#include "keyring/keyring.h"
 #include "node/node.h"
 #include "query/query.h"
+#include "reply/reply.h"
 #include "store/store.h"
-#include "tsig/tsig.h"
 #include "util/err.h"
 #include "zone/zone.h"
 
-#define OPT_LEN 11          /* root owner + type + class + ttl + rdlen */
 #define CNAME_CHAIN_MAX 8
 #define ADDITIONAL_SEEN_MAX 32
 
@@ -207,7 +207,7 @@ static unsigned
 put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
     enum section sec)
 {
-	struct node_rr_it it;
+	struct node_live_it it;
 	struct node_rr rr;
 	struct wire_mark start = wire_buf_mark(&a->w);
 	unsigned n = 0;
@@ -217,14 +217,12 @@ put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
 	/* One TTL for the RRset: the least any live record may have, so the
 	 * set never outlives its shortest lease in a cache. */
 	uint32_t ttl = UINT32_MAX;
-	node_rr_it_init(&it, set);
-	while (node_rr_next(&it, &rr))
-		if (node_rr_live(&rr, a->now) && node_rr_ttl(&rr, a->now) < ttl)
+	node_live_init(&it, set, a->now);
+	while (node_live_next(&it, &rr))
+		if (node_rr_ttl(&rr, a->now) < ttl)
 			ttl = node_rr_ttl(&rr, a->now);
-	node_rr_it_init(&it, set);
-	while (node_rr_next(&it, &rr)) {
-		if (!node_rr_live(&rr, a->now))
-			continue;
+	node_live_init(&it, set, a->now);
+	while (node_live_next(&it, &rr)) {
 		struct wire_mark m = wire_buf_mark(&a->w);
 		wire_buf_name(&a->w, owner);
 		wire_buf_u16(&a->w, set->type);
@@ -314,12 +312,10 @@ rdata_target(uint16_t type, const struct node_rr *rr)
 static void
 add_additional(struct answer *a, const struct node_rrset *set)
 {
-	struct node_rr_it it;
+	struct node_live_it it;
 	struct node_rr rr;
-	node_rr_it_init(&it, set);
-	while (node_rr_next(&it, &rr) && !a->add_full && !a->tc) {
-		if (!node_rr_live(&rr, a->now))
-			continue;
+	node_live_init(&it, set, a->now);
+	while (!a->add_full && !a->tc && node_live_next(&it, &rr)) {
 		if (set->type == RR_SRV || set->type == RR_MX || set->type == RR_NS) {
 			const uint8_t *t = rdata_target(set->type, &rr);
 			if (t != NULL)
@@ -337,11 +333,11 @@ add_additional(struct answer *a, const struct node_rrset *set)
 			put_rrset(a, rr.rdata, &srv, SEC_AR);
 		add_rrset_of(a, rr.rdata, &v, RR_TXT);
 		if (has_srv) {
-			struct node_rr_it si;
+			struct node_live_it si;
 			struct node_rr sr;
-			node_rr_it_init(&si, &srv);
-			while (node_rr_next(&si, &sr)) {
-				const uint8_t *t = node_rr_live(&sr, a->now) ? rdata_target(RR_SRV, &sr) : NULL;
+			node_live_init(&si, &srv, a->now);
+			while (node_live_next(&si, &sr)) {
+				const uint8_t *t = rdata_target(RR_SRV, &sr);
 				if (t != NULL)
 					add_addresses(a, t);
 			}
@@ -356,7 +352,7 @@ put_soa_authority(struct answer *a, const struct zone *z)
 	struct store_key k;
 	struct store_val v;
 	struct node_rrset set;
-	struct node_rr_it it;
+	struct node_live_it it;
 	struct node_rr rr;
 
 	if (store_key_make(&k, z->id, z->apex, z->labels) != 0 ||
@@ -364,8 +360,8 @@ put_soa_authority(struct answer *a, const struct zone *z)
 	    !node_rrset_find(v.data, v.len, RR_SOA, &set))
 		return;
 	used_node(a, &v);
-	node_rr_it_init(&it, &set);
-	if (!node_rr_next(&it, &rr))
+	node_live_init(&it, &set, a->now);
+	if (!node_live_next(&it, &rr))
 		return;
 	uint32_t ttl = rr.ttl, min = node_soa_minimum(rr.rdata, rr.rdlen);
 	struct wire_mark m = wire_buf_mark(&a->w);
@@ -400,19 +396,12 @@ put_referral(struct answer *a, const struct zone *z, const struct store_key *cut
 		return true;
 	}
 	used_node(a, &v);
-	if (!node_rrset_live(&ns, a->now))
+	if (!node_live_find(v.data, v.len, RR_NS, a->now, &ns))
 		return false;
 	a->aa = false;
 	put_rrset(a, owner, &ns, SEC_NS);
 	add_additional(a, &ns);
 	return true;
-}
-
-/* Does the node hold any live record? Expired leases count as absent. */
-static bool
-node_live(const struct store_val *v, uint32_t now)
-{
-	return node_has_live(v->data, v->len, now);
 }
 
 /*
@@ -430,28 +419,25 @@ answer_node(struct answer *a, const struct zone *z, const uint8_t *owner,
 	if (qtype == RR_ANY) {
 		/* RFC 8482: over UDP one RRset is enough; TCP gets them all. */
 		node_it_init(&it, v->data, v->len);
-		while (node_it_next(&it, &set)) {
-			if (!node_rrset_live(&set, a->now))
-				continue;
+		while (node_live_sets_next(&it, a->now, &set)) {
 			put_rrset(a, owner, &set, SEC_AN);
 			if (!a->tcp)
 				break;
 		}
 		return NULL;
 	}
-	if (node_rrset_find(v->data, v->len, qtype, &set) && node_rrset_live(&set, a->now)) {
+	if (node_live_find(v->data, v->len, qtype, a->now, &set)) {
 		put_rrset(a, owner, &set, SEC_AN);
 		add_additional(a, &set);
 		return NULL;
 	}
-	if (qtype != RR_CNAME && node_rrset_find(v->data, v->len, RR_CNAME, &set) &&
-	    node_rrset_live(&set, a->now)) {
-		struct node_rr_it ri;
+	if (qtype != RR_CNAME && node_live_find(v->data, v->len, RR_CNAME, a->now, &set)) {
+		struct node_live_it ri;
 		struct node_rr rr;
 		put_rrset(a, owner, &set, SEC_AN);
-		node_rr_it_init(&ri, &set);
-		while (node_rr_next(&ri, &rr))
-			if (node_rr_live(&rr, a->now) && wire_name_check(rr.rdata, rr.rdlen) == rr.rdlen)
+		node_live_init(&ri, &set, a->now);
+		while (node_live_next(&ri, &rr))
+			if (wire_name_check(rr.rdata, rr.rdlen) == rr.rdlen)
 				return rr.rdata;
 		return NULL;
 	}
@@ -486,7 +472,7 @@ answer_name(struct answer *a, const struct zone *z, const uint8_t *name, uint16_
 	}
 	if (f.found)
 		used_node(a, &f.v);
-	if (f.found && node_live(&f.v, a->now))
+	if (f.found && node_has_live(f.v.data, f.v.len, a->now))
 		return answer_node(a, z, name, &f.v, qtype);
 	/* A node whose every lease ran out does not exist: it is an empty
 	 * non-terminal if names below it live on, else the wildcard or
@@ -510,7 +496,7 @@ answer_name(struct answer *a, const struct zone *z, const uint8_t *name, uint16_
 			w.ends[w.depth++] = w.len;
 			if (store_node_get(a->q->txn, &w, &v) == 0) {
 				used_node(a, &v);
-				if (node_live(&v, a->now))
+				if (node_has_live(v.data, v.len, a->now))
 					return answer_node(a, z, name, &v, qtype);
 			}
 		}
@@ -546,19 +532,14 @@ start_reply(struct wire_buf *w, const struct query_req *r)
 	}
 }
 
-static void
-put_opt(struct wire_buf *w, uint16_t rcode, uint16_t edns_max)
+void
+query_reply_opt(const struct query_req *r, uint16_t edns_max, struct reply_opt *o)
 {
-	wire_buf_u8(w, 0);
-	wire_buf_u16(w, RR_OPT);
-	wire_buf_u16(w, edns_max);
-	wire_buf_u32(w, (uint32_t)(rcode >> 4) << 24);
-	wire_buf_u16(w, 0);
+	*o = (struct reply_opt){ .edns = r->edns, .payload = edns_max, .do_bit = r->edns_do };
 }
 
 size_t
-query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax, uint16_t rcode,
-    uint16_t edns_max)
+query_reply_start(const struct query_req *r, uint8_t *out, size_t outmax, uint16_t rcode)
 {
 	struct wire_buf w;
 	wire_buf_init(&w, out, outmax);
@@ -569,64 +550,52 @@ query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax, uint16
 		uint8_t hdr[WIRE_HDR_LEN] = { 0 };
 		wire_buf_bytes(&w, hdr, sizeof(hdr));
 	}
-	if (r->edns)
-		put_opt(&w, rcode, edns_max);
 	if (w.err != 0)
 		return 0; /* not even the header fits */
-	if (r->edns)
-		wire_put16(out + 10, 1);
 	put_header(&w, r, rcode, false, false);
 	return w.len;
 }
 
+size_t
+query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax, uint16_t rcode,
+    uint16_t edns_max, const struct keyring_check *sig, uint32_t now)
+{
+	struct reply_opt o;
+	size_t n = query_reply_start(r, out, outmax, rcode);
+	if (n == 0)
+		return 0;
+	query_reply_opt(r, edns_max, &o);
+	return reply_finish(out, n, outmax, rcode, &o, sig, now);
+}
+
 static size_t
 reply_error(struct query_info *info, uint8_t *out, size_t outmax, uint16_t rcode,
-    uint16_t edns_max)
+    uint16_t edns_max, const struct keyring_check *sig, uint32_t now)
 {
 	info->action = QUERY_REPLY;
 	info->rcode = (uint8_t)rcode;
-	size_t n = query_error_reply(&info->req, out, outmax, rcode, edns_max);
+	size_t n = query_error_reply(&info->req, out, outmax, rcode, edns_max, sig, now);
 	if (n == 0)
 		info->action = QUERY_DROP;
 	return n;
 }
 
-/* The configured key a TSIG names, if its algorithm matches too. */
-static const struct tsig_key *
-query_tsig_key(const struct query_ctx *q, const struct tsig_rr *rr)
-{
-	for (size_t i = 0; i < q->nkeys; i++) {
-		const struct tsig_key *k = &q->keys[i];
-		if (k->name_len == rr->key_name_len && memcmp(k->name, rr->key_name, k->name_len) == 0)
-			return k->alg == tsig_alg_from_wire(rr->alg_name) ? k : NULL;
-	}
-	return NULL;
-}
-
 /*
- * Verify a signed request. True if it is valid (*trr and *tkey set, the
- * answer to be signed with that key). False if not: then *reply_len is
- * the answer already in `out` (NOTAUTH with the TSIG error, signed where
- * RFC 8945 section 5.2 says so, or FORMERR), 0 to drop.
+ * Check a signed request's TSIG into *sig. True if it is valid (the answer
+ * is to be signed with that key). False if not: then *reply_len is the
+ * answer already in `out` (NOTAUTH with the TSIG error, or FORMERR for a
+ * malformed TSIG), 0 to drop.
  */
 static bool
 verify_signed(struct query_ctx *q, const uint8_t *in, size_t inlen, uint32_t now,
-    struct tsig_rr *trr, const struct tsig_key **tkey, uint8_t *out, size_t outmax,
-    struct query_info *info, size_t *reply_len)
+    struct keyring_check *sig, uint8_t *out, size_t outmax, struct query_info *info,
+    size_t *reply_len)
 {
-	uint16_t terr = TSIG_NOERROR;
-	if (tsig_find(in, inlen, trr) != 1) {
-		*reply_len = reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
-		return false;
-	}
-	*tkey = query_tsig_key(q, trr);
-	if (tsig_verify(in, inlen, trr, *tkey, now, &terr) == 0)
+	keyring_verify(q->keys, in, inlen, now, sig);
+	if (sig->status == KEYRING_VALID)
 		return true;
-	size_t n = reply_error(info, out, outmax, RCODE_NOTAUTH, q->edns_max);
-	if (n > 0 && tsig_sign_response(out, &n, outmax, trr, *tkey, terr, now) != 0)
-		n = 0;
-	info->action = n > 0 ? QUERY_REPLY : QUERY_DROP;
-	*reply_len = n;
+	uint16_t rcode = sig->tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
+	*reply_len = reply_error(info, out, outmax, rcode, q->edns_max, sig, now);
 	return false;
 }
 
@@ -645,10 +614,10 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	if (prc > 0) {
 		/* A FORMERR answer must not echo garbage: header only. */
 		r->qdcount = 0;
-		return reply_error(info, out, outmax, (uint16_t)prc, q->edns_max);
+		return reply_error(info, out, outmax, (uint16_t)prc, q->edns_max, NULL, now);
 	}
 	if (r->edns && r->edns_version > 0)
-		return reply_error(info, out, outmax, RCODE_BADVERS, q->edns_max);
+		return reply_error(info, out, outmax, RCODE_BADVERS, q->edns_max, NULL, now);
 
 	uint16_t opcode = WIRE_OPCODE(r->flags);
 	if (opcode == OPCODE_UPDATE) {
@@ -658,37 +627,34 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	}
 	if (opcode != OPCODE_QUERY)
 		return reply_error(info, out, outmax,
-		    opcode == OPCODE_NOTIFY ? RCODE_REFUSED : RCODE_NOTIMP, q->edns_max);
+		    opcode == OPCODE_NOTIFY ? RCODE_REFUSED : RCODE_NOTIMP, q->edns_max, NULL, now);
 	if (r->qdcount != 1 || r->ancount != 0)
-		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max, NULL, now);
 	if (r->qtype == RR_OPT || r->qtype == RR_TSIG || r->qtype == 249 /* TKEY */)
-		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max, NULL, now);
 	if (r->qclass != CLASS_IN && r->qclass != CLASS_ANY)
-		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
+		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max, NULL, now);
 
+	struct reply_opt opt;
+	query_reply_opt(r, q->edns_max, &opt);
 	size_t limit = tcp ? 65535 : r->edns ? (r->udp_size < q->edns_max ? r->udp_size : q->edns_max)
 	                                      : 512;
 	if (limit > outmax)
 		limit = outmax;
-	if (limit < WIRE_HDR_LEN + (r->edns ? OPT_LEN : 0))
+	if (limit < WIRE_HDR_LEN + reply_room(&opt, NULL))
 		return 0; /* no reply fits the caller's buffer: drop */
 	const struct zone *z = zonetab_find(q->zones, r->qname);
+	struct keyring_check sig = { .status = KEYRING_UNSIGNED };
+	size_t n;
 	if (z == NULL) {
 		if (q->forward) {
 			info->action = QUERY_FORWARD;
 			info->limit = limit;
 			return 0;
 		}
-		struct tsig_rr trr;
-		const struct tsig_key *tkey = NULL;
-		size_t n;
-		if (r->has_tsig && !verify_signed(q, in, inlen, now, &trr, &tkey, out, outmax, info, &n))
+		if (r->has_tsig && !verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
 			return n;
-		n = reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max);
-		if (tkey != NULL && n > 0 &&
-		    tsig_sign_response(out, &n, outmax, &trr, tkey, TSIG_NOERROR, now) != 0)
-			n = 0;
-		return n;
+		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max, &sig, now);
 	}
 	uint16_t qtype = r->qtype;
 	if (qtype == RR_AXFR || qtype == RR_IXFR) {
@@ -698,32 +664,26 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 			return 0;
 		}
 		if (qtype == RR_AXFR)
-			return reply_error(info, out, outmax, RCODE_NOTIMP, q->edns_max);
+			return reply_error(info, out, outmax, RCODE_NOTIMP, q->edns_max, NULL, now);
 		/* IXFR over UDP: the current SOA alone, so the client learns
 		 * whether it is behind and comes back over TCP (RFC 1995 s. 2). */
 		qtype = RR_SOA;
 	}
 
 	/* A signed query (RFC 8945): verify, and sign the answer. */
-	struct tsig_rr trr;
-	const struct tsig_key *tkey = NULL;
-	if (r->has_tsig) {
-		size_t n;
-		if (!verify_signed(q, in, inlen, now, &trr, &tkey, out, outmax, info, &n))
-			return n;
-		/* Keep room for our TSIG: names, MAC and the fixed fields. */
-		size_t room = trr.key_name_len + trr.alg_name_len + TSIG_MAC_MAX + 32;
-		if (limit < WIRE_HDR_LEN + (r->edns ? OPT_LEN : 0) + room)
-			return 0;
-		limit -= room;
-	}
+	if (r->has_tsig && !verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
+		return n;
+	/* Keep room for what the finishing step appends: OPT and TSIG. */
+	size_t room = reply_room(&opt, &sig);
+	if (limit < WIRE_HDR_LEN + room)
+		return 0;
 
 	struct answer a = { .q = q, .req = r, .now = now, .stable_until = UINT32_MAX, .tcp = tcp,
 		.aa = true };
-	wire_buf_init(&a.w, out, limit - (r->edns ? OPT_LEN : 0));
+	wire_buf_init(&a.w, out, limit - room);
 	start_reply(&a.w, r);
 	if (a.w.err != 0)
-		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max);
+		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max, NULL, now);
 
 	/* Follow in-zone CNAMEs (RFC 1034 4.3.2 step 3a), bounded, and stop at
 	 * a loop before any name is answered twice. Targets point into the
@@ -747,11 +707,6 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 		z = nz;
 	}
 
-	if (r->edns) {
-		a.w.limit = limit;
-		put_opt(&a.w, 0, q->edns_max);
-		a.ar++;
-	}
 	wire_put16(out + 6, a.an);
 	wire_put16(out + 8, a.ns);
 	wire_put16(out + 10, a.ar);
@@ -760,8 +715,5 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	info->rcode = (uint8_t)a.rcode;
 	info->zone = z;
 	info->stable_until = a.stable_until;
-	size_t len = a.w.len;
-	if (tkey != NULL && tsig_sign_response(out, &len, outmax, &trr, tkey, TSIG_NOERROR, now) != 0)
-		return 0;
-	return len;
+	return reply_finish(out, a.w.len, limit, a.rcode, &opt, &sig, now);
 }

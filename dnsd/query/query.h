@@ -12,10 +12,11 @@
 
 #include "wire/wire.h"
 
+struct keyring;
+struct keyring_check;
 struct store_txn;
 struct zonetab;
 struct zone;
-struct tsig_key;
 
 /* What the caller must do with the request after query_answer(). */
 enum query_action {
@@ -55,8 +56,7 @@ struct query_ctx {
 	const struct zonetab *zones;
 	uint16_t edns_max; /* largest UDP answer we send (edns-max) */
 	bool forward;      /* names outside the zones go to the forwarder */
-	const struct tsig_key *keys; /* for signed queries (RFC 8945) */
-	size_t nkeys;
+	const struct keyring *keys; /* for signed queries (RFC 8945) */
 };
 
 struct query_info {
@@ -99,11 +99,26 @@ size_t query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_
 bool query_cacheable(const struct query_info *info);
 
 /*
- * Build a header-and-question reply with `rcode` for a parsed request
- * (with an OPT record if the request had one; extended RCODEs above 15 go
- * into the OPT). Returns the length, or 0 if `outmax` is too small.
+ * Start a reply to a parsed request: the header (ID, opcode, RD and CD
+ * copied, QR set, the lower bits of `rcode`) and the question as received,
+ * or the header alone when the question does not fit or there was none.
+ * Returns the length, or 0 if not even the header fits. Finish it with
+ * reply_finish() (reply.h).
+ */
+size_t query_reply_start(const struct query_req *r, uint8_t *out, size_t outmax, uint16_t rcode);
+
+/*
+ * A header-and-question reply with `rcode`: query_reply_start, then an OPT
+ * if the request had one (extended RCODEs above 15 go into it) and, with
+ * `sig` (NULL: none), the TSIG that answers a signed request (reply.h).
+ * Returns the length, or 0 if `outmax` is too small.
  */
 size_t query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax,
-    uint16_t rcode, uint16_t edns_max);
+    uint16_t rcode, uint16_t edns_max, const struct keyring_check *sig, uint32_t now);
+
+/* The OPT a reply to `r` carries: one if the request had one, with our
+ * payload size and its DO bit (RFC 3225). */
+struct reply_opt;
+void query_reply_opt(const struct query_req *r, uint16_t edns_max, struct reply_opt *o);
 
 #endif

@@ -34,10 +34,12 @@
 #include <time.h>
 
 #include "conf/conf.h"
-#include "net/net.h"
+#include "keyring/keyring.h"
+#include "net/peer.h"
 #include "query/query.h"
+#include "reply/reply.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
-#include "tsig/tsig.h"
 #include "update/update.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -49,18 +51,20 @@
 #define REAP_MAX 20000     /* expiry entries per commit */
 #define REPLY_MAX 4096
 #define GATHER_US 300      /* longest wait for expected updates */
+/* The reaper removes the records that expire at second T this long before
+ * T begins, so that by the time the clock reads T (and the query path
+ * stops serving them) the serial has risen and the secondaries have been
+ * told: no answer shows a name gone under the old serial. Their TTL has
+ * been 0 for the whole second before. */
+#define REAP_LEAD_MS 10
 
 struct job {
 	struct job *next;
 	struct reply_to to;
 	size_t len;
-	/* filled by the submitting thread (see authenticate) */
+	/* filled by the submitting thread */
 	struct query_req r;
-	int tsig;          /* server_tsig_check(): 1 signed, 0 not, -1 failed */
-	uint16_t tsig_error;
-	struct tsig_rr trr;
-	const struct tsig_key *tkey;
-	const struct conf_key *ckey;
+	struct keyring_check sig; /* its key is looked up again in the writer's ring */
 	/* filled while processing */
 	bool applied;      /* it reached update_apply (for the statistics) */
 	size_t rlen;
@@ -68,8 +72,17 @@ struct job {
 	uint8_t msg[];
 };
 
+/* Counters, logged when the writer stops. */
+struct writer_stats {
+	uint64_t updates, commits, reaped;
+};
+
 struct writer {
-	struct server *srv;
+	struct store *store;
+	struct runtime *rt;
+	void *ctx;
+	void (*send)(void *ctx, const struct peer_msg *m, size_t n);
+	void (*zone_changed)(void *ctx, const struct zone *z);
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -84,22 +97,9 @@ struct writer {
 	bool *touched;         /* per zone index, during one batch */
 };
 
-/* Check the request's TSIG. This runs in the thread that received it, so
- * that the writer, which every update waits for, does less; the time it is
- * checked at is the time it arrived. */
-static void
-authenticate(struct writer *w, struct job *j)
-{
-	j->tkey = NULL;
-	j->ckey = NULL;
-	j->tsig_error = TSIG_NOERROR;
-	j->tsig = server_tsig_check(w->srv, j->msg, j->len, clock_now(), &j->trr, &j->tkey,
-	    &j->ckey, &j->tsig_error);
-}
-
 void
 writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
-    const struct reply_to *to)
+    const struct keyring_check *sig, const struct reply_to *to)
 {
 	struct job *j = malloc(sizeof(*j) + len);
 	if (j == NULL)
@@ -111,7 +111,8 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 	j->rlen = 0;
 	memcpy(j->msg, msg, len);
 	j->r = *req;
-	authenticate(w, j);
+	j->sig = *sig;
+	j->sig.key = NULL;
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
 	w->tail = &j->next;
@@ -131,66 +132,42 @@ writer_request_reload(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 }
 
-void
-writer_get_stats(struct writer *w, struct writer_stats *st)
-{
-	pthread_mutex_lock(&w->mu);
-	*st = w->st;
-	pthread_mutex_unlock(&w->mu);
-}
-
-/* Where did the request come from? For allow-update-unsigned. */
-static bool
-peer_allowed(const struct conf_acl *acl, const struct reply_to *to)
-{
-	if (to->peer.ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)&to->peer;
-		return conf_acl_match_addr(acl, AF_INET, (const uint8_t *)&s->sin_addr);
-	}
-	if (to->peer.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&to->peer;
-		return conf_acl_match_addr(acl, AF_INET6, (const uint8_t *)&s->sin6_addr);
-	}
-	return false;
-}
-
-/* The response: header and zone section, OPT (with the granted lease when
- * the request asked for one, RFC 9664 section 4), TSIG when signed. */
+/* The response: header and zone section, then OPT (with the granted
+ * lease when the request asked for one, RFC 9664 section 4) and TSIG. */
 static void
-build_reply(struct writer *w, struct job *j, const struct query_req *r, uint16_t rcode,
-    const struct update_result *res, const struct tsig_rr *trr, const struct tsig_key *key,
-    uint16_t tsig_error)
+build_reply(struct writer *w, struct job *j, uint16_t rcode, const struct update_result *res,
+    uint32_t now)
 {
-	struct query_req plain = *r;
-	plain.edns = false;
-	size_t n = query_error_reply(&plain, j->reply, sizeof(j->reply), rcode, 0);
-	if (n == 0)
-		return;
-	struct wire_buf b;
-	wire_buf_init(&b, j->reply, sizeof(j->reply));
-	b.len = n;
-	if (r->edns) {
-		bool ul = r->has_lease && rcode == RCODE_NOERROR && res != NULL;
-		wire_buf_u8(&b, 0);
-		wire_buf_u16(&b, RR_OPT);
-		wire_buf_u16(&b, w->srv->conf->edns_max);
-		wire_buf_u32(&b, (uint32_t)(rcode >> 4) << 24);
-		wire_buf_u16(&b, ul ? (r->lease_8 ? 12 : 8) : 0);
-		if (ul) {
-			wire_buf_u16(&b, EDNS_OPT_UL);
-			wire_buf_u16(&b, r->lease_8 ? 8 : 4);
-			wire_buf_u32(&b, res->lease);
-			if (r->lease_8)
-				wire_buf_u32(&b, res->key_lease);
-		}
-		wire_put16(j->reply + 10, 1);
+	struct reply_opt o;
+	const struct query_req *r = &j->r;
+	size_t n = query_reply_start(r, j->reply, sizeof(j->reply), rcode);
+	query_reply_opt(r, w->rt->conf->edns_max, &o);
+	if (r->has_lease && rcode == RCODE_NOERROR && res != NULL) {
+		o.lease = true;
+		o.lease_8 = r->lease_8;
+		o.lease_secs = res->lease;
+		o.key_lease = res->key_lease;
 	}
-	if (b.err != 0)
+	j->rlen = n > 0 ? reply_finish(j->reply, n, sizeof(j->reply), rcode, &o, &j->sig, now) : 0;
+}
+
+/* The key that signed the job, in the writer's ring (a reload may have
+ * removed it since it was checked: then it is BADKEY). */
+static void
+resolve_key(struct writer *w, struct job *j)
+{
+	struct keyring_check *sig = &j->sig;
+	if (sig->status == KEYRING_UNSIGNED ||
+	    (sig->status == KEYRING_INVALID && sig->tsig_error == TSIG_NOERROR))
 		return;
-	j->rlen = b.len;
-	if (trr != NULL && tsig_sign_response(j->reply, &j->rlen, sizeof(j->reply), trr, key,
-	                       tsig_error, clock_now()) != 0)
-		j->rlen = 0;
+	const struct keyring_key *k = keyring_find(w->rt->keys, sig->rr.key_name);
+	if (k != NULL && k->tsig.alg != tsig_alg_from_wire(sig->rr.alg_name))
+		k = NULL;
+	sig->key = k;
+	if (k == NULL && sig->status == KEYRING_VALID) {
+		sig->status = KEYRING_INVALID;
+		sig->tsig_error = TSIG_BADKEY;
+	}
 }
 
 /* Apply one authenticated UPDATE inside `batch`, or refuse it. With
@@ -202,34 +179,36 @@ build_reply(struct writer *w, struct job *j, const struct query_req *r, uint16_t
 static bool
 process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested)
 {
-	struct server *s = w->srv;
+	const struct runtime *rt = w->rt;
 	struct query_req *r = &j->r;
-	const struct tsig_rr *signed_by = NULL;
+	struct keyring_check *sig = &j->sig;
 
-	if (j->tsig < 0 && j->tsig_error == TSIG_NOERROR) {
-		build_reply(w, j, r, RCODE_FORMERR, NULL, NULL, NULL, 0);
+	resolve_key(w, j);
+	if (sig->status == KEYRING_INVALID && sig->tsig_error == TSIG_NOERROR) {
+		build_reply(w, j, RCODE_FORMERR, NULL, now);
 		return true;
 	}
-	if (j->tsig < 0) {
-		/* RFC 8945 5.2: NOTAUTH with the TSIG error; BADTIME is signed,
-		 * BADKEY and BADSIG are not. */
-		log_info("update refused: TSIG error %u for key %s", j->tsig_error,
-		    j->ckey ? j->ckey->name : "(unknown)");
-		build_reply(w, j, r, RCODE_NOTAUTH, NULL, &j->trr, j->tkey, j->tsig_error);
+	if (sig->status == KEYRING_INVALID) {
+		/* RFC 8945 5.2: NOTAUTH with the TSIG error (reply_finish signs
+		 * BADTIME, and not BADKEY or BADSIG). */
+		log_info("update refused: TSIG error %u for key %s", sig->tsig_error,
+		    sig->key ? sig->key->conf->name : "(unknown)");
+		build_reply(w, j, RCODE_NOTAUTH, NULL, now);
 		return true;
 	}
-	if (j->tsig == 1)
-		signed_by = &j->trr;
 
-	const struct zone *z = r->qdcount == 1 ? zonetab_find(&s->zones, r->qname) : NULL;
+	const struct zone *z = r->qdcount == 1 ? zonetab_find(&rt->zones, r->qname) : NULL;
 	if (z != NULL && !wire_name_equal(z->apex, r->qname))
 		z = NULL;
-	if (z != NULL && signed_by == NULL && !peer_allowed(&z->conf->allow_update_unsigned, &j->to)) {
-		build_reply(w, j, r, RCODE_REFUSED, NULL, NULL, NULL, 0);
+	if (z != NULL && sig->status == KEYRING_UNSIGNED &&
+	    !peer_in_acl(&z->conf->allow_update_unsigned, &j->to)) {
+		build_reply(w, j, RCODE_REFUSED, NULL, now);
 		return true;
 	}
 
-	struct update_req u = { j->msg, signed_by ? j->trr.offset : j->len, r, z, j->ckey, now };
+	const struct conf_key *key = sig->status == KEYRING_VALID ? sig->key->conf : NULL;
+	struct update_req u = { j->msg, sig->status == KEYRING_VALID ? sig->rr.offset : j->len, r, z,
+		key, now };
 	struct update_result res;
 	struct store_txn *child;
 	int rc;
@@ -249,25 +228,24 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 		log_err("update failed: %s", dnsd_strerror(rc));
 		res.rcode = RCODE_SERVFAIL;
 	}
-	build_reply(w, j, r, res.rcode, &res, signed_by, j->tkey, TSIG_NOERROR);
+	build_reply(w, j, res.rcode, &res, now);
 	return true;
 }
 
-/* Remove what has expired; true if more is due than one batch takes. */
+/* Remove what has expired; *more if more is due than one batch takes.
+ * *removed counts the records removed (committed only if the batch is). */
 static int
-reap(struct writer *w, struct store_txn *t, uint32_t now, bool *more)
+reap(struct store_txn *t, uint32_t now, bool *more, uint64_t *removed)
 {
 	unsigned entries = 0;
 	*more = false;
 	for (;;) {
-		unsigned removed;
+		unsigned n;
 		uint32_t zid;
-		int rc = update_reap_one(t, now, &removed, &zid);
-		if (rc < 0)
+		int rc = update_reap_one(t, now, &n, &zid);
+		if (rc <= 0)
 			return rc;
-		if (rc == 0)
-			return 0;
-		w->st.reaped += removed;
+		*removed += n;
 		if (++entries == REAP_MAX) {
 			*more = true;
 			return 0;
@@ -282,54 +260,33 @@ next_expiry(struct writer *w)
 	struct store_txn *t;
 	struct store_key k;
 	uint32_t e = 0;
-	if (store_read_begin(w->srv->store, &t) != 0)
-		return 0;
+	int rc = store_read_begin(w->store, &t);
+	if (rc != 0) {
+		/* Not knowing is not "nothing is due": look again in a second. */
+		log_err("writer: cannot read the expiry index: %s", dnsd_strerror(rc));
+		return clock_now() + 1;
+	}
 	if (store_expiry_first(t, &e, &k) != 0)
 		e = 0;
 	store_abort(t);
 	return e;
 }
 
-/* Answer a whole batch: UDP replies that leave through the same socket go
- * out in one sendmmsg (a batch is often one per client), the others one
- * by one. Frees the jobs. */
+/* Answer a whole batch through the parent, then free the jobs. */
 static void
-send_replies(struct server *s, struct job *jobs)
+send_replies(struct writer *w, struct job *jobs)
 {
-	struct mmsghdr mm[64];
-	struct iovec iov[64];
-	int n = 0, fd = -1;
+	struct peer_msg m[64];
+	size_t n = 0;
 	for (struct job *j = jobs; j != NULL; j = j->next) {
-		if (j->rlen == 0)
-			continue;
-		if (j->to.fd < 0) {
-			server_reply(s, &j->to, j->reply, j->rlen);
-			continue;
-		}
-		if (n == 64 || (n > 0 && j->to.fd != fd)) {
-			for (int sent = 0; sent < n;) {
-				int r = sendmmsg(fd, mm + sent, (unsigned)(n - sent), 0);
-				sent += r > 0 ? r : 1; /* skip a peer that fails */
-			}
+		m[n++] = (struct peer_msg){ &j->to, j->reply, j->rlen };
+		if (n == 64) {
+			w->send(w->ctx, m, n);
 			n = 0;
 		}
-		fd = j->to.fd;
-		iov[n] = (struct iovec){ j->reply, j->rlen };
-		memset(&mm[n], 0, sizeof(mm[n]));
-		mm[n].msg_hdr.msg_name = &j->to.peer;
-		mm[n].msg_hdr.msg_namelen = j->to.peerlen;
-		mm[n].msg_hdr.msg_iov = &iov[n];
-		mm[n].msg_hdr.msg_iovlen = 1;
-		if (j->to.ctl_len > 0) {
-			mm[n].msg_hdr.msg_control = j->to.ctl.buf;
-			mm[n].msg_hdr.msg_controllen = j->to.ctl_len;
-		}
-		n++;
 	}
-	for (int sent = 0; sent < n;) {
-		int r = sendmmsg(fd, mm + sent, (unsigned)(n - sent), 0);
-		sent += r > 0 ? r : 1;
-	}
+	if (n > 0)
+		w->send(w->ctx, m, n);
 	for (struct job *j = jobs, *next; j != NULL; j = next) {
 		next = j->next;
 		free(j);
@@ -338,23 +295,22 @@ send_replies(struct server *s, struct job *jobs)
 
 /* Turn every answer of a batch into SERVFAIL. */
 static void
-fail_jobs(struct server *s, struct job *jobs)
+fail_jobs(struct writer *w, struct job *jobs, uint32_t now)
 {
 	for (struct job *j = jobs; j != NULL; j = j->next)
-		j->rlen = query_error_reply(&j->r, j->reply, sizeof(j->reply), RCODE_SERVFAIL,
-		    s->conf->edns_max);
+		build_reply(w, j, RCODE_SERVFAIL, NULL, now);
 }
 
 /* One batch: updates, reaping, serials, one durable commit, replies. */
 static void
 run_batch(struct writer *w, struct job *jobs, bool *more)
 {
-	struct server *s = w->srv;
+	const struct zonetab *zones = &w->rt->zones;
 	struct store_txn *t = NULL;
 	uint32_t now = clock_now();
-	int rc = store_write_begin(s->store, &t);
+	int rc = store_write_begin(w->store, &t);
 
-	memset(w->touched, 0, s->zones.n * sizeof(bool));
+	memset(w->touched, 0, zones->n * sizeof(bool));
 	if (rc == 0)
 		store_track_changes(t);
 	*more = false;
@@ -376,17 +332,19 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 		          " again, each update in its own transaction", n);
 		store_abort(t);
 		t = NULL;
-		if ((rc = store_write_begin(s->store, &t)) == 0)
+		if ((rc = store_write_begin(w->store, &t)) == 0)
 			store_track_changes(t);
 	}
 	for (struct job *j = jobs; j != NULL; j = j->next)
 		w->st.updates += j->applied;
-	if (rc == 0 && (rc = reap(w, t, now, more)) != 0)
+	uint64_t reaped = 0;
+	uint32_t reap_now = (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000);
+	if (rc == 0 && (rc = reap(t, reap_now, more, &reaped)) != 0)
 		log_err("reaper: %s", dnsd_strerror(rc));
 	/* One serial per zone per batch, and one journal entry for IXFR; a
 	 * batch of pure renewals changes no record and no serial. */
-	for (size_t i = 0; rc == 0 && i < s->zones.n; i++) {
-		const struct zone *z = &s->zones.z[i];
+	for (size_t i = 0; rc == 0 && i < zones->n; i++) {
+		const struct zone *z = &zones->z[i];
 		struct store_soa old;
 		uint32_t serial;
 		if (!store_changes_pending(t, z->id))
@@ -398,14 +356,17 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 		}
 	}
 	if (rc == 0) {
-		rc = store_commit(t);
-		w->st.commits++;
+		rc = store_commit(t); /* frees t, also when it fails */
+		if (rc == 0) {
+			w->st.commits++;
+			w->st.reaped += reaped;
+		}
 	} else if (t != NULL) {
 		store_abort(t);
 	}
 	if (rc != 0) {
 		log_err("write transaction failed: %s", dnsd_strerror(rc));
-		fail_jobs(s, jobs); /* nothing was written: every client learns it */
+		fail_jobs(w, jobs, now); /* nothing was written: every client learns it */
 	}
 	/* Whatever is queued before the answers leave came from clients that
 	 * were not in this batch; what comes after may be their next update. */
@@ -413,43 +374,43 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	w->others = w->queued;
 	pthread_mutex_unlock(&w->mu);
 	/* Durable now: tell the secondaries, and answer. */
-	for (size_t i = 0; rc == 0 && i < s->zones.n; i++)
+	for (size_t i = 0; rc == 0 && i < zones->n; i++)
 		if (w->touched[i])
-			server_zone_changed(s, &s->zones.z[i]);
-	send_replies(s, jobs);
+			w->zone_changed(w->ctx, &zones->z[i]);
+	send_replies(w, jobs);
 }
 
 /* Re-import changed zone files; NOTIFY for every zone whose serial moved. */
 static void
 reload_zones(struct writer *w)
 {
-	struct server *s = w->srv;
-	uint32_t *before = calloc(s->zones.n + 1, sizeof(uint32_t));
+	struct zonetab *zones = &w->rt->zones;
+	uint32_t *before = calloc(zones->n + 1, sizeof(uint32_t));
 	struct store_txn *t;
 	if (before == NULL)
 		return;
-	if (store_read_begin(s->store, &t) == 0) {
-		for (size_t i = 0; i < s->zones.n; i++)
-			zone_serial(t, &s->zones.z[i], &before[i]);
+	if (store_read_begin(w->store, &t) == 0) {
+		for (size_t i = 0; i < zones->n; i++)
+			zone_serial(t, &zones->z[i], &before[i]);
 		store_abort(t);
 	}
-	if (zone_reload_all(s->store, &s->zones, clock_now()) != 0)
+	if (zone_reload_all(w->store, zones, clock_now()) != 0)
 		log_warn("reload: some zones kept their previous data");
-	if (store_read_begin(s->store, &t) == 0) {
-		for (size_t i = 0; i < s->zones.n; i++) {
+	if (store_read_begin(w->store, &t) == 0) {
+		for (size_t i = 0; i < zones->n; i++) {
 			uint32_t after = before[i];
-			zone_serial(t, &s->zones.z[i], &after);
+			zone_serial(t, &zones->z[i], &after);
 			if (after != before[i])
-				server_zone_changed(s, &s->zones.z[i]);
+				w->zone_changed(w->ctx, &zones->z[i]);
 		}
 		store_abort(t);
 	}
 	free(before);
 }
 
-/* The time `us` microseconds from now on the condition variable's clock. */
+/* The monotonic time `us` microseconds from now. */
 static struct timespec
-deadline_in(long us)
+mono_in(long us)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -457,6 +418,39 @@ deadline_in(long us)
 	ts.tv_sec += us / 1000000 + ts.tv_nsec / 1000000000;
 	ts.tv_nsec %= 1000000000;
 	return ts;
+}
+
+/* Is the expiry second `deadline` (0: none) due for the reaper? */
+static bool
+expiry_due(uint32_t deadline)
+{
+	return deadline != 0 && clock_now_ms() + REAP_LEAD_MS >= (uint64_t)deadline * 1000;
+}
+
+/*
+ * Sleep (w->mu held) until woken or, when `deadline` is set, until the
+ * reaper's time for that second: an expiry is due when the wall clock
+ * says so, so the wait follows the wall clock, steps included.
+ */
+static void
+sleep_until(struct writer *w, uint32_t deadline)
+{
+	if (deadline == 0) {
+		pthread_cond_wait(&w->cv, &w->mu);
+		return;
+	}
+	uint64_t ms = (uint64_t)deadline * 1000 - REAP_LEAD_MS;
+	struct timespec at = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	pthread_cond_clockwait(&w->cv, &w->mu, CLOCK_REALTIME, &at);
+}
+
+/* Wait (w->mu held) until the expected jobs are queued, or until `end`. */
+static void
+gather_until(struct writer *w, const struct timespec *end)
+{
+	while (w->queued < w->expect && !w->stop &&
+	    pthread_cond_clockwait(&w->cv, &w->mu, CLOCK_MONOTONIC, end) == 0)
+		;
 }
 
 static void *
@@ -470,28 +464,21 @@ writer_run(void *arg)
 	for (;;) {
 		bool gathered = w->gathering;
 		if (w->gathering) {
-			while (w->queued < w->expect && !w->stop &&
-			    pthread_cond_timedwait(&w->cv, &w->mu, &w->gather_end) == 0)
-				;
+			gather_until(w, &w->gather_end);
 			w->gathering = false;
 			if (w->head == NULL)
 				w->expect = 1; /* nobody came: answer the next one at once */
 		}
-		uint32_t now = clock_now();
-		bool due = more || (deadline != 0 && deadline <= now);
+		bool due = more || expiry_due(deadline);
 		if (w->head == NULL && !w->reload && !due && !w->stop) {
-			/* Wake at the next deadline, and at least once a second. */
-			struct timespec ts = deadline_in(1000000);
-			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			sleep_until(w, deadline);
 			continue;
 		}
 		if (w->stop && w->head == NULL)
 			break;
 		if (!gathered && w->head != NULL && w->queued < w->expect) {
-			struct timespec ts = deadline_in(GATHER_US);
-			while (w->queued < w->expect && !w->stop &&
-			    pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
-				;
+			struct timespec end = mono_in(GATHER_US);
+			gather_until(w, &end);
 		}
 		struct job *jobs = w->head;
 		struct job **cut = &w->head;
@@ -510,7 +497,7 @@ writer_run(void *arg)
 		if (reload)
 			reload_zones(w);
 		run_batch(w, jobs, &more);
-		store_grow_ahead(w->srv->store);
+		store_grow_ahead(w->store);
 		deadline = next_expiry(w);
 
 		pthread_mutex_lock(&w->mu);
@@ -520,7 +507,7 @@ writer_run(void *arg)
 		w->expect = n + w->others < BATCH_MAX ? n + w->others : BATCH_MAX;
 		if (w->expect > 1 && w->queued < w->expect) {
 			w->gathering = true;
-			w->gather_end = deadline_in(GATHER_US);
+			w->gather_end = mono_in(GATHER_US);
 		}
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -528,27 +515,29 @@ writer_run(void *arg)
 }
 
 int
-writer_start(struct server *s, struct writer **out)
+writer_start(const struct writer_setup *s, struct writer **out)
 {
 	struct writer *w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -ENOMEM;
-	w->srv = s;
+	w->store = s->store;
+	w->rt = runtime_hold(s->rt);
+	w->ctx = s->ctx;
+	w->send = s->send;
+	w->zone_changed = s->zone_changed;
 	w->tail = &w->head;
-	w->touched = calloc(s->zones.n + 1, sizeof(bool));
+	w->touched = calloc(w->rt->zones.n + 1, sizeof(bool));
 	if (w->touched == NULL) {
+		runtime_drop(w->rt);
 		free(w);
 		return -ENOMEM;
 	}
-	pthread_condattr_t ca;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->thread, NULL, writer_run, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
+		runtime_drop(w->rt);
 		free(w->touched);
 		free(w);
 		return -EAGAIN;
@@ -562,22 +551,21 @@ writer_stop(struct writer *w)
 {
 	if (w == NULL)
 		return;
-	if (w->thread) {
-		pthread_mutex_lock(&w->mu);
-		w->stop = true;
-		pthread_cond_signal(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		pthread_join(w->thread, NULL);
-		log_info("writer: %llu updates in %llu commits, %llu expired records removed",
-		    (unsigned long long)w->st.updates, (unsigned long long)w->st.commits,
-		    (unsigned long long)w->st.reaped);
-		pthread_mutex_destroy(&w->mu);
-		pthread_cond_destroy(&w->cv);
-	}
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	log_info("writer: %llu updates in %llu commits, %llu expired records removed",
+	    (unsigned long long)w->st.updates, (unsigned long long)w->st.commits,
+	    (unsigned long long)w->st.reaped);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	for (struct job *j = w->head, *n; j != NULL; j = n) {
 		n = j->next;
 		free(j);
 	}
+	runtime_drop(w->rt);
 	free(w->touched);
 	free(w);
 }

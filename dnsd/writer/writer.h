@@ -6,31 +6,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct server;
+struct keyring_check;
+struct peer_msg;
+struct query_req;
 struct reply_to;
+struct runtime;
+struct store;
 struct writer;
+struct zone;
+
+/* What the writer needs, and how it talks back to its parent. */
+struct writer_setup {
+	struct store *store;
+	struct runtime *rt;     /* the writer takes its own reference */
+	void *ctx;
+	/* Send the replies of a committed batch (copy what must outlive the
+	 * call). */
+	void (*send)(void *ctx, const struct peer_msg *m, size_t n);
+	/* A zone's serial changed in a commit that is now durable. */
+	void (*zone_changed)(void *ctx, const struct zone *z);
+};
 
 /*
- * Start the writer thread. It verifies TSIG, applies UPDATEs (RFC 2136)
- * collected since its last commit in one LMDB transaction, commits durably
- * and only then sends every response; between batches it removes expired
- * records (one serial bump per zone per batch) and reloads zones on request.
+ * Start the writer thread. It applies the UPDATEs (RFC 2136) collected
+ * since its last commit in one LMDB transaction, commits durably and only
+ * then sends every response; it removes expired records when their second
+ * comes (one serial bump per zone per batch), and reloads zones on
+ * request. It sleeps until its next deadline: the next update, the next
+ * lease to expire, or the end of a gathering wait.
  */
-int writer_start(struct server *s, struct writer **out);
+int writer_start(const struct writer_setup *s, struct writer **out);
 /* Finish queued work, stop the thread and free everything (NULL is ok). */
 void writer_stop(struct writer *w);
-/* Queue an UPDATE (copied, with `req`, what query_parse() made of it) to
- * be answered through `to`. Thread-safe. */
-struct query_req;
+/*
+ * Queue an UPDATE to be answered through `to`. The message, `req` (what
+ * query_parse() made of it) and `sig` (its TSIG, checked by the caller
+ * at arrival) are copied. Thread-safe.
+ */
 void writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
-    const struct reply_to *to);
+    const struct keyring_check *sig, const struct reply_to *to);
 /* Ask for the changed zone files to be re-imported (SIGHUP). */
 void writer_request_reload(struct writer *w);
-
-/* Counters, for tests and dnsdctl. */
-struct writer_stats {
-	uint64_t updates, commits, reaped;
-};
-void writer_get_stats(struct writer *w, struct writer_stats *st);
 
 #endif

@@ -3,9 +3,10 @@
  * A transfer is a small state machine that yields one record at a time
  * (the SOA, every node's records, the SOA again; or for IXFR the journal's
  * SOA-framed deletions and additions), and a packer that fills each
- * message with as many records as fit. Records are copied as stored
- * (expired leases included until the reaper removes them, so that the
- * journal's later deletions apply cleanly on the secondary).
+ * message with as many records as fit. Records are copied as stored;
+ * a whole-zone transfer sends the records live when it started (the
+ * reaper removes expired ones, with a journal entry, before their second
+ * begins, so a snapshot and its serial agree).
  */
 #include "config.h"
 
@@ -51,7 +52,8 @@ struct xfr {
 	uint8_t owner[WIRE_NAME_MAX];
 	struct node_it nit;
 	struct node_rrset set;
-	struct node_rr_it rit;
+	struct node_live_it rit;
+	uint32_t now;         /* what is live is decided at the start */
 	bool in_node, in_set;
 	/* IXFR: journal entries and position */
 	struct store_val *entries;
@@ -103,13 +105,14 @@ serial_le(uint32_t a, uint32_t b)
 int
 xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t len,
     const struct query_req *req, const struct tsig_key *key, const struct tsig_rr *trr,
-    struct xfr **out)
+    uint32_t now, struct xfr **out)
 {
 	struct xfr *x = calloc(1, sizeof(*x));
 	int rc;
 	if (x == NULL)
 		return -ENOMEM;
 	x->z = z;
+	x->now = now;
 	x->id = req->id;
 	x->qtype = req->qtype;
 	memcpy(x->qname, req->qname, req->qname_len);
@@ -183,7 +186,7 @@ next_node_item(struct xfr *x, struct item *it)
 {
 	for (;;) {
 		struct node_rr rr;
-		if (x->in_set && node_rr_next(&x->rit, &rr)) {
+		if (x->in_set && node_live_next(&x->rit, &rr)) {
 			it->owner = x->owner;
 			it->type = x->set.type;
 			it->ttl = rr.ttl;
@@ -195,7 +198,7 @@ next_node_item(struct xfr *x, struct item *it)
 		if (x->in_node && node_it_next(&x->nit, &x->set)) {
 			if (x->set.type == RR_SOA && wire_name_equal(x->owner, x->z->apex))
 				continue;
-			node_rr_it_init(&x->rit, &x->set);
+			node_live_init(&x->rit, &x->set, x->now);
 			x->in_set = true;
 			continue;
 		}

@@ -21,11 +21,14 @@ struct xfr;
  * client's serial comes from the SOA in the request's authority section;
  * the answer is the journal's differences, the current SOA alone when the
  * client is current, or the whole zone when the journal does not reach
- * back. With `key` (the request's verified TSIG) every message is signed.
+ * back: its records live at `now` (a record whose lease ran out is gone,
+ * as for queries; the reaper removes it, journaled, before its second
+ * begins). With `key` (the request's verified TSIG) every message is
+ * signed.
  */
 int xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t len,
     const struct query_req *req, const struct tsig_key *key, const struct tsig_rr *trr,
-    struct xfr **out);
+    uint32_t now, struct xfr **out);
 
 /*
  * Write the next message of the transfer into `out` (capacity `max`,

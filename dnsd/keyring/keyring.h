@@ -1,0 +1,69 @@
+/* keyring.h -- the TSIG keys of one configuration: lookup, verify, sign
+ *
+ * The one owner of decoded TSIG keys. Every request that may carry a TSIG
+ * (query, UPDATE, transfer, NOTIFY sent by us) goes through keyring_verify
+ * or keyring_find, and every signed reply through reply_finish() with the
+ * keyring_check that verified its request, so the rules of RFC 8945 live
+ * in one place. A keyring is immutable once built: threads share it
+ * without locks, and a reload builds a new one.
+ */
+#ifndef DNSD_KEYRING_KEYRING_H
+#define DNSD_KEYRING_KEYRING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tsig/tsig.h"
+
+struct conf;
+struct conf_key;
+struct keyring;
+
+/* A key: its decoded secret and the policy configured with it (name,
+ * lease bounds, record quota). */
+struct keyring_key {
+	struct tsig_key tsig;
+	const struct conf_key *conf;
+};
+
+/* How a request's TSIG checked out (RFC 8945 section 5.2). */
+enum keyring_status {
+	KEYRING_UNSIGNED = 0, /* no TSIG */
+	KEYRING_VALID = 1,    /* signed by `key`: sign the reply with it */
+	KEYRING_INVALID = -1, /* tsig_error BADKEY/BADSIG/BADTIME: NOTAUTH;
+	                       * TSIG_NOERROR: a malformed TSIG, FORMERR */
+};
+
+struct keyring_check {
+	enum keyring_status status;
+	uint16_t tsig_error;
+	struct tsig_rr rr;               /* the request's TSIG (signed requests) */
+	const struct keyring_key *key;   /* the key named, when known */
+};
+
+/*
+ * Decode every key of the configuration. An unusable key (unknown
+ * algorithm, secret not base64) is logged with its name and fails the
+ * whole ring. The ring points at `c`'s keys, so `c` must outlive it.
+ */
+int keyring_new(const struct conf *c, struct keyring **out);
+/* Free the ring and wipe its secrets (NULL is fine). */
+void keyring_free(struct keyring *kr);
+
+/* The key named `name` (wire form, any case); NULL if none. */
+const struct keyring_key *keyring_find(const struct keyring *kr, const uint8_t *name);
+/* The same by presentation name ("registrar" or "registrar."). */
+const struct keyring_key *keyring_find_str(const struct keyring *kr, const char *name);
+
+/*
+ * Check the TSIG of a request at time `now` and fill `out`. An unknown key
+ * name, or a known name with another algorithm, is BADKEY.
+ */
+void keyring_verify(const struct keyring *kr, const uint8_t *msg, size_t len, uint32_t now,
+    struct keyring_check *out);
+
+/* Is the request signed by a key named in `names` (presentation form)? */
+bool keyring_check_key_in(const struct keyring_check *chk, char *const *names, size_t n);
+
+#endif
