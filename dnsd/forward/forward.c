@@ -61,7 +61,7 @@ reply_servfail(struct forwarder *f, struct fjob *j)
 {
 	struct query_req r;
 	uint8_t out[512];
-	if (query_parse(j->msg, j->len, &r) != 0)
+	if (query_parse(j->msg, j->len, &r, NULL) != 0)
 		return;
 	size_t n = query_error_reply(&r, out, sizeof(out), RCODE_SERVFAIL, f->edns_max, NULL, 0);
 	if (n > 0)
@@ -87,7 +87,7 @@ answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		 * with TC=1, so it retries over TCP. */
 		struct query_req r;
 		uint8_t out[512];
-		if (query_parse(j->msg, j->len, &r) == 0) {
+		if (query_parse(j->msg, j->len, &r, NULL) == 0) {
 			size_t n = query_error_reply(&r, out, sizeof(out), WIRE_RCODE(wire_get16(abuf + 2)),
 			    f->edns_max, NULL, 0);
 			if (n > 0) {

@@ -210,7 +210,7 @@ serve_batch(struct udp_worker *wk, struct qcache *qc, struct udp_batch *b, int f
 			continue; /* oversized: not a query we could parse */
 		if (!txn_ok) {
 			struct query_req r;
-			if (query_parse(b->buf_in[i], b->in[i].msg_len, &r) != 0)
+			if (query_parse(b->buf_in[i], b->in[i].msg_len, &r, NULL) != 0)
 				continue;
 			len = query_error_reply(&r, b->buf_out[nout], UDP_MAX_OUT, RCODE_SERVFAIL,
 			    q->edns_max, NULL, now);

@@ -21,8 +21,9 @@
 #define CNAME_CHAIN_MAX 8
 #define ADDITIONAL_SEEN_MAX 32
 
-int
-query_parse(const uint8_t *in, size_t len, struct query_req *r)
+/* The body of query_parse: 0, an RCODE to answer with, or -1 to drop. */
+static int
+parse(const uint8_t *in, size_t len, struct query_req *r)
 {
 	struct wire_cur c;
 
@@ -110,6 +111,19 @@ query_parse(const uint8_t *in, size_t len, struct query_req *r)
 	if (c.err != 0 || c.pos != len)
 		return RCODE_FORMERR; /* trailing garbage */
 	return 0;
+}
+
+int
+query_parse(const uint8_t *in, size_t len, struct query_req *r, uint8_t *rcode)
+{
+	int rc = parse(in, len, r);
+	if (rc == 0)
+		return 0;
+	if (rc < 0)
+		return DNSD_EMALF;
+	if (rcode != NULL)
+		*rcode = (uint8_t)rc;
+	return DNSD_ERCODE;
 }
 
 /* ---- the response under construction ---- */
@@ -604,18 +618,19 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
     size_t outmax, bool tcp, uint32_t now, struct query_info *info)
 {
 	struct query_req *r = &info->req;
-	int prc = query_parse(in, inlen, r);
+	uint8_t rcode;
+	int prc = query_parse(in, inlen, r, &rcode);
 
 	info->zone = NULL;
 	info->action = QUERY_DROP;
 	info->stable_until = UINT32_MAX;
-	if (prc < 0)
-		return 0;
-	if (prc > 0) {
+	if (prc == DNSD_ERCODE) {
 		/* A FORMERR answer must not echo garbage: header only. */
 		r->qdcount = 0;
-		return reply_error(info, out, outmax, (uint16_t)prc, q->edns_max, NULL, now);
+		return reply_error(info, out, outmax, rcode, q->edns_max, NULL, now);
 	}
+	if (prc != 0)
+		return 0;
 	if (r->edns && r->edns_version > 0)
 		return reply_error(info, out, outmax, RCODE_BADVERS, q->edns_max, NULL, now);
 

@@ -73,10 +73,11 @@ struct query_info {
 
 /*
  * Parse the header, the question and the additional section (OPT and
- * TSIG). Returns 0, or an RCODE (FORMERR) for requests that deserve an
- * error answer, or -1 for packets to drop (too short to answer, QR=1).
+ * TSIG). Returns 0; DNSD_ERCODE with *rcode set (FORMERR) for a request
+ * that deserves an error answer; or DNSD_EMALF for a packet to drop (too
+ * short to answer, or QR set). `rcode` may be NULL.
  */
-int query_parse(const uint8_t *in, size_t len, struct query_req *r);
+int query_parse(const uint8_t *in, size_t len, struct query_req *r, uint8_t *rcode);
 
 /*
  * Answer one request. `tcp` selects the size limit (64 KiB, else the

@@ -19,7 +19,6 @@ dnsd_strerror(int err)
 	case DNSD_ETOOBIG: return "value exceeds a limit";
 	case DNSD_EFULL: return "store is full (raise store-size)";
 	case DNSD_ETSIG: return "TSIG verification failed";
-	case DNSD_EREFUSED: return "refused by policy";
 	case DNSD_ERCODE: return "request answered with an error RCODE";
 	case DNSD_EVERSION: return "store was written by an incompatible version";
 	}

@@ -5,6 +5,10 @@
 /*
  * Every fallible function returns an int: 0 on success, a negative errno
  * value for system errors, or one of the project codes below (all <= -1000).
+ * A function that can also succeed in more than one way says so (an
+ * iterator returns 1 for "one more", 0 for "the end"). RFC logic that
+ * must answer with a specific RCODE returns DNSD_ERCODE and writes the
+ * RCODE through an out-parameter.
  */
 enum dnsd_err {
 	DNSD_OK = 0,
@@ -17,7 +21,6 @@ enum dnsd_err {
 	DNSD_ETOOBIG = -1006,   /* value would exceed a hard limit */
 	DNSD_EFULL = -1007,     /* store map is full */
 	DNSD_ETSIG = -1008,     /* TSIG failure (see the TSIG error) */
-	DNSD_EREFUSED = -1009,  /* refused by policy */
 	DNSD_ERCODE = -1010,    /* RFC logic decided an RCODE (out-parameter) */
 	DNSD_EVERSION = -1011,  /* store written by an incompatible version */
 };

@@ -163,7 +163,8 @@ void wire_buf_rollback(struct wire_buf *w, struct wire_mark m);
 /*
  * Whether the RDATA of this type contains compressible names at known
  * places (RFC 3597 section 4: only the RFC 1035 types). Used to decompress
- * incoming RDATA; dnsd writes RDATA uncompressed.
+ * incoming RDATA; the store keeps RDATA uncompressed, and answers compress
+ * the names of NS, CNAME, PTR, MX and SOA only.
  */
 bool wire_type_has_names(uint16_t type);
 

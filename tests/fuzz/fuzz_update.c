@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	struct query_req r;
-	if (query_parse(data, size, &r) != 0)
+	if (query_parse(data, size, &r, NULL) != 0)
 		return 0;
 	const struct zone *z = r.qdcount == 1 ? zonetab_find(&tz.zones, r.qname) : NULL;
 	struct update_req u = { data, r.has_tsig ? r.tsig_offset : size, &r, z, NULL, 1000 };
