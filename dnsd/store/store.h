@@ -1,9 +1,10 @@
 /* store.h -- the LMDB store: zones, nodes, the expiry index, delegation
  * points and the change journal.
  *
- * Only store.c includes <lmdb.h>; no LMDB type appears here. Data returned
- * by a read (struct store_val) points into the memory map and is valid
- * until the transaction that read it ends or is reset.
+ * Only the files of dnsd/store/ include <lmdb.h> (store-int.h says which
+ * file owns what); no LMDB type appears here. Data returned by a read
+ * (struct store_val) points into the memory map and is valid until the
+ * transaction that read it ends or is reset.
  */
 #ifndef DNSD_STORE_STORE_H
 #define DNSD_STORE_STORE_H
@@ -26,12 +27,13 @@ struct store_val {
 };
 
 /*
- * A node key: the zone id (u32, big-endian) followed by the owner's labels
- * *below the zone apex*, from the one nearest the apex to the leftmost,
- * each label lower-cased and followed by a 0x00 separator. Inside labels
- * 0x00 is written 0x01 0x01 and 0x01 is written 0x01 0x02, so keys sort in
- * DNSSEC canonical order (RFC 4034 section 6.1), a name's key is a prefix
- * of every descendant's key, and a zone is one contiguous key range.
+ * A node key (byte by byte at the top of store-key.c): the zone id (u32,
+ * big-endian) followed by the owner's labels *below the zone apex*, from
+ * the one nearest the apex to the leftmost, each label lower-cased and
+ * followed by a 0x00 separator. Inside labels 0x00 is written 0x01 0x01
+ * and 0x01 is written 0x01 0x02, so keys sort in DNSSEC canonical order
+ * (RFC 4034 section 6.1), a name's key is a prefix of every descendant's
+ * key, and a zone is one contiguous key range.
  *
  * Example: zone id 7, apex example.test, owner www.Svc.example.test:
  *
@@ -88,8 +90,9 @@ uint64_t store_read_snapshot(const struct store_txn *t);
 int store_write_begin(struct store *s, struct store_txn **out);
 int store_commit(struct store_txn *t);
 /* Keep room written ahead of the data the store uses, so that commits do
- * not have to grow the file (see store.c). Call it from the thread that
- * writes, outside a write transaction; it rarely does anything. */
+ * not have to grow the file (see store_grow_ahead in store.c). Call it
+ * from the thread that writes, outside a write transaction; it rarely
+ * does anything. */
 void store_grow_ahead(struct store *s);
 void store_abort(struct store_txn *t);
 /* A child of a write transaction: its changes join the parent's on
@@ -210,8 +213,8 @@ int store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from,
 int store_journal_iter(struct store_txn *t, uint32_t zone_id,
     int (*fn)(void *arg, uint64_t seq, struct store_val entry), void *arg);
 
-/* One journal entry, parsed (layout at the top of store.c); every pointer
- * points into the entry's value. */
+/* One journal entry, parsed (layout at the top of store-journal.c); every
+ * pointer points into the entry's value. */
 struct store_jsoa {
 	uint32_t ttl;
 	uint16_t rdlen;
