@@ -1,5 +1,5 @@
 /* store-int.h -- what the files of dnsd/store/ share: the environment and
- * transaction structs, the one LMDB error map and cursor helpers
+ * transaction structs, the one LMDB error map, cursor helpers and the walk
  *
  * Private to dnsd/store/ (it includes <lmdb.h>, which no other folder may
  * see). Who owns what:
@@ -11,7 +11,7 @@
  *   store-node.c     nodes, delegation points, owner tallies and the
  *                    expiry index; node load/save (the query path)
  *   store-journal.c  change tracking and the "journal" database (IXFR)
- *   store-walk.c     the node iterator
+ *   store-walk.c     the walk over a key prefix, and the node iterator
  *
  * Each file documents the databases it owns byte by byte at its top.
  */
@@ -118,6 +118,49 @@ cursor_done(struct store_txn *t, MDB_cursor *cur)
 	if (t->write)
 		mdb_cursor_close(cur);
 }
+
+/* ---- the walk: every entry under a key prefix (store-walk.c) ------------- */
+
+/*
+ * The one loop over the entries of a database whose keys start with a
+ * prefix, in key order, like Knot's knot_lmdb_foreach:
+ *
+ *	struct walk w;
+ *	walk_foreach(&w, t, t->s->journal, zid, 4) {
+ *		... w.key, w.val: the entry, valid until the transaction ends;
+ *		    `break` leaves early; walk_del(&w) drops the entry ...
+ *	}
+ *	rc = walk_end(&w, "journal clear");
+ *
+ * Errors are sticky, as in wire_cur: a failed start or step ends the loop
+ * and walk_end returns it. The prefix is not copied: it must stay valid
+ * until walk_end.
+ */
+struct walk {
+	MDB_cursor *cur;
+	MDB_val key, val;      /* the current entry */
+	const uint8_t *prefix;
+	size_t plen;           /* 0: the whole database */
+	int rc;                /* LMDB code: 0 while walking, MDB_NOTFOUND past
+	                        * the end, else the error that stopped it */
+	bool started;
+};
+
+/* Open a cursor for a walk over `dbi` under `prefix` (plen bytes). */
+void walk_begin(struct walk *w, struct store_txn *t, MDB_dbi dbi, const void *prefix,
+    size_t plen);
+/* Step to the next entry under the prefix (the first one on the first
+ * call): true with w->key and w->val set, false at the end or on error. */
+bool walk_next(struct walk *w);
+/* Delete the current entry (write transactions); the next walk_next
+ * steps to the entry after it. False on error, which ends the walk. */
+bool walk_del(struct walk *w);
+/* Close the cursor: 0 if the walk ran to the end or was left early, else
+ * the mapped error that stopped it (logged with `what`). */
+int walk_end(struct walk *w, const char *what);
+
+#define walk_foreach(w, t, dbi, prefix, plen) \
+	for (walk_begin((w), (t), (dbi), (prefix), (plen)); walk_next(w);)
 
 /* ---- shared between the files --------------------------------------------- */
 

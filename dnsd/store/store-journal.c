@@ -183,6 +183,13 @@ journal_key(uint8_t *kb, uint32_t zone_id, uint64_t seq)
 	wire_put32(kb + 8, (uint32_t)seq);
 }
 
+/* The sequence number of a journal key (12 bytes). */
+static uint64_t
+journal_seq(const uint8_t *kb)
+{
+	return (uint64_t)wire_get32(kb + 4) << 32 | wire_get32(kb + 8);
+}
+
 /* The number of the zone's newest entry, if it has any (*any). */
 static int
 journal_last_seq(struct store_txn *t, uint32_t zone_id, uint64_t *seq, bool *any)
@@ -203,8 +210,7 @@ journal_last_seq(struct store_txn *t, uint32_t zone_id, uint64_t *seq, bool *any
 		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == 12 && wire_get32(k.mv_data) == zone_id) {
 		*any = true;
-		*seq = (uint64_t)wire_get32((uint8_t *)k.mv_data + 4) << 32 |
-		    wire_get32((uint8_t *)k.mv_data + 8);
+		*seq = journal_seq(k.mv_data);
 	}
 	mdb_cursor_close(cur);
 	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "journal last");
@@ -215,28 +221,22 @@ journal_last_seq(struct store_txn *t, uint32_t zone_id, uint64_t *seq, bool *any
 static int
 journal_trim(struct store_txn *t, uint32_t zone_id, uint64_t last, uint64_t batch)
 {
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
-	if (rc != 0)
-		return map_err(rc, "cursor");
-	for (;;) {
-		uint8_t sk[12];
-		MDB_val ck = { 12, sk }, cv;
-		journal_key(sk, zone_id, 0);
-		if ((rc = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE)) != 0)
+	struct walk w;
+	uint8_t zid[4];
+	bool first = true;
+
+	wire_put32(zid, zone_id);
+	walk_foreach(&w, t, t->s->journal, zid, 4) {
+		if (w.key.mv_size != 12)
 			break;
-		if (ck.mv_size != 12 || wire_get32(ck.mv_data) != zone_id)
+		uint64_t seq = journal_seq(w.key.mv_data);
+		if (seq > last || (first && last - seq + 1 < batch))
 			break;
-		const uint8_t *kb = ck.mv_data;
-		uint64_t first = (uint64_t)wire_get32(kb + 4) << 32 | wire_get32(kb + 8);
-		if (first > last || last - first + 1 < batch)
-			break;
-		batch = 1; /* trimming now: down to `last` */
-		if ((rc = mdb_cursor_del(cur, 0)) != 0)
+		first = false; /* trimming now: down to `last` */
+		if (!walk_del(&w))
 			break;
 	}
-	mdb_cursor_close(cur);
-	return map_err(rc == MDB_NOTFOUND ? 0 : rc, "journal trim");
+	return walk_end(&w, "journal trim");
 }
 
 int
@@ -304,64 +304,53 @@ store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t
 int
 store_journal_clear(struct store_txn *t, uint32_t zone_id)
 {
-	for (;;) {
-		MDB_cursor *cur;
-		uint8_t sk[12];
-		MDB_val ck = { 12, sk }, cv;
-		journal_key(sk, zone_id, 0);
-		int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
-		if (rc != 0)
-			return map_err(rc, "cursor");
-		rc = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE);
-		bool drop = rc == 0 && ck.mv_size == 12 && wire_get32(ck.mv_data) == zone_id;
-		if (drop)
-			rc = mdb_cursor_del(cur, 0);
-		mdb_cursor_close(cur);
-		if (!drop)
-			return 0;
-		if (rc != 0)
-			return map_err(rc, "journal clear");
+	struct walk w;
+	uint8_t zid[4];
+
+	wire_put32(zid, zone_id);
+	walk_foreach(&w, t, t->s->journal, zid, 4) {
+		if (w.key.mv_size != 12 || !walk_del(&w))
+			break;
 	}
+	return walk_end(&w, "journal clear");
 }
 
 int
 store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from, struct store_val *entries,
     size_t max, size_t *n)
 {
-	MDB_cursor *cur;
-	uint8_t sk[12];
-	MDB_val ck = { 12, sk }, cv;
-	bool found = false;
+	struct walk w;
+	uint8_t zid[4];
+	bool found = false, corrupt = false;
 	uint32_t next = from; /* each entry must start where the last one ended */
+
 	*n = 0;
-	journal_key(sk, zone_id, 0);
-	int rc = mdb_cursor_open(t->txn, t->s->journal, &cur);
-	if (rc != 0)
-		return map_err(rc, "cursor");
-	rc = mdb_cursor_get(cur, &ck, &cv, MDB_SET_RANGE);
-	while (rc == 0 && ck.mv_size == 12 && wire_get32(ck.mv_data) == zone_id) {
-		if (cv.mv_size < 8) {
-			rc = MDB_CORRUPTED;
+	wire_put32(zid, zone_id);
+	walk_foreach(&w, t, t->s->journal, zid, 4) {
+		if (w.key.mv_size != 12)
+			break;
+		if (w.val.mv_size < 8) {
+			corrupt = true;
 			break;
 		}
-		uint32_t ef = wire_get32(cv.mv_data);
+		uint32_t ef = wire_get32(w.val.mv_data);
 		if (!found && ef == from)
 			found = true;
 		if (found) {
 			if (*n == max || ef != next) {
 				/* too long a chain, or a broken one: the caller sends AXFR */
-				rc = MDB_NOTFOUND;
 				found = false;
 				break;
 			}
-			entries[(*n)++] = (struct store_val){ cv.mv_data, cv.mv_size };
-			next = wire_get32((const uint8_t *)cv.mv_data + 4);
+			entries[(*n)++] = (struct store_val){ w.val.mv_data, w.val.mv_size };
+			next = wire_get32((const uint8_t *)w.val.mv_data + 4);
 		}
-		rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT);
 	}
-	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return map_err(rc, "journal get");
+	int rc = walk_end(&w, "journal get");
+	if (rc == 0 && corrupt)
+		rc = map_err(MDB_CORRUPTED, "journal get");
+	if (rc != 0)
+		return rc;
 	return found ? 0 : DNSD_ENOTFOUND;
 }
 
@@ -369,27 +358,20 @@ int
 store_journal_iter(struct store_txn *t, uint32_t zone_id,
     int (*fn)(void *arg, uint64_t seq, struct store_val entry), void *arg)
 {
-	MDB_cursor *cur;
-	uint8_t kb[12];
-	MDB_val k = { 12, kb }, v;
-	int rc, r = 0;
+	struct walk w;
+	uint8_t zid[4];
+	int r = 0;
 
-	journal_key(kb, zone_id, 0);
-	if ((rc = mdb_cursor_open(t->txn, t->s->journal, &cur)) != 0)
-		return map_err(rc, "cursor");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *p = k.mv_data;
-		if (k.mv_size != 12 || wire_get32(p) != zone_id)
+	wire_put32(zid, zone_id);
+	walk_foreach(&w, t, t->s->journal, zid, 4) {
+		if (w.key.mv_size != 12)
 			break;
-		uint64_t seq = (uint64_t)wire_get32(p + 4) << 32 | wire_get32(p + 8);
-		if ((r = fn(arg, seq, (struct store_val){ v.mv_data, v.mv_size })) != 0)
+		struct store_val e = { w.val.mv_data, w.val.mv_size };
+		if ((r = fn(arg, journal_seq(w.key.mv_data), e)) != 0)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (r != 0)
-		return r;
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "journal iter");
+	int rc = walk_end(&w, "journal iter");
+	return r != 0 ? r : rc;
 }
 
 /* ---- reading an entry ----------------------------------------------------- */

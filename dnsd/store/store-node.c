@@ -403,23 +403,17 @@ int
 store_expiry_iter(struct store_txn *t,
     int (*fn)(void *arg, uint32_t expire, const struct store_key *k), void *arg)
 {
-	MDB_cursor *cur;
-	MDB_val mk, mv;
+	struct walk w;
 	struct store_key k;
-	int rc, r = 0;
+	int r = 0;
 
-	if ((rc = mdb_cursor_open(t->txn, t->s->expiry, &cur)) != 0)
-		return map_err(rc, "cursor");
-	for (rc = mdb_cursor_get(cur, &mk, &mv, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT)) {
-		const uint8_t *p = mk.mv_data;
-		if (mk.mv_size < 8 || store_key_parse(&k, p + 4, mk.mv_size - 4) != 0)
+	walk_foreach(&w, t, t->s->expiry, NULL, 0) {
+		const uint8_t *p = w.key.mv_data;
+		if (w.key.mv_size < 8 || store_key_parse(&k, p + 4, w.key.mv_size - 4) != 0)
 			continue;
 		if ((r = fn(arg, wire_get32(p), &k)) != 0)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (r != 0)
-		return r;
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "expiry iter");
+	int rc = walk_end(&w, "expiry iter");
+	return r != 0 ? r : rc;
 }

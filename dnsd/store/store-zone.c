@@ -104,23 +104,18 @@ int
 store_zone_iter(struct store_txn *t,
     int (*fn)(void *arg, const uint8_t *apex, const struct store_zone *z), void *arg)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct walk w;
 	struct store_zone z;
-	int rc, r = 0;
+	int r = 0;
 
-	if ((rc = mdb_cursor_open(t->txn, t->s->zones, &cur)) != 0)
-		return map_err(rc, "cursor");
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size > WIRE_NAME_MAX || wire_name_check(k.mv_data, k.mv_size) != k.mv_size ||
-		    zone_decode(&v, &z) != 0)
+	walk_foreach(&w, t, t->s->zones, NULL, 0) {
+		if (w.key.mv_size > WIRE_NAME_MAX ||
+		    wire_name_check(w.key.mv_data, w.key.mv_size) != w.key.mv_size ||
+		    zone_decode(&w.val, &z) != 0)
 			continue;
-		if ((r = fn(arg, k.mv_data, &z)) != 0)
+		if ((r = fn(arg, w.key.mv_data, &z)) != 0)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (r != 0)
-		return r;
-	return rc == 0 || rc == MDB_NOTFOUND ? 0 : map_err(rc, "zone iter");
+	int rc = walk_end(&w, "zone iter");
+	return r != 0 ? r : rc;
 }
