@@ -1,5 +1,5 @@
 /* store-node.c -- nodes and their indexes: node get/find/put, the
- * delegation points, the owner tallies and the expiry index
+ * delegation points, the owner tallies and the expiry index; node load/save
  *
  * The query path runs here (store_node_get, store_node_find, store_cut_find)
  * with the cursor helpers of store-int.h inlined: keep those functions in
@@ -361,6 +361,41 @@ store_owner_count(struct store_txn *t, uint32_t zone_id, uint32_t tag, uint32_t 
 	if (ov.mv_size == 4)
 		*count = wire_get32(ov.mv_data);
 	return 0;
+}
+
+/* ---- load, edit, save ----------------------------------------------------- */
+
+int
+store_node_load(struct store_txn *t, const struct store_key *k, uint32_t now,
+    struct node_edit *e)
+{
+	struct store_val v;
+	int rc = store_node_get(t, k, &v);
+	if (rc == DNSD_ENOTFOUND) {
+		node_edit_clear(e);
+		return 0;
+	}
+	if (rc == 0)
+		rc = node_edit_load(e, v.data, v.len);
+	if (rc == 0 && now != 0)
+		node_edit_drop_expired(e, now);
+	return rc;
+}
+
+int
+store_node_save(struct store_txn *t, const struct store_key *k, struct node_edit *e)
+{
+	uint8_t small[1024], *buf = small;
+	size_t need = node_edit_size(e);
+	if (e->n == 0)
+		return store_node_put(t, k, NULL, 0);
+	if (need > sizeof(small) && (buf = malloc(need)) == NULL)
+		return -ENOMEM;
+	size_t len = node_edit_encode(e, buf);
+	int rc = store_node_put(t, k, buf, len);
+	if (buf != small)
+		free(buf);
+	return rc;
 }
 
 /* ---- the expiry index ----------------------------------------------------- */

@@ -19,6 +19,7 @@
 
 struct store;
 struct store_txn;
+struct node_edit;
 
 /* Bytes read from the store; valid until the transaction ends or resets. */
 struct store_val {
@@ -149,6 +150,25 @@ int store_node_find_absent(struct store_txn *t, const struct store_key *k,
  */
 int store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *val,
     size_t len);
+
+/*
+ * Load / edit / save. store_node_load replaces the contents of `e` (which
+ * the caller has node_edit_init'ed and frees) with the node stored under
+ * `k`; a missing node loads empty. Records whose lease has ended at `now`
+ * (expire != 0 && expire <= now) are left out, so an editor never sees,
+ * keeps or re-saves a record that is no longer served; `now` 0 keeps every
+ * record, expired or not (zone import, serial edits: the reaper removes
+ * expired records and journals their removal). `e` owns copies: it stays
+ * valid after the transaction ends. On an error `e` may hold part of the
+ * node; it can still be freed.
+ *
+ * store_node_save encodes `e` (sorting its records) and writes it with
+ * store_node_put, so every index follows; an empty `e` deletes the node.
+ * `e` is left as it was (apart from the order of its records).
+ */
+int store_node_load(struct store_txn *t, const struct store_key *k, uint32_t now,
+    struct node_edit *e);
+int store_node_save(struct store_txn *t, const struct store_key *k, struct node_edit *e);
 
 /* How many dynamic records the key with owner tag `tag` (node_owner_tag)
  * owns in zone `zone_id`. */

@@ -1,5 +1,6 @@
 /* test_store.c -- the LMDB store: key order, node lookup (answer, ENT,
- * NXDOMAIN), delegation and expiry indexes, zones, iteration, durability.
+ * NXDOMAIN), delegation and expiry indexes, zones, iteration, durability,
+ * node load/save and the walks over key prefixes.
  * Every test gets a fresh store in its own mkdtemp folder. */
 #include "config.h"
 
@@ -1005,6 +1006,84 @@ test_journal_gaps(void **state)
 	assert_int_equal(journal_chain(f, z.id, 110), 1);
 }
 
+/* ---- load / edit / save ---- */
+
+/* store_node_load: a missing node loads empty, an expired record is left
+ * out (but stays stored) unless `now` is 0; store_node_save writes through
+ * store_node_put (the indexes follow) and an empty edit deletes. */
+static void
+test_node_load_save(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_key k, got;
+	struct store_val v;
+	struct node_edit e;
+	struct store_stats st;
+	uint32_t exp;
+	const char *apex = "example.test";
+	static const uint8_t A2[4] = { 192, 0, 2, 2 }, A3[4] = { 192, 0, 2, 3 };
+	static const uint8_t ns[] = { 2, 'n', 's', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0 };
+
+	node_edit_init(&e);
+	key_of(&k, 1, "svc.example.test", apex);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	/* Missing: loads empty, whatever `e` held before. */
+	assert_int_equal(node_edit_add(&e, RR_A, 60, 0, 0, 0, A1, 4), 1);
+	assert_int_equal(store_node_load(t, &k, NOW, &e), 0);
+	assert_int_equal(e.n, 0);
+	/* A static, a live leased and an expired leased record, an NS (a cut). */
+	assert_int_equal(node_edit_add(&e, RR_A, 60, 0, 0, 0, A1, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_A, 60, NOW + 100, 0, NODE_RR_DYNAMIC, A2, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_A, 60, NOW, 0, NODE_RR_DYNAMIC, A3, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_NS, 60, 0, 0, 0, ns, sizeof(ns)), 1);
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_commit(t), 0);
+
+	assert_int_equal(store_read_begin(f->s, &t), 0);
+	assert_int_equal(store_node_load(t, &k, 0, &e), 0);
+	assert_int_equal(e.n, 4); /* now 0: everything */
+	assert_int_equal(store_node_load(t, &k, NOW, &e), 0);
+	assert_int_equal(e.n, 3); /* expire == now has ended */
+	assert_true(node_edit_find(&e, RR_A, A3, 4) < 0);
+	assert_true(node_edit_find(&e, RR_A, A2, 4) >= 0);
+	assert_int_equal(store_node_load(t, &k, NOW + 100, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_true(node_edit_find(&e, RR_A, A1, 4) >= 0);
+	assert_int_equal(store_stats(t, &st), 0);
+	assert_int_equal(st.cuts, 1);
+	assert_int_equal(store_expiry_first(t, &exp, &got), 0);
+	assert_int_equal(exp, NOW);
+	store_abort(t);
+
+	/* Load, edit, save: the expired record goes with the save. */
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_node_load(t, &k, NOW, &e), 0);
+	node_edit_remove(&e, (size_t)node_edit_find(&e, RR_NS, ns, sizeof(ns)));
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_node_load(t, &k, 0, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(store_stats(t, &st), 0);
+	assert_int_equal(st.cuts, 0); /* NS gone: no longer a delegation point */
+	/* A node bigger than save's stack buffer. */
+	uint8_t big[3000];
+	memset(big, 0x5a, sizeof(big));
+	assert_int_equal(node_edit_add(&e, 65280, 60, 0, 0, 0, big, sizeof(big)), 1);
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_node_get(t, &k, &v), 0);
+	assert_true(v.len > sizeof(big));
+	assert_int_equal(store_node_load(t, &k, 0, &e), 0);
+	assert_int_equal(e.n, 3);
+	assert_true(node_edit_find(&e, 65280, big, sizeof(big)) >= 0);
+	/* Empty: deleted. */
+	node_edit_clear(&e);
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_node_get(t, &k, &v), DNSD_ENOTFOUND);
+	assert_int_equal(store_node_save(t, &k, &e), 0); /* already gone: fine */
+	assert_int_equal(store_commit(t), 0);
+	node_edit_free(&e);
+}
+
 /* ---- walks ---- */
 
 struct walk_count {
@@ -1247,6 +1326,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_grow_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_load_save, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_walks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zone_expiry_walks, setup, teardown),
 		cmocka_unit_test(test_map_full),
