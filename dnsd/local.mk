@@ -7,7 +7,9 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/util/clock.c dnsd/util/clock.h \
 	dnsd/wire/wire.c dnsd/wire/wire.h \
 	dnsd/node/node.c dnsd/node/node.h \
-	dnsd/store/store.c dnsd/store/store.h \
+	dnsd/store/store.c dnsd/store/store-key.c dnsd/store/store-zone.c \
+	dnsd/store/store-node.c dnsd/store/store-journal.c dnsd/store/store-walk.c \
+	dnsd/store/store-int.h dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h \
 	dnsd/keyring/keyring.c dnsd/keyring/keyring.h \
 	dnsd/reply/reply.c dnsd/reply/reply.h \

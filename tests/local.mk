@@ -71,6 +71,13 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/li
 	tests/integration/storm.py tests/integration/qloop.py \
 	tests/integration/udpflood.py
 
+# The query path in process, for callgrind instruction counts per query
+# (see the top of qpath_bench.c). Built, never run by `make check`.
+noinst_PROGRAMS = tests/unit/qpath_bench
+tests_unit_qpath_bench_SOURCES = tests/unit/qpath_bench.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_qpath_bench_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
+tests_unit_qpath_bench_LDADD = dnsd/libdnsd.la
+
 # Fuzz harnesses: built with a deterministic driver for `make check`
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).
 FUZZ_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz
@@ -88,7 +95,7 @@ endif
 if FUZZERS
 # ./configure CC=clang --enable-fuzzers && make tests/fuzz/lf_query
 #   tests/fuzz/lf_query -max_total_time=60 CORPUS_DIR
-noinst_PROGRAMS = tests/fuzz/lf_query tests/fuzz/lf_update
+noinst_PROGRAMS += tests/fuzz/lf_query tests/fuzz/lf_update
 tests_fuzz_lf_query_SOURCES = tests/fuzz/fuzz_query.c tests/unit/testzone.c
 tests_fuzz_lf_query_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_lf_query_LDFLAGS = -fsanitize=fuzzer

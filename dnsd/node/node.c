@@ -315,6 +315,19 @@ node_edit_remove(struct node_edit *e, size_t i)
 }
 
 size_t
+node_edit_drop_expired(struct node_edit *e, uint32_t now)
+{
+	size_t n = 0;
+	for (size_t i = e->n; i-- > 0;) {
+		if (e->recs[i].expire != 0 && e->recs[i].expire <= now) {
+			node_edit_remove(e, i);
+			n++;
+		}
+	}
+	return n;
+}
+
+size_t
 node_edit_size(const struct node_edit *e)
 {
 	size_t n = 0;

@@ -191,6 +191,9 @@ long node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rda
 bool node_edit_set_ttl(struct node_edit *e, uint16_t type, uint32_t ttl);
 /* Remove record i (order is not kept). */
 void node_edit_remove(struct node_edit *e, size_t i);
+/* Remove every record whose lease has ended at `now` (expire != 0 &&
+ * expire <= now: not node_rr_live); returns how many (order is not kept). */
+size_t node_edit_drop_expired(struct node_edit *e, uint32_t now);
 /* Bytes needed to encode the edit. */
 size_t node_edit_size(const struct node_edit *e);
 /* Encode (sorting the records by type); returns the length. `out` must

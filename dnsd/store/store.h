@@ -1,9 +1,10 @@
 /* store.h -- the LMDB store: zones, nodes, the expiry index, delegation
  * points and the change journal.
  *
- * Only store.c includes <lmdb.h>; no LMDB type appears here. Data returned
- * by a read (struct store_val) points into the memory map and is valid
- * until the transaction that read it ends or is reset.
+ * Only the files of dnsd/store/ include <lmdb.h> (store-int.h says which
+ * file owns what); no LMDB type appears here. Data returned by a read
+ * (struct store_val) points into the memory map and is valid until the
+ * transaction that read it ends or is reset.
  */
 #ifndef DNSD_STORE_STORE_H
 #define DNSD_STORE_STORE_H
@@ -18,6 +19,7 @@
 
 struct store;
 struct store_txn;
+struct node_edit;
 
 /* Bytes read from the store; valid until the transaction ends or resets. */
 struct store_val {
@@ -26,12 +28,13 @@ struct store_val {
 };
 
 /*
- * A node key: the zone id (u32, big-endian) followed by the owner's labels
- * *below the zone apex*, from the one nearest the apex to the leftmost,
- * each label lower-cased and followed by a 0x00 separator. Inside labels
- * 0x00 is written 0x01 0x01 and 0x01 is written 0x01 0x02, so keys sort in
- * DNSSEC canonical order (RFC 4034 section 6.1), a name's key is a prefix
- * of every descendant's key, and a zone is one contiguous key range.
+ * A node key (byte by byte at the top of store-key.c): the zone id (u32,
+ * big-endian) followed by the owner's labels *below the zone apex*, from
+ * the one nearest the apex to the leftmost, each label lower-cased and
+ * followed by a 0x00 separator. Inside labels 0x00 is written 0x01 0x01
+ * and 0x01 is written 0x01 0x02, so keys sort in DNSSEC canonical order
+ * (RFC 4034 section 6.1), a name's key is a prefix of every descendant's
+ * key, and a zone is one contiguous key range.
  *
  * Example: zone id 7, apex example.test, owner www.Svc.example.test:
  *
@@ -88,8 +91,9 @@ uint64_t store_read_snapshot(const struct store_txn *t);
 int store_write_begin(struct store *s, struct store_txn **out);
 int store_commit(struct store_txn *t);
 /* Keep room written ahead of the data the store uses, so that commits do
- * not have to grow the file (see store.c). Call it from the thread that
- * writes, outside a write transaction; it rarely does anything. */
+ * not have to grow the file (see store_grow_ahead in store.c). Call it
+ * from the thread that writes, outside a write transaction; it rarely
+ * does anything. */
 void store_grow_ahead(struct store *s);
 void store_abort(struct store_txn *t);
 /* A child of a write transaction: its changes join the parent's on
@@ -146,6 +150,25 @@ int store_node_find_absent(struct store_txn *t, const struct store_key *k,
  */
 int store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *val,
     size_t len);
+
+/*
+ * Load / edit / save. store_node_load replaces the contents of `e` (which
+ * the caller has node_edit_init'ed and frees) with the node stored under
+ * `k`; a missing node loads empty. Records whose lease has ended at `now`
+ * (expire != 0 && expire <= now) are left out, so an editor never sees,
+ * keeps or re-saves a record that is no longer served; `now` 0 keeps every
+ * record, expired or not (zone import, serial edits: the reaper removes
+ * expired records and journals their removal). `e` owns copies: it stays
+ * valid after the transaction ends. On an error `e` may hold part of the
+ * node; it can still be freed.
+ *
+ * store_node_save encodes `e` (sorting its records) and writes it with
+ * store_node_put, so every index follows; an empty `e` deletes the node.
+ * `e` is left as it was (apart from the order of its records).
+ */
+int store_node_load(struct store_txn *t, const struct store_key *k, uint32_t now,
+    struct node_edit *e);
+int store_node_save(struct store_txn *t, const struct store_key *k, struct node_edit *e);
 
 /* How many dynamic records the key with owner tag `tag` (node_owner_tag)
  * owns in zone `zone_id`. */
@@ -210,8 +233,8 @@ int store_journal_get(struct store_txn *t, uint32_t zone_id, uint32_t from,
 int store_journal_iter(struct store_txn *t, uint32_t zone_id,
     int (*fn)(void *arg, uint64_t seq, struct store_val entry), void *arg);
 
-/* One journal entry, parsed (layout at the top of store.c); every pointer
- * points into the entry's value. */
+/* One journal entry, parsed (layout at the top of store-journal.c); every
+ * pointer points into the entry's value. */
 struct store_jsoa {
 	uint32_t ttl;
 	uint16_t rdlen;

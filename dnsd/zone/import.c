@@ -364,20 +364,13 @@ strip_static(struct store_txn *t, const struct zone *z)
 	struct node_edit e;
 	node_edit_init(&e);
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if ((rc = store_node_get(t, &keys[i], &v)) != 0 ||
-		    (rc = node_edit_load(&e, v.data, v.len)) != 0)
+		/* now 0: expired dynamic records stay for the reaper */
+		if ((rc = store_node_load(t, &keys[i], 0, &e)) != 0)
 			break;
 		for (size_t r = e.n; r-- > 0;)
 			if (!(e.recs[r].flags & NODE_RR_DYNAMIC))
 				node_edit_remove(&e, r);
-		uint8_t *buf = malloc(node_edit_size(&e) + 1);
-		if (buf == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		size_t len = node_edit_encode(&e, buf);
-		rc = store_node_put(t, &keys[i], buf, len);
-		free(buf);
+		rc = store_node_save(t, &keys[i], &e);
 	}
 	node_edit_free(&e);
 out:
@@ -390,21 +383,14 @@ static int
 write_static(struct store_txn *t, struct import *im)
 {
 	struct node_edit e;
-	uint8_t *buf = NULL;
-	size_t bufcap = 0;
 	int rc = 0;
 	node_edit_init(&e);
 	for (size_t i = 0; i < im->n && rc == 0;) {
 		struct store_key k;
-		struct store_val v;
 		if ((rc = store_key_parse(&k, im->recs[i].key, im->recs[i].keylen)) != 0)
 			break;
-		node_edit_clear(&e);
-		rc = store_node_get(t, &k, &v);
-		if (rc == 0)
-			rc = node_edit_load(&e, v.data, v.len);
-		else if (rc == DNSD_ENOTFOUND)
-			rc = 0;
+		/* now 0: dynamic records, expired or not, stay as they are */
+		rc = store_node_load(t, &k, 0, &e);
 		size_t j = i;
 		for (; rc == 0 && j < im->n && im->recs[j].keylen == k.len &&
 		     memcmp(im->recs[j].key, k.b, k.len) == 0; j++) {
@@ -427,21 +413,9 @@ write_static(struct store_txn *t, struct import *im)
 		i = j;
 		if (rc != 0)
 			break;
-		size_t need = node_edit_size(&e);
-		if (need > bufcap) {
-			uint8_t *nb = realloc(buf, need);
-			if (nb == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			bufcap = need;
-		}
-		size_t len = node_edit_encode(&e, buf);
-		rc = store_node_put(t, &k, buf, len);
+		rc = store_node_save(t, &k, &e);
 	}
 	node_edit_free(&e);
-	free(buf);
 	return rc;
 }
 
@@ -467,18 +441,17 @@ static int
 ensure_soa(struct store_txn *t, const struct zone *z, uint32_t now)
 {
 	struct store_key k;
-	struct store_val v;
 	struct node_edit e;
-	struct node_rrset set;
 	int rc = store_key_make(&k, z->id, z->apex, z->labels);
 	if (rc != 0)
 		return rc;
-	rc = store_node_get(t, &k, &v);
-	if (rc == 0 && node_rrset_find(v.data, v.len, RR_SOA, &set))
-		return 0;
 	node_edit_init(&e);
-	if (rc == 0 && (rc = node_edit_load(&e, v.data, v.len)) != 0)
+	/* now 0: the apex keeps every record it has */
+	if ((rc = store_node_load(t, &k, 0, &e)) != 0)
 		goto out;
+	for (size_t i = 0; i < e.n; i++)
+		if (e.recs[i].type == RR_SOA)
+			goto out; /* rc 0: it has one */
 	uint8_t rd[2 * WIRE_NAME_MAX + 24], ns[WIRE_NAME_MAX + 4];
 	size_t o = 0;
 	if (z->apex_len + 11 > WIRE_NAME_MAX) {
@@ -507,14 +480,7 @@ ensure_soa(struct store_txn *t, const struct zone *z, uint32_t now)
 		has_ns |= e.recs[i].type == RR_NS;
 	if (!has_ns && (rc = node_edit_add(&e, RR_NS, 3600, 0, 0, 0, ns, (uint16_t)nslen)) < 0)
 		goto out;
-	uint8_t *buf = malloc(node_edit_size(&e));
-	if (buf == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	size_t len = node_edit_encode(&e, buf);
-	rc = store_node_put(t, &k, buf, len);
-	free(buf);
+	rc = store_node_save(t, &k, &e);
 	if (rc == 0)
 		log_info("zone %s: no zone file, generated SOA and NS", z->name);
 out:

@@ -106,17 +106,16 @@ soa_serial_edit(struct store_txn *t, const struct zone *z, bool exact, uint32_t 
     uint32_t *serial)
 {
 	struct store_key k;
-	struct store_val v;
 	struct node_edit e;
 	int rc = store_key_make(&k, z->id, z->apex, z->labels);
-	if (rc == 0)
-		rc = store_node_get(t, &k, &v);
 	if (rc != 0)
 		return rc;
 	node_edit_init(&e);
-	if ((rc = node_edit_load(&e, v.data, v.len)) != 0)
+	/* now 0: the apex is rewritten as it is, expired records included;
+	 * removing those is the reaper's (it journals them). */
+	if ((rc = store_node_load(t, &k, 0, &e)) != 0)
 		goto out;
-	rc = DNSD_ENOTFOUND;
+	rc = DNSD_ENOTFOUND; /* no SOA, or no apex node at all */
 	for (size_t i = 0; i < e.n; i++) {
 		struct node_erec *r = &e.recs[i];
 		if (r->type != RR_SOA)
@@ -131,16 +130,8 @@ soa_serial_edit(struct store_txn *t, const struct zone *z, bool exact, uint32_t 
 		rc = 0;
 		break;
 	}
-	if (rc == 0) {
-		uint8_t *buf = malloc(node_edit_size(&e));
-		if (buf == NULL) {
-			rc = -ENOMEM;
-		} else {
-			size_t n = node_edit_encode(&e, buf);
-			rc = store_node_put(t, &k, buf, n);
-			free(buf);
-		}
-	}
+	if (rc == 0)
+		rc = store_node_save(t, &k, &e);
 out:
 	node_edit_free(&e);
 	return rc;

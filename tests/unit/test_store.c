@@ -1,5 +1,6 @@
 /* test_store.c -- the LMDB store: key order, node lookup (answer, ENT,
- * NXDOMAIN), delegation and expiry indexes, zones, iteration, durability.
+ * NXDOMAIN), delegation and expiry indexes, zones, iteration, durability,
+ * node load/save and the walks over key prefixes.
  * Every test gets a fresh store in its own mkdtemp folder. */
 #include "config.h"
 
@@ -1005,6 +1006,269 @@ test_journal_gaps(void **state)
 	assert_int_equal(journal_chain(f, z.id, 110), 1);
 }
 
+/* ---- load / edit / save ---- */
+
+/* store_node_load: a missing node loads empty, an expired record is left
+ * out (but stays stored) unless `now` is 0; store_node_save writes through
+ * store_node_put (the indexes follow) and an empty edit deletes. */
+static void
+test_node_load_save(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_key k, got;
+	struct store_val v;
+	struct node_edit e;
+	struct store_stats st;
+	uint32_t exp;
+	const char *apex = "example.test";
+	static const uint8_t A2[4] = { 192, 0, 2, 2 }, A3[4] = { 192, 0, 2, 3 };
+	static const uint8_t ns[] = { 2, 'n', 's', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0 };
+
+	node_edit_init(&e);
+	key_of(&k, 1, "svc.example.test", apex);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	/* Missing: loads empty, whatever `e` held before. */
+	assert_int_equal(node_edit_add(&e, RR_A, 60, 0, 0, 0, A1, 4), 1);
+	assert_int_equal(store_node_load(t, &k, NOW, &e), 0);
+	assert_int_equal(e.n, 0);
+	/* A static, a live leased and an expired leased record, an NS (a cut). */
+	assert_int_equal(node_edit_add(&e, RR_A, 60, 0, 0, 0, A1, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_A, 60, NOW + 100, 0, NODE_RR_DYNAMIC, A2, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_A, 60, NOW, 0, NODE_RR_DYNAMIC, A3, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_NS, 60, 0, 0, 0, ns, sizeof(ns)), 1);
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_commit(t), 0);
+
+	assert_int_equal(store_read_begin(f->s, &t), 0);
+	assert_int_equal(store_node_load(t, &k, 0, &e), 0);
+	assert_int_equal(e.n, 4); /* now 0: everything */
+	assert_int_equal(store_node_load(t, &k, NOW, &e), 0);
+	assert_int_equal(e.n, 3); /* expire == now has ended */
+	assert_true(node_edit_find(&e, RR_A, A3, 4) < 0);
+	assert_true(node_edit_find(&e, RR_A, A2, 4) >= 0);
+	assert_int_equal(store_node_load(t, &k, NOW + 100, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_true(node_edit_find(&e, RR_A, A1, 4) >= 0);
+	assert_int_equal(store_stats(t, &st), 0);
+	assert_int_equal(st.cuts, 1);
+	assert_int_equal(store_expiry_first(t, &exp, &got), 0);
+	assert_int_equal(exp, NOW);
+	store_abort(t);
+
+	/* Load, edit, save: the expired record goes with the save. */
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_node_load(t, &k, NOW, &e), 0);
+	node_edit_remove(&e, (size_t)node_edit_find(&e, RR_NS, ns, sizeof(ns)));
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_node_load(t, &k, 0, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(store_stats(t, &st), 0);
+	assert_int_equal(st.cuts, 0); /* NS gone: no longer a delegation point */
+	/* A node bigger than save's stack buffer. */
+	uint8_t big[3000];
+	memset(big, 0x5a, sizeof(big));
+	assert_int_equal(node_edit_add(&e, 65280, 60, 0, 0, 0, big, sizeof(big)), 1);
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_node_get(t, &k, &v), 0);
+	assert_true(v.len > sizeof(big));
+	assert_int_equal(store_node_load(t, &k, 0, &e), 0);
+	assert_int_equal(e.n, 3);
+	assert_true(node_edit_find(&e, 65280, big, sizeof(big)) >= 0);
+	/* Empty: deleted. */
+	node_edit_clear(&e);
+	assert_int_equal(store_node_save(t, &k, &e), 0);
+	assert_int_equal(store_node_get(t, &k, &v), DNSD_ENOTFOUND);
+	assert_int_equal(store_node_save(t, &k, &e), 0); /* already gone: fine */
+	assert_int_equal(store_commit(t), 0);
+	node_edit_free(&e);
+}
+
+/* ---- walks ---- */
+
+struct walk_count {
+	uint64_t n, first, last; /* entries seen, first and last seq */
+	uint64_t stop_after;     /* 0: never stop */
+	bool ordered;            /* each seq one past the one before */
+};
+
+static int
+walk_count_entry(void *arg, uint64_t seq, struct store_val entry)
+{
+	struct walk_count *c = arg;
+	assert_true(entry.len >= 8);
+	if (c->n == 0)
+		c->first = seq;
+	else if (seq != c->last + 1)
+		c->ordered = false;
+	c->last = seq;
+	c->n++;
+	return c->stop_after != 0 && c->n == c->stop_after ? 7 : 0;
+}
+
+static struct walk_count
+journal_count(struct store *s, uint32_t id, uint64_t stop_after, int want_rc)
+{
+	struct store_txn *t;
+	struct walk_count c = { 0, 0, 0, stop_after, true };
+	assert_int_equal(store_read_begin(s, &t), 0);
+	assert_int_equal(store_journal_iter(t, id, walk_count_entry, &c), want_rc);
+	store_abort(t);
+	return c;
+}
+
+/* Every journal loop is one walk over the zone's key prefix: it sees all
+ * of the zone's entries in order across many pages, and none of the zones
+ * next to it, whether it reads (iter, get), deletes everything (clear) or
+ * deletes a front run (trim). */
+static void
+test_journal_walks(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_zone z[3];
+	struct store_soa soa = { 60, 500, { 0 } };
+	const char *apexes[3] = { "a.test", "b.test", "c.test" };
+	enum { N = 400 };
+
+	memset(soa.rdata, 0x33, soa.rdlen); /* ~1 KiB a value: a few per page */
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	for (int i = 0; i < 3; i++) {
+		uint8_t apex[WIRE_NAME_MAX];
+		wname(apexes[i], apex);
+		assert_int_equal(store_zone_create(t, apex, &z[i]), 0);
+	}
+	assert_true(z[0].id + 1 == z[1].id && z[1].id + 1 == z[2].id); /* adjacent prefixes */
+	for (uint32_t j = 0; j < N; j++)
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(store_journal_add(t, z[i].id, 100 + j, 101 + j, &soa, &soa,
+			                     10000), 0);
+	assert_int_equal(store_commit(t), 0);
+
+	for (int i = 0; i < 3; i++) {
+		struct walk_count c = journal_count(f->s, z[i].id, 0, 0);
+		assert_int_equal(c.n, N);
+		assert_int_equal(c.first, 0);
+		assert_int_equal(c.last, N - 1);
+		assert_true(c.ordered);
+	}
+	/* A non-zero return from the callback stops the walk and is returned. */
+	assert_int_equal(journal_count(f->s, z[1].id, 5, 7).n, 5);
+	/* A zone with no journal, past the last one. */
+	assert_int_equal(journal_count(f->s, z[2].id + 1, 0, 0).n, 0);
+
+	/* store_journal_get chains from any serial to the newest. */
+	struct store_val ev[N + 8];
+	size_t n = 0;
+	assert_int_equal(store_read_begin(f->s, &t), 0);
+	assert_int_equal(store_journal_get(t, z[1].id, 100, ev, N + 8, &n), 0);
+	assert_int_equal(n, N);
+	assert_int_equal(wire_get32(ev[N - 1].data + 4), 100 + N);
+	assert_int_equal(store_journal_get(t, z[1].id, 100 + N - 3, ev, N + 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_journal_get(t, z[1].id, 100, ev, N - 1, &n), DNSD_ENOTFOUND);
+	assert_int_equal(store_journal_get(t, z[1].id, 99, ev, N + 8, &n), DNSD_ENOTFOUND);
+	store_abort(t);
+
+	/* Clear deletes as it walks: all of zone b, nothing of a or c. */
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_journal_clear(t, z[1].id), 0);
+	assert_int_equal(store_journal_clear(t, z[1].id), 0); /* nothing left: fine */
+	assert_int_equal(store_commit(t), 0);
+	assert_int_equal(journal_count(f->s, z[1].id, 0, 0).n, 0);
+	assert_int_equal(journal_count(f->s, z[0].id, 0, 0).n, N);
+	assert_int_equal(journal_count(f->s, z[2].id, 0, 0).n, N);
+
+	/* Trim deletes a front run: one more entry in zone a with journal-size
+	 * 64 keeps the newest 64 (seq N-63 .. N), and zone c keeps all. */
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_journal_add(t, z[0].id, 100 + N, 101 + N, &soa, &soa, 64), 0);
+	assert_int_equal(store_commit(t), 0);
+	struct walk_count c = journal_count(f->s, z[0].id, 0, 0);
+	assert_int_equal(c.n, 64);
+	assert_int_equal(c.first, N - 63);
+	assert_int_equal(c.last, N);
+	assert_true(c.ordered);
+	assert_int_equal(journal_count(f->s, z[2].id, 0, 0).n, N);
+	assert_int_equal(journal_count(f->s, z[2].id, 0, 0).first, 0);
+}
+
+struct seen {
+	unsigned n, stop_after;
+	uint32_t expire[8];
+	uint8_t apex[8][WIRE_NAME_MAX];
+};
+
+static int
+seen_zone(void *arg, const uint8_t *apex, const struct store_zone *z)
+{
+	struct seen *s = arg;
+	assert_true(z->id != 0);
+	memcpy(s->apex[s->n], apex, wire_name_len(apex));
+	return ++s->n == s->stop_after ? 9 : 0;
+}
+
+static int
+seen_expiry(void *arg, uint32_t expire, const struct store_key *k)
+{
+	struct seen *s = arg;
+	assert_true(k->len >= 4);
+	s->expire[s->n] = expire;
+	return ++s->n == s->stop_after ? 9 : 0;
+}
+
+/* The whole-database walks: zones in apex key order, expiry entries
+ * earliest first, and both stop when the callback says so. */
+static void
+test_zone_expiry_walks(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_zone z;
+	struct store_key k;
+	const char *apexes[3] = { "c.test", "a.test", "b.test" }; /* created out of order */
+	const uint32_t exp[3] = { NOW + 300, NOW + 100, NOW + 200 };
+
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	for (int i = 0; i < 3; i++) {
+		uint8_t apex[WIRE_NAME_MAX];
+		char name[32];
+		wname(apexes[i], apex);
+		assert_int_equal(store_zone_create(t, apex, &z), 0);
+		snprintf(name, sizeof(name), "x.%s", apexes[i]);
+		key_of(&k, z.id, name, apexes[i]);
+		put_rr(t, &k, RR_A, A1, 4, exp[i], 0);
+	}
+	assert_int_equal(store_commit(t), 0);
+
+	assert_int_equal(store_read_begin(f->s, &t), 0);
+	struct seen s = { 0 };
+	assert_int_equal(store_zone_iter(t, seen_zone, &s), 0);
+	assert_int_equal(s.n, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t want[WIRE_NAME_MAX];
+		const char *order[3] = { "a.test", "b.test", "c.test" };
+		size_t len = wname(order[i], want);
+		assert_memory_equal(s.apex[i], want, len);
+	}
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 2;
+	assert_int_equal(store_zone_iter(t, seen_zone, &s), 9);
+	assert_int_equal(s.n, 2);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_expiry_iter(t, seen_expiry, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.expire[0], NOW + 100);
+	assert_int_equal(s.expire[1], NOW + 200);
+	assert_int_equal(s.expire[2], NOW + 300);
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	assert_int_equal(store_expiry_iter(t, seen_expiry, &s), 9);
+	assert_int_equal(s.n, 1);
+	store_abort(t);
+}
+
 static void
 test_map_full(void **state)
 {
@@ -1062,6 +1326,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_grow_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_load_save, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_walks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone_expiry_walks, setup, teardown),
 		cmocka_unit_test(test_map_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
