@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -13,249 +12,10 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "conf/lex.h"
 #include "tsig/tsig.h"
 #include "util/err.h"
 #include "util/log.h"
-
-/* ---- a generic statement tree ---- */
-
-struct stmt {
-	char *word;
-	size_t nargs;
-	char **args;
-	size_t nkids;
-	struct stmt *kids;
-	bool has_block;
-	unsigned line;
-};
-
-struct lexer {
-	const char *file;
-	const char *p;
-	unsigned line;
-	int err;
-};
-
-static void
-stmt_free(struct stmt *s)
-{
-	free(s->word);
-	for (size_t i = 0; i < s->nargs; i++)
-		free(s->args[i]);
-	free(s->args);
-	for (size_t i = 0; i < s->nkids; i++)
-		stmt_free(&s->kids[i]);
-	free(s->kids);
-}
-
-enum tok { T_EOF, T_WORD, T_LBRACE, T_RBRACE, T_END, T_ERR };
-
-static enum tok
-lex(struct lexer *lx, char **word)
-{
-	const char *p = lx->p;
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r')
-			p++;
-		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			while (*p != '\0' && *p != '\n')
-				p++;
-			continue;
-		}
-		if (p[0] == '/' && p[1] == '*') {
-			unsigned start = lx->line; /* report where it opened */
-			p += 2;
-			while (*p != '\0' && !(p[0] == '*' && p[1] == '/')) {
-				if (*p == '\n')
-					lx->line++;
-				p++;
-			}
-			if (*p == '\0') {
-				log_err("%s:%u: unterminated /* comment", lx->file, start);
-				lx->err = DNSD_ECONF;
-				lx->p = p;
-				return T_ERR;
-			}
-			p += 2;
-			continue;
-		}
-		break;
-	}
-	lx->p = p;
-	switch (*p) {
-	case '\0':
-		return T_EOF;
-	case '\n':
-		lx->p++;
-		lx->line++;
-		return T_END;
-	case ';':
-		lx->p++;
-		return T_END;
-	case '{':
-		lx->p++;
-		return T_LBRACE;
-	case '}':
-		lx->p++;
-		return T_RBRACE;
-	case '"': {
-		const char *e = ++p;
-		while (*e != '\0' && *e != '"' && *e != '\n')
-			e++;
-		if (*e != '"') {
-			log_err("%s:%u: unterminated string", lx->file, lx->line);
-			return T_ERR;
-		}
-		*word = strndup(p, (size_t)(e - p));
-		lx->p = e + 1;
-		return *word ? T_WORD : T_ERR;
-	}
-	default: {
-		const char *e = p;
-		while (*e != '\0' && !isspace((unsigned char)*e) && *e != ';' && *e != '{' &&
-		    *e != '}' && *e != '"' && *e != '#')
-			e++;
-		*word = strndup(p, (size_t)(e - p));
-		lx->p = e;
-		return *word ? T_WORD : T_ERR;
-	}
-	}
-}
-
-static int
-push(void **arr, size_t *n, size_t size, const void *item)
-{
-	void *a = realloc(*arr, (*n + 1) * size);
-	if (a == NULL)
-		return -ENOMEM;
-	memcpy((char *)a + *n * size, item, size);
-	*arr = a;
-	(*n)++;
-	return 0;
-}
-
-/* Parse statements until EOF (top level) or '}' (inside a block). */
-static int
-parse_block(struct lexer *lx, struct stmt *parent, bool inner)
-{
-	for (;;) {
-		char *w = NULL;
-		enum tok t = lex(lx, &w);
-		if (t == T_ERR)
-			return DNSD_ECONF;
-		if (t == T_END)
-			continue;
-		if (t == T_EOF) {
-			if (inner) {
-				log_err("%s:%u: missing '}'", lx->file, lx->line);
-				return DNSD_ECONF;
-			}
-			return 0;
-		}
-		if (t == T_RBRACE) {
-			if (!inner) {
-				log_err("%s:%u: unexpected '}'", lx->file, lx->line);
-				return DNSD_ECONF;
-			}
-			return 0;
-		}
-		if (t == T_LBRACE) {
-			log_err("%s:%u: unexpected '{'", lx->file, lx->line);
-			return DNSD_ECONF;
-		}
-		struct stmt s = { .word = w, .line = lx->line };
-		for (;;) {
-			char *a = NULL;
-			t = lex(lx, &a);
-			if (t == T_WORD) {
-				if (push((void **)&s.args, &s.nargs, sizeof(char *), &a) != 0) {
-					free(a);
-					stmt_free(&s);
-					return -ENOMEM;
-				}
-				continue;
-			}
-			if (t == T_LBRACE) {
-				s.has_block = true;
-				int rc = parse_block(lx, &s, true);
-				if (rc != 0) {
-					stmt_free(&s);
-					return rc;
-				}
-				break;
-			}
-			if (t == T_RBRACE) {
-				/* "a b }" closes the enclosing block: push back. */
-				lx->p--;
-				break;
-			}
-			if (t == T_ERR) {
-				stmt_free(&s);
-				return DNSD_ECONF;
-			}
-			if (t == T_END && lx->p[-1] == '\n' && s.nargs > 0) {
-				/* BIND style allows the '{' on the next line. */
-				struct lexer save = *lx;
-				char *dummy = NULL;
-				enum tok n;
-				while ((n = lex(lx, &dummy)) == T_END)
-					;
-				if (n == T_LBRACE) {
-					lx->p--;
-					continue;
-				}
-				if (n == T_WORD)
-					free(dummy);
-				*lx = save;
-			}
-			break; /* T_END or T_EOF */
-		}
-		if (push((void **)&parent->kids, &parent->nkids, sizeof(s), &s) != 0) {
-			stmt_free(&s);
-			return -ENOMEM;
-		}
-		if (t == T_EOF && !inner)
-			return 0;
-	}
-}
-
-static int
-parse_file(const char *path, struct stmt *root)
-{
-	/* Callers free the tree whatever happens: start it empty. */
-	memset(root, 0, sizeof(*root));
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		int e = errno; /* logging may change errno */
-		log_err("%s: %s", path, strerror(e));
-		return -e;
-	}
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	struct lexer lx = { .file = path, .p = buf, .line = 1 };
-	memset(root, 0, sizeof(*root));
-	int rc = parse_block(&lx, root, false);
-	free(buf);
-	return rc;
-}
 
 /* ---- values ---- */
 
@@ -441,7 +201,7 @@ parse_acl(const char *file, const struct stmt *s, struct conf_acl *acl)
 			if (++i == s->nargs)
 				return bad(file, s, "'key' needs a key name");
 			char *k = strdup(s->args[i]);
-			if (k == NULL || push((void **)&acl->keys, &acl->nkeys, sizeof(k), &k) != 0) {
+			if (k == NULL || conf_push((void **)&acl->keys, &acl->nkeys, sizeof(k), &k) != 0) {
 				free(k);
 				return -ENOMEM;
 			}
@@ -452,16 +212,16 @@ parse_acl(const char *file, const struct stmt *s, struct conf_acl *acl)
 		struct conf_addr a;
 		if (strcmp(v, "any") == 0) {
 			conf_addr_parse("0.0.0.0/0", 0, &a);
-			push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
+			conf_push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
 			conf_addr_parse("::/0", 0, &a);
 		} else if (strcmp(v, "localhost") == 0) {
 			conf_addr_parse("127.0.0.0/8", 0, &a);
-			push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
+			conf_push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
 			conf_addr_parse("::1", 0, &a);
 		} else if (conf_addr_parse(v, 0, &a) != 0) {
 			return bad(file, s, "bad address or network");
 		}
-		if (push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a) != 0)
+		if (conf_push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a) != 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -519,7 +279,7 @@ do_key(struct conf *c, const char *file, const struct stmt *s)
 	if (rc == 0 && conf_key_find(c, k.name_wire) != NULL)
 		rc = bad(file, s, "key defined twice");
 	if (rc == 0)
-		rc = push((void **)&c->keys, &c->nkeys, sizeof(k), &k);
+		rc = conf_push((void **)&c->keys, &c->nkeys, sizeof(k), &k);
 	if (rc != 0) {
 		free(k.name);
 		free(k.algorithm);
@@ -545,7 +305,7 @@ conf_add_key(struct conf *c, const char *name, const char *alg, const char *secr
 	k.algorithm = strdup(alg);
 	k.secret = strdup(secret);
 	if (k.name == NULL || k.algorithm == NULL || k.secret == NULL ||
-	    push((void **)&c->keys, &c->nkeys, sizeof(k), &k) != 0) {
+	    conf_push((void **)&c->keys, &c->nkeys, sizeof(k), &k) != 0) {
 		free(k.name);
 		free(k.algorithm);
 		free(k.secret);
@@ -575,7 +335,7 @@ zone_new(struct conf *c, const char *name, const uint8_t *apex)
 	z.name = strdup(name);
 	memcpy(z.apex, apex, wire_name_len(apex));
 	z.journal_max = 0; /* see do_zone */
-	if (z.name == NULL || push((void **)&c->zones, &c->nzones, sizeof(z), &z) != 0) {
+	if (z.name == NULL || conf_push((void **)&c->zones, &c->nzones, sizeof(z), &z) != 0) {
 		free(z.name);
 		return NULL;
 	}
@@ -637,7 +397,7 @@ parse_grant(const char *file, const struct stmt *s, struct conf_zone *z)
 		}
 		g.types[g.ntypes++] = (uint16_t)t;
 	}
-	if (push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
+	if (conf_push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
 		free(g.key);
 		return -ENOMEM;
 	}
@@ -684,7 +444,7 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 				if (conf_addr_parse(k->args[j], 53, &a) != 0)
 					rc = bad(file, k, "bad address");
 				else
-					rc = push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
+					rc = conf_push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
 			}
 		} else if (strcmp(k->word, "journal-size") == 0) {
 			rc = set_u32(file, k, &z->journal_max);
@@ -734,7 +494,7 @@ do_include(struct conf *c, const char *file, const struct stmt *s)
 		snprintf(path, sizeof(path), "%s", inc);
 	struct stmt root;
 	depth++;
-	int rc = parse_file(path, &root);
+	int rc = conf_parse_file(path, &root);
 	if (rc == 0)
 		rc = interpret(c, path, &root);
 	stmt_free(&root);
@@ -824,7 +584,7 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 				if (conf_addr_parse(s->args[j], 53, &a) != 0)
 					rc = bad(file, s, "bad address");
 				else
-					rc = push((void **)&c->forward, &c->nforward, sizeof(a), &a);
+					rc = conf_push((void **)&c->forward, &c->nforward, sizeof(a), &a);
 			}
 		} else if (strcmp(w, "forward-allow") == 0) {
 			acl_free(&c->forward_allow);
@@ -860,7 +620,7 @@ conf_load(struct conf *c, const char *path)
 	struct stmt root;
 	free(c->path);
 	c->path = strdup(path);
-	int rc = parse_file(path, &root);
+	int rc = conf_parse_file(path, &root);
 	if (rc == 0)
 		rc = interpret(c, path, &root);
 	stmt_free(&root);
@@ -871,7 +631,7 @@ int
 conf_load_keys(struct conf *c, const char *path)
 {
 	struct stmt root;
-	int rc = parse_file(path, &root);
+	int rc = conf_parse_file(path, &root);
 	for (size_t i = 0; rc == 0 && i < root.nkids; i++) {
 		if (strcmp(root.kids[i].word, "key") != 0)
 			rc = bad(path, &root.kids[i], "only key statements belong in a key file");
@@ -888,7 +648,7 @@ conf_add_listen(struct conf *c, const char *spec)
 	struct conf_addr a;
 	if (conf_addr_parse(spec, 53, &a) != 0 || a.prefix != (a.family == AF_INET ? 32u : 128u))
 		return DNSD_ECONF;
-	return push((void **)&c->listen, &c->nlisten, sizeof(a), &a);
+	return conf_push((void **)&c->listen, &c->nlisten, sizeof(a), &a);
 }
 
 int
@@ -941,7 +701,7 @@ conf_add_zone_dir(struct conf *c, const char *dir)
 		if (l <= 5 || strcmp(e->d_name + l - 5, ".zone") != 0 || e->d_name[0] == '.')
 			continue;
 		char *copy = strdup(e->d_name);
-		if (copy == NULL || push((void **)&names, &n, sizeof(copy), &copy) != 0) {
+		if (copy == NULL || conf_push((void **)&names, &n, sizeof(copy), &copy) != 0) {
 			free(copy);
 			rc = -ENOMEM;
 			break;
