@@ -11,16 +11,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conf/conf.h"
-#include "conf/lex.h"
+#include "conf/internal.h"
 #include "tsig/tsig.h"
 #include "util/err.h"
 #include "util/log.h"
 
 /* ---- values ---- */
 
-static int
-bad(const char *file, const struct stmt *s, const char *msg)
+/* Log "file:line: keyword: msg" (internal.h). */
+int
+conf_bad(const char *file, const struct stmt *s, const char *msg)
 {
 	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
 	return DNSD_ECONF;
@@ -30,7 +30,7 @@ static int
 want_args(const char *file, const struct stmt *s, size_t min, size_t max)
 {
 	if (s->nargs < min || s->nargs > max)
-		return bad(file, s, min == max && min == 1 ? "needs one value" : "wrong number of values");
+		return conf_bad(file, s, min == max && min == 1 ? "needs one value" : "wrong number of values");
 	return 0;
 }
 
@@ -55,13 +55,13 @@ parse_num(const char *file, const struct stmt *s, const char *v, enum unit unit,
 		case 'h': mult = 3600; break;
 		case 'd': mult = 86400; break;
 		case 'w': mult = 7 * 86400; break;
-		default: return bad(file, s, unit == U_SIZE ? "not a size (use k, M or G)"
+		default: return conf_bad(file, s, unit == U_SIZE ? "not a size (use k, M or G)"
 		                                         : "not a duration (use s, m, h, d or w)");
 		}
 		end++;
 	}
 	if (errno != 0 || end == v || *end != '\0' || *v == '-' || x > max / mult)
-		return bad(file, s, "not a number in range");
+		return conf_bad(file, s, "not a number in range");
 	*out = x * mult;
 	return 0;
 }
@@ -104,145 +104,12 @@ set_str(const char *file, const struct stmt *s, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-int
-conf_addr_parse(const char *spec, uint16_t default_port, struct conf_addr *a)
-{
-	char host[INET6_ADDRSTRLEN + 8];
-	const char *port = NULL, *slash;
-	size_t hl;
-
-	memset(a, 0, sizeof(*a));
-	a->port = default_port;
-	if (spec[0] == '[') {
-		const char *e = strchr(spec, ']');
-		if (e == NULL)
-			return DNSD_ECONF;
-		hl = (size_t)(e - spec - 1);
-		if (hl >= sizeof(host))
-			return DNSD_ECONF;
-		memcpy(host, spec + 1, hl);
-		host[hl] = '\0';
-		if (e[1] == ':' || e[1] == '@')
-			port = e + 2;
-		else if (e[1] != '\0')
-			return DNSD_ECONF;
-	} else {
-		const char *at = strchr(spec, '@');
-		hl = at ? (size_t)(at - spec) : strlen(spec);
-		if (hl >= sizeof(host))
-			return DNSD_ECONF;
-		memcpy(host, spec, hl);
-		host[hl] = '\0';
-		if (at)
-			port = at + 1;
-	}
-	slash = strchr(host, '/');
-	if (slash != NULL) {
-		char *end;
-		long p = strtol(slash + 1, &end, 10);
-		/* "10.0.0.0/" is a typo, not /0 (which would match everyone). */
-		if (end == slash + 1 || *end != '\0' || p < 0)
-			return DNSD_ECONF;
-		host[slash - host] = '\0';
-		a->prefix = (unsigned)p;
-	}
-	if (inet_pton(AF_INET, host, a->addr) == 1) {
-		a->family = AF_INET;
-		if (slash == NULL)
-			a->prefix = 32;
-		if (a->prefix > 32)
-			return DNSD_ECONF;
-	} else if (inet_pton(AF_INET6, host, a->addr) == 1) {
-		a->family = AF_INET6;
-		if (slash == NULL)
-			a->prefix = 128;
-		if (a->prefix > 128)
-			return DNSD_ECONF;
-	} else {
-		return DNSD_ECONF;
-	}
-	if (port != NULL) {
-		char *end;
-		long p = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || p <= 0 || p > 65535)
-			return DNSD_ECONF;
-		a->port = (uint16_t)p;
-	}
-	return 0;
-}
-
-bool
-conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *addr)
-{
-	for (size_t i = 0; i < acl->naddrs; i++) {
-		const struct conf_addr *a = &acl->addrs[i];
-		if (a->family != family)
-			continue;
-		unsigned bits = a->prefix, full = bits / 8, rest = bits % 8;
-		if (memcmp(a->addr, addr, full) != 0)
-			continue;
-		if (rest != 0) {
-			uint8_t mask = (uint8_t)(0xff << (8 - rest));
-			if ((a->addr[full] & mask) != (addr[full] & mask))
-				continue;
-		}
-		return true;
-	}
-	return false;
-}
-
-/* Parse an access list: addresses/networks and "key NAME" entries. */
-static int
-parse_acl(const char *file, const struct stmt *s, struct conf_acl *acl)
-{
-	for (size_t i = 0; i < s->nargs; i++) {
-		const char *v = s->args[i];
-		if (strcmp(v, "key") == 0) {
-			if (++i == s->nargs)
-				return bad(file, s, "'key' needs a key name");
-			char *k = strdup(s->args[i]);
-			if (k == NULL || conf_push((void **)&acl->keys, &acl->nkeys, sizeof(k), &k) != 0) {
-				free(k);
-				return -ENOMEM;
-			}
-			continue;
-		}
-		if (strcmp(v, "none") == 0)
-			continue;
-		struct conf_addr a;
-		if (strcmp(v, "any") == 0) {
-			conf_addr_parse("0.0.0.0/0", 0, &a);
-			conf_push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
-			conf_addr_parse("::/0", 0, &a);
-		} else if (strcmp(v, "localhost") == 0) {
-			conf_addr_parse("127.0.0.0/8", 0, &a);
-			conf_push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
-			conf_addr_parse("::1", 0, &a);
-		} else if (conf_addr_parse(v, 0, &a) != 0) {
-			return bad(file, s, "bad address or network");
-		}
-		if (conf_push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a) != 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void
-acl_free(struct conf_acl *acl)
-{
-	free(acl->addrs);
-	for (size_t i = 0; i < acl->nkeys; i++)
-		free(acl->keys[i]);
-	free(acl->keys);
-	memset(acl, 0, sizeof(*acl));
-}
-
 static int
 parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out)
 {
 	size_t n = wire_name_from_str(v, out);
 	if (n == 0)
-		return bad(file, s, "bad domain name");
+		return conf_bad(file, s, "bad domain name");
 	wire_name_lower(out, out, n);
 	return 0;
 }
@@ -255,7 +122,7 @@ do_key(struct conf *c, const char *file, const struct stmt *s)
 	struct conf_key k = { 0 };
 	int rc;
 	if (s->nargs != 1 || !s->has_block)
-		return bad(file, s, "expects: key NAME { algorithm ALG; secret \"BASE64\"; }");
+		return conf_bad(file, s, "expects: key NAME { algorithm ALG; secret \"BASE64\"; }");
 	if ((rc = parse_name(file, s, s->args[0], k.name_wire)) != 0)
 		return rc;
 	k.name = strdup(s->args[0]);
@@ -272,12 +139,12 @@ do_key(struct conf *c, const char *file, const struct stmt *s)
 		else if (strcmp(kid->word, "max-records") == 0)
 			rc = set_u32(file, kid, &k.max_records);
 		else
-			rc = bad(file, kid, "unknown key setting");
+			rc = conf_bad(file, kid, "unknown key setting");
 	}
 	if (rc == 0 && (k.algorithm == NULL || k.secret == NULL))
-		rc = bad(file, s, "needs both algorithm and secret");
+		rc = conf_bad(file, s, "needs both algorithm and secret");
 	if (rc == 0 && conf_key_find(c, k.name_wire) != NULL)
-		rc = bad(file, s, "key defined twice");
+		rc = conf_bad(file, s, "key defined twice");
 	if (rc == 0)
 		rc = conf_push((void **)&c->keys, &c->nkeys, sizeof(k), &k);
 	if (rc != 0) {
@@ -349,7 +216,7 @@ parse_grant(const char *file, const struct stmt *s, struct conf_zone *z)
 	struct conf_grant g = { 0 };
 	size_t i = 0;
 	if (s->nargs < 2)
-		return bad(file, s, "expects: grant KEY MATCH [NAME] [TYPE ...]");
+		return conf_bad(file, s, "expects: grant KEY MATCH [NAME] [TYPE ...]");
 	if (strcmp(s->args[0], "*") != 0)
 		g.key = strdup(s->args[i]);
 	i = 1;
@@ -366,19 +233,19 @@ parse_grant(const char *file, const struct stmt *s, struct conf_zone *z)
 		g.match = MATCH_ZONE;
 	else {
 		free(g.key);
-		return bad(file, s, "match must be name, subdomain, wildcard, self-sub or zone");
+		return conf_bad(file, s, "match must be name, subdomain, wildcard, self-sub or zone");
 	}
 	if (g.match == MATCH_NAME || g.match == MATCH_SUBDOMAIN || g.match == MATCH_WILDCARD) {
 		if (i == s->nargs || parse_name(file, s, s->args[i++], g.name) != 0) {
 			free(g.key);
-			return bad(file, s, "needs a name");
+			return conf_bad(file, s, "needs a name");
 		}
 	}
 	for (; i < s->nargs; i++) {
 		int t = 0;
 		if (g.ntypes == 32) {
 			free(g.key);
-			return bad(file, s, "too many types");
+			return conf_bad(file, s, "too many types");
 		}
 		static const struct { const char *n; int t; } names[] = {
 			{ "A", RR_A }, { "AAAA", RR_AAAA }, { "SRV", RR_SRV }, { "TXT", RR_TXT },
@@ -393,7 +260,7 @@ parse_grant(const char *file, const struct stmt *s, struct conf_zone *z)
 			t = atoi(s->args[i] + 4);
 		if (t <= 0 || t > 65535) {
 			free(g.key);
-			return bad(file, s, "unknown record type");
+			return conf_bad(file, s, "unknown record type");
 		}
 		g.types[g.ntypes++] = (uint16_t)t;
 	}
@@ -410,13 +277,13 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 	uint8_t apex[WIRE_NAME_MAX];
 	int rc;
 	if (s->nargs != 1)
-		return bad(file, s, "expects: zone NAME { ... }");
+		return conf_bad(file, s, "expects: zone NAME { ... }");
 	if ((rc = parse_name(file, s, s->args[0], apex)) != 0)
 		return rc;
 	struct conf_zone *z = zone_new(c, s->args[0], apex);
 	bool journal_set = false;
 	if (z == NULL)
-		return bad(file, s, "zone defined twice");
+		return conf_bad(file, s, "zone defined twice");
 	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
 		const struct stmt *k = &s->kids[i];
 		if (strcmp(k->word, "file") == 0)
@@ -428,11 +295,11 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 		else if (strcmp(k->word, "max-lease") == 0)
 			rc = set_secs(file, k, &z->max_lease);
 		else if (strcmp(k->word, "allow-update-unsigned") == 0)
-			rc = parse_acl(file, k, &z->allow_update_unsigned);
+			rc = conf_acl_parse(file, k, &z->allow_update_unsigned);
 		else if (strcmp(k->word, "grant") == 0)
 			rc = parse_grant(file, k, z);
 		else if (strcmp(k->word, "allow-transfer") == 0)
-			rc = parse_acl(file, k, &z->allow_transfer);
+			rc = conf_acl_parse(file, k, &z->allow_transfer);
 		else if (strcmp(k->word, "notify") == 0) {
 			for (size_t j = 0; j < k->nargs && rc == 0; j++) {
 				struct conf_addr a;
@@ -442,7 +309,7 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 					continue;
 				}
 				if (conf_addr_parse(k->args[j], 53, &a) != 0)
-					rc = bad(file, k, "bad address");
+					rc = conf_bad(file, k, "bad address");
 				else
 					rc = conf_push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
 			}
@@ -450,7 +317,7 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 			rc = set_u32(file, k, &z->journal_max);
 			journal_set = true;
 		} else
-			rc = bad(file, k, "unknown zone setting");
+			rc = conf_bad(file, k, "unknown zone setting");
 	}
 	if (rc == 0 && z->file != NULL && z->file[0] != '/' && strchr(file, '/') != NULL) {
 		/* A relative zone file is relative to the configuration file. */
@@ -465,7 +332,7 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 		z->file = p;
 	}
 	if (rc == 0 && z->max_lease != 0 && z->min_lease > z->max_lease)
-		rc = bad(file, s, "min-lease is above max-lease");
+		rc = conf_bad(file, s, "min-lease is above max-lease");
 	/* The journal serves IXFR: by default a zone keeps one only if someone
 	 * may transfer it. (Each commit's entry costs it a few page writes.) */
 	if (rc == 0 && !journal_set &&
@@ -482,9 +349,9 @@ do_include(struct conf *c, const char *file, const struct stmt *s)
 {
 	static int depth; /* configuration is read by one thread, at start-up */
 	if (s->nargs != 1)
-		return bad(file, s, "expects: include \"FILE\"");
+		return conf_bad(file, s, "expects: include \"FILE\"");
 	if (depth >= 8)
-		return bad(file, s, "included too deeply (a loop?)");
+		return conf_bad(file, s, "included too deeply (a loop?)");
 	char path[4096];
 	const char *inc = s->args[0];
 	const char *slash = strrchr(file, '/');
@@ -513,7 +380,7 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 		if (strcmp(w, "listen") == 0) {
 			for (size_t j = 0; j < s->nargs && rc == 0; j++)
 				if (conf_add_listen(c, s->args[j]) != 0)
-					rc = bad(file, s, "bad address (ADDR, ADDR@PORT or [V6]:PORT)");
+					rc = conf_bad(file, s, "bad address (ADDR, ADDR@PORT or [V6]:PORT)");
 		} else if (strcmp(w, "store") == 0) {
 			rc = set_str(file, s, &c->store_dir);
 		} else if (strcmp(w, "store-size") == 0) {
@@ -524,32 +391,32 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
 			    (rc = parse_uint(file, s, s->args[0], 256, &v)) == 0) {
 				if (v == 0)
-					rc = bad(file, s, "must be 1 to 256");
+					rc = conf_bad(file, s, "must be 1 to 256");
 				c->workers = (unsigned)v;
 			}
 		} else if (strcmp(w, "log-level") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
 			    (c->log_level = log_level_parse(s->args[0])) < 0)
-				rc = bad(file, s, "must be error, warning, info or debug");
+				rc = conf_bad(file, s, "must be error, warning, info or debug");
 		} else if (strcmp(w, "edns-max") == 0 || strcmp(w, "edns-buffer-size") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
 			    (rc = parse_uint(file, s, s->args[0], 65535, &v)) == 0) {
 				if (v < 512)
-					rc = bad(file, s, "must be at least 512");
+					rc = conf_bad(file, s, "must be at least 512");
 				c->edns_max = (uint16_t)v;
 			}
 		} else if (strcmp(w, "tcp-idle-timeout") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
 			    (rc = parse_num(file, s, s->args[0], U_TIME, 86400, &v)) == 0) {
 				if (v == 0)
-					rc = bad(file, s, "must be at least 1 second");
+					rc = conf_bad(file, s, "must be at least 1 second");
 				c->tcp_idle_ms = (unsigned)v * 1000;
 			}
 		} else if (strcmp(w, "tcp-max-connections") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
 			    (rc = parse_uint(file, s, s->args[0], 1000000, &v)) == 0) {
 				if (v == 0)
-					rc = bad(file, s, "must be at least 1");
+					rc = conf_bad(file, s, "must be at least 1");
 				c->tcp_max = (unsigned)v;
 			}
 		} else if (strcmp(w, "udp-coalesce") == 0) {
@@ -559,14 +426,14 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 			if (rc == 0 && s->nargs == 2 &&
 			    (rc = parse_uint(file, s, s->args[1], 100000000, &v)) == 0) {
 				if (v == 0)
-					rc = bad(file, s, "the rate must be at least 1 query per second");
+					rc = conf_bad(file, s, "the rate must be at least 1 query per second");
 				c->udp_coalesce_rate = (unsigned)v;
 			}
 		} else if (strcmp(w, "answer-cache") == 0) {
 			if ((rc = want_args(file, s, 1, 1)) == 0 &&
 			    (rc = parse_num(file, s, s->args[0], U_SIZE, 1ULL << 40, &v)) == 0) {
 				if (v != 0 && v < CONF_ANSWER_CACHE_MIN)
-					rc = bad(file, s, "must be 0 (off) or at least 4k");
+					rc = conf_bad(file, s, "must be 0 (off) or at least 4k");
 				c->answer_cache = v;
 			}
 		} else if (strcmp(w, "zone-dir") == 0) {
@@ -582,18 +449,18 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 			for (size_t j = 0; j < s->nargs && rc == 0; j++) {
 				struct conf_addr a;
 				if (conf_addr_parse(s->args[j], 53, &a) != 0)
-					rc = bad(file, s, "bad address");
+					rc = conf_bad(file, s, "bad address");
 				else
 					rc = conf_push((void **)&c->forward, &c->nforward, sizeof(a), &a);
 			}
 		} else if (strcmp(w, "forward-allow") == 0) {
-			acl_free(&c->forward_allow);
+			conf_acl_free(&c->forward_allow);
 			c->forward_allow_set = true;
-			rc = parse_acl(file, s, &c->forward_allow);
+			rc = conf_acl_parse(file, s, &c->forward_allow);
 		} else if (strcmp(w, "user") == 0) {
 			rc = set_str(file, s, &c->user);
 		} else {
-			rc = bad(file, s, "unknown setting");
+			rc = conf_bad(file, s, "unknown setting");
 		}
 	}
 	return rc;
@@ -634,7 +501,7 @@ conf_load_keys(struct conf *c, const char *path)
 	int rc = conf_parse_file(path, &root);
 	for (size_t i = 0; rc == 0 && i < root.nkids; i++) {
 		if (strcmp(root.kids[i].word, "key") != 0)
-			rc = bad(path, &root.kids[i], "only key statements belong in a key file");
+			rc = conf_bad(path, &root.kids[i], "only key statements belong in a key file");
 		else
 			rc = do_key(c, path, &root.kids[i]);
 	}
@@ -768,7 +635,7 @@ conf_finish(struct conf *c)
 	}
 	if (!c->forward_allow_set) {
 		struct stmt s = { .word = "forward-allow", .nargs = 1, .args = (char *[]){ "localhost" } };
-		parse_acl("default", &s, &c->forward_allow);
+		conf_acl_parse("default", &s, &c->forward_allow);
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {
 		const struct conf_key *k = &c->keys[i];
@@ -829,8 +696,8 @@ conf_free(struct conf *c)
 		struct conf_zone *z = &c->zones[i];
 		free(z->name);
 		free(z->file);
-		acl_free(&z->allow_update_unsigned);
-		acl_free(&z->allow_transfer);
+		conf_acl_free(&z->allow_update_unsigned);
+		conf_acl_free(&z->allow_transfer);
 		for (size_t g = 0; g < z->ngrants; g++)
 			free(z->grants[g].key);
 		free(z->grants);
@@ -845,6 +712,6 @@ conf_free(struct conf *c)
 	}
 	free(c->keys);
 	free(c->forward);
-	acl_free(&c->forward_allow);
+	conf_acl_free(&c->forward_allow);
 	memset(c, 0, sizeof(*c));
 }
