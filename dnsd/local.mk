@@ -9,7 +9,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/node/node.c dnsd/node/node.h \
 	dnsd/store/store.c dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h dnsd/conf/lex.c dnsd/conf/lex.h \
-	dnsd/conf/acl.c dnsd/conf/internal.h \
+	dnsd/conf/acl.c dnsd/conf/settings.c dnsd/conf/internal.h \
 	dnsd/keyring/keyring.c dnsd/keyring/keyring.h \
 	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \

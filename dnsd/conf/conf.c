@@ -1,13 +1,11 @@
-/* conf.c -- parse dnsd.conf and the command-line zone/listen specs */
+/* conf.c -- loading dnsd.conf: files, includes, zones and keys, and the final checks */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,131 +14,25 @@
 #include "util/err.h"
 #include "util/log.h"
 
-/* ---- values ---- */
-
-/* Log "file:line: keyword: msg" (internal.h). */
-int
-conf_bad(const char *file, const struct stmt *s, const char *msg)
-{
-	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
-	return DNSD_ECONF;
-}
-
-static int
-want_args(const char *file, const struct stmt *s, size_t min, size_t max)
-{
-	if (s->nargs < min || s->nargs > max)
-		return conf_bad(file, s, min == max && min == 1 ? "needs one value" : "wrong number of values");
-	return 0;
-}
-
-/* What a number means: plain, a size (k, M, G) or a duration (s, m, h, d, w). */
-enum unit { U_NONE, U_SIZE, U_TIME };
-
-static int
-parse_num(const char *file, const struct stmt *s, const char *v, enum unit unit, uint64_t max,
-    uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	uint64_t mult = 1;
-	if (end != v && *end != '\0' && end[1] == '\0' && unit != U_NONE) {
-		switch (unit == U_SIZE ? *end | 0x100 : *end) {
-		case 'k' | 0x100: case 'K' | 0x100: mult = 1024; break;
-		case 'm' | 0x100: case 'M' | 0x100: mult = 1024 * 1024; break;
-		case 'g' | 0x100: case 'G' | 0x100: mult = 1024ULL * 1024 * 1024; break;
-		case 's': mult = 1; break;
-		case 'm': mult = 60; break;
-		case 'h': mult = 3600; break;
-		case 'd': mult = 86400; break;
-		case 'w': mult = 7 * 86400; break;
-		default: return conf_bad(file, s, unit == U_SIZE ? "not a size (use k, M or G)"
-		                                         : "not a duration (use s, m, h, d or w)");
-		}
-		end++;
-	}
-	if (errno != 0 || end == v || *end != '\0' || *v == '-' || x > max / mult)
-		return conf_bad(file, s, "not a number in range");
-	*out = x * mult;
-	return 0;
-}
-
-static int
-parse_uint(const char *file, const struct stmt *s, const char *v, uint64_t max, uint64_t *out)
-{
-	return parse_num(file, s, v, U_NONE, max, out);
-}
-
-/* A duration in seconds (leases). */
-static int
-set_secs(const char *file, const struct stmt *s, uint32_t *out)
-{
-	uint64_t v;
-	int rc = want_args(file, s, 1, 1);
-	if (rc == 0 && (rc = parse_num(file, s, s->args[0], U_TIME, UINT32_MAX, &v)) == 0)
-		*out = (uint32_t)v;
-	return rc;
-}
-
-static int
-set_u32(const char *file, const struct stmt *s, uint32_t *out)
-{
-	uint64_t v;
-	int rc = want_args(file, s, 1, 1);
-	if (rc == 0 && (rc = parse_uint(file, s, s->args[0], UINT32_MAX, &v)) == 0)
-		*out = (uint32_t)v;
-	return rc;
-}
-
-static int
-set_str(const char *file, const struct stmt *s, char **out)
-{
-	int rc = want_args(file, s, 1, 1);
-	if (rc != 0)
-		return rc;
-	free(*out);
-	*out = strdup(s->args[0]);
-	return *out ? 0 : -ENOMEM;
-}
-
-static int
-parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out)
-{
-	size_t n = wire_name_from_str(v, out);
-	if (n == 0)
-		return conf_bad(file, s, "bad domain name");
-	wire_name_lower(out, out, n);
-	return 0;
-}
-
 /* ---- keys ---- */
 
-static int
-do_key(struct conf *c, const char *file, const struct stmt *s)
+/* key NAME { algorithm ALG; secret "BASE64"; ... } (internal.h) */
+int
+conf_stmt_key(const struct conf_ctx *x, const struct stmt *s)
 {
+	struct conf *c = x->conf;
+	const char *file = x->file;
 	struct conf_key k = { 0 };
 	int rc;
 	if (s->nargs != 1 || !s->has_block)
 		return conf_bad(file, s, "expects: key NAME { algorithm ALG; secret \"BASE64\"; }");
-	if ((rc = parse_name(file, s, s->args[0], k.name_wire)) != 0)
+	if ((rc = conf_parse_name(file, s, s->args[0], k.name_wire)) != 0)
 		return rc;
-	k.name = strdup(s->args[0]);
-	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
-		const struct stmt *kid = &s->kids[i];
-		if (strcmp(kid->word, "algorithm") == 0)
-			rc = set_str(file, kid, &k.algorithm);
-		else if (strcmp(kid->word, "secret") == 0)
-			rc = set_str(file, kid, &k.secret);
-		else if (strcmp(kid->word, "min-lease") == 0)
-			rc = set_secs(file, kid, &k.min_lease);
-		else if (strcmp(kid->word, "max-lease") == 0)
-			rc = set_secs(file, kid, &k.max_lease);
-		else if (strcmp(kid->word, "max-records") == 0)
-			rc = set_u32(file, kid, &k.max_records);
-		else
-			rc = conf_bad(file, kid, "unknown key setting");
-	}
+	if ((k.name = strdup(s->args[0])) == NULL)
+		return -ENOMEM;
+	struct conf_ctx kx = { .conf = c, .obj = &k, .file = file };
+	for (size_t i = 0; i < s->nkids && rc == 0; i++)
+		rc = conf_settings_apply(&kx, CONF_KEY, &s->kids[i]);
 	if (rc == 0 && (k.algorithm == NULL || k.secret == NULL))
 		rc = conf_bad(file, s, "needs both algorithm and secret");
 	if (rc == 0 && conf_key_find(c, k.name_wire) != NULL)
@@ -155,6 +47,7 @@ do_key(struct conf *c, const char *file, const struct stmt *s)
 	return rc;
 }
 
+/* Add a TSIG key given on the command line (conf.h). */
 int
 conf_add_key(struct conf *c, const char *name, const char *alg, const char *secret)
 {
@@ -181,6 +74,7 @@ conf_add_key(struct conf *c, const char *name, const char *alg, const char *secr
 	return 0;
 }
 
+/* Find a key by its wire name (conf.h). */
 const struct conf_key *
 conf_key_find(const struct conf *c, const uint8_t *name)
 {
@@ -192,6 +86,7 @@ conf_key_find(const struct conf *c, const uint8_t *name)
 
 /* ---- zones ---- */
 
+/* A new zone with default settings; NULL if `apex` is taken (or no memory). */
 static struct conf_zone *
 zone_new(struct conf *c, const char *name, const uint8_t *apex)
 {
@@ -201,7 +96,7 @@ zone_new(struct conf *c, const char *name, const uint8_t *apex)
 	struct conf_zone z = { 0 };
 	z.name = strdup(name);
 	memcpy(z.apex, apex, wire_name_len(apex));
-	z.journal_max = 0; /* see do_zone */
+	z.journal_max = 0; /* see conf_stmt_zone */
 	if (z.name == NULL || conf_push((void **)&c->zones, &c->nzones, sizeof(z), &z) != 0) {
 		free(z.name);
 		return NULL;
@@ -209,115 +104,27 @@ zone_new(struct conf *c, const char *name, const uint8_t *apex)
 	return &c->zones[c->nzones - 1];
 }
 
-static int
-parse_grant(const char *file, const struct stmt *s, struct conf_zone *z)
+/* zone NAME [{ ... }] (internal.h) */
+int
+conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s)
 {
-	/* grant KEY|* (name|subdomain|wildcard|self-sub|zone) [NAME] [TYPE...] */
-	struct conf_grant g = { 0 };
-	size_t i = 0;
-	if (s->nargs < 2)
-		return conf_bad(file, s, "expects: grant KEY MATCH [NAME] [TYPE ...]");
-	if (strcmp(s->args[0], "*") != 0)
-		g.key = strdup(s->args[i]);
-	i = 1;
-	const char *m = s->args[i++];
-	if (strcmp(m, "name") == 0)
-		g.match = MATCH_NAME;
-	else if (strcmp(m, "subdomain") == 0)
-		g.match = MATCH_SUBDOMAIN;
-	else if (strcmp(m, "wildcard") == 0)
-		g.match = MATCH_WILDCARD;
-	else if (strcmp(m, "self-sub") == 0 || strcmp(m, "selfsub") == 0)
-		g.match = MATCH_SELF_SUB;
-	else if (strcmp(m, "zone") == 0)
-		g.match = MATCH_ZONE;
-	else {
-		free(g.key);
-		return conf_bad(file, s, "match must be name, subdomain, wildcard, self-sub or zone");
-	}
-	if (g.match == MATCH_NAME || g.match == MATCH_SUBDOMAIN || g.match == MATCH_WILDCARD) {
-		if (i == s->nargs || parse_name(file, s, s->args[i++], g.name) != 0) {
-			free(g.key);
-			return conf_bad(file, s, "needs a name");
-		}
-	}
-	for (; i < s->nargs; i++) {
-		int t = 0;
-		if (g.ntypes == 32) {
-			free(g.key);
-			return conf_bad(file, s, "too many types");
-		}
-		static const struct { const char *n; int t; } names[] = {
-			{ "A", RR_A }, { "AAAA", RR_AAAA }, { "SRV", RR_SRV }, { "TXT", RR_TXT },
-			{ "PTR", RR_PTR }, { "CNAME", RR_CNAME }, { "MX", RR_MX }, { "NS", RR_NS },
-			{ "SOA", RR_SOA }, { "HINFO", RR_HINFO }, { "NAPTR", RR_NAPTR },
-			{ "ANY", RR_ANY },
-		};
-		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
-			if (strcasecmp(names[j].n, s->args[i]) == 0)
-				t = names[j].t;
-		if (t == 0 && strncasecmp(s->args[i], "TYPE", 4) == 0)
-			t = atoi(s->args[i] + 4);
-		if (t <= 0 || t > 65535) {
-			free(g.key);
-			return conf_bad(file, s, "unknown record type");
-		}
-		g.types[g.ntypes++] = (uint16_t)t;
-	}
-	if (conf_push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
-		free(g.key);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int
-do_zone(struct conf *c, const char *file, const struct stmt *s)
-{
+	struct conf *c = x->conf;
+	const char *file = x->file;
 	uint8_t apex[WIRE_NAME_MAX];
 	int rc;
 	if (s->nargs != 1)
 		return conf_bad(file, s, "expects: zone NAME { ... }");
-	if ((rc = parse_name(file, s, s->args[0], apex)) != 0)
+	if ((rc = conf_parse_name(file, s, s->args[0], apex)) != 0)
 		return rc;
 	struct conf_zone *z = zone_new(c, s->args[0], apex);
-	bool journal_set = false;
 	if (z == NULL)
 		return conf_bad(file, s, "zone defined twice");
+	struct conf_ctx zx = { .conf = c, .obj = z, .file = file };
+	bool journal_set = false;
 	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
-		const struct stmt *k = &s->kids[i];
-		if (strcmp(k->word, "file") == 0)
-			rc = set_str(file, k, &z->file);
-		else if (strcmp(k->word, "default-lease") == 0)
-			rc = set_secs(file, k, &z->default_lease);
-		else if (strcmp(k->word, "min-lease") == 0)
-			rc = set_secs(file, k, &z->min_lease);
-		else if (strcmp(k->word, "max-lease") == 0)
-			rc = set_secs(file, k, &z->max_lease);
-		else if (strcmp(k->word, "allow-update-unsigned") == 0)
-			rc = conf_acl_parse(file, k, &z->allow_update_unsigned);
-		else if (strcmp(k->word, "grant") == 0)
-			rc = parse_grant(file, k, z);
-		else if (strcmp(k->word, "allow-transfer") == 0)
-			rc = conf_acl_parse(file, k, &z->allow_transfer);
-		else if (strcmp(k->word, "notify") == 0) {
-			for (size_t j = 0; j < k->nargs && rc == 0; j++) {
-				struct conf_addr a;
-				if (strcmp(k->args[j], "key") == 0 && j + 1 < k->nargs) {
-					free(z->notify_key);
-					z->notify_key = strdup(k->args[++j]);
-					continue;
-				}
-				if (conf_addr_parse(k->args[j], 53, &a) != 0)
-					rc = conf_bad(file, k, "bad address");
-				else
-					rc = conf_push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
-			}
-		} else if (strcmp(k->word, "journal-size") == 0) {
-			rc = set_u32(file, k, &z->journal_max);
+		rc = conf_settings_apply(&zx, CONF_ZONE, &s->kids[i]);
+		if (strcmp(s->kids[i].word, "journal-size") == 0)
 			journal_set = true;
-		} else
-			rc = conf_bad(file, k, "unknown zone setting");
 	}
 	if (rc == 0 && z->file != NULL && z->file[0] != '/' && strchr(file, '/') != NULL) {
 		/* A relative zone file is relative to the configuration file. */
@@ -341,13 +148,25 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 	return rc;
 }
 
-static int
-interpret(struct conf *c, const char *file, const struct stmt *root);
+/* ---- files ---- */
 
+/* Give each top-level statement of a file its meaning. */
 static int
-do_include(struct conf *c, const char *file, const struct stmt *s)
+interpret(struct conf *c, const char *file, const struct stmt *root)
+{
+	struct conf_ctx x = { .conf = c, .obj = c, .file = file };
+	int rc = 0;
+	for (size_t i = 0; i < root->nkids && rc == 0; i++)
+		rc = conf_settings_apply(&x, CONF_TOP, &root->kids[i]);
+	return rc;
+}
+
+/* include "FILE" and keys-file "FILE" (internal.h) */
+int
+conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 {
 	static int depth; /* configuration is read by one thread, at start-up */
+	const char *file = x->file;
 	if (s->nargs != 1)
 		return conf_bad(file, s, "expects: include \"FILE\"");
 	if (depth >= 8)
@@ -363,109 +182,13 @@ do_include(struct conf *c, const char *file, const struct stmt *s)
 	depth++;
 	int rc = conf_parse_file(path, &root);
 	if (rc == 0)
-		rc = interpret(c, path, &root);
+		rc = interpret(x->conf, path, &root);
 	stmt_free(&root);
 	depth--;
 	return rc;
 }
 
-static int
-interpret(struct conf *c, const char *file, const struct stmt *root)
-{
-	int rc = 0;
-	for (size_t i = 0; i < root->nkids && rc == 0; i++) {
-		const struct stmt *s = &root->kids[i];
-		const char *w = s->word;
-		uint64_t v;
-		if (strcmp(w, "listen") == 0) {
-			for (size_t j = 0; j < s->nargs && rc == 0; j++)
-				if (conf_add_listen(c, s->args[j]) != 0)
-					rc = conf_bad(file, s, "bad address (ADDR, ADDR@PORT or [V6]:PORT)");
-		} else if (strcmp(w, "store") == 0) {
-			rc = set_str(file, s, &c->store_dir);
-		} else if (strcmp(w, "store-size") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_num(file, s, s->args[0], U_SIZE, UINT64_MAX, &v)) == 0)
-				c->store_size = v;
-		} else if (strcmp(w, "workers") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 256, &v)) == 0) {
-				if (v == 0)
-					rc = conf_bad(file, s, "must be 1 to 256");
-				c->workers = (unsigned)v;
-			}
-		} else if (strcmp(w, "log-level") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (c->log_level = log_level_parse(s->args[0])) < 0)
-				rc = conf_bad(file, s, "must be error, warning, info or debug");
-		} else if (strcmp(w, "edns-max") == 0 || strcmp(w, "edns-buffer-size") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 65535, &v)) == 0) {
-				if (v < 512)
-					rc = conf_bad(file, s, "must be at least 512");
-				c->edns_max = (uint16_t)v;
-			}
-		} else if (strcmp(w, "tcp-idle-timeout") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_num(file, s, s->args[0], U_TIME, 86400, &v)) == 0) {
-				if (v == 0)
-					rc = conf_bad(file, s, "must be at least 1 second");
-				c->tcp_idle_ms = (unsigned)v * 1000;
-			}
-		} else if (strcmp(w, "tcp-max-connections") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 1000000, &v)) == 0) {
-				if (v == 0)
-					rc = conf_bad(file, s, "must be at least 1");
-				c->tcp_max = (unsigned)v;
-			}
-		} else if (strcmp(w, "udp-coalesce") == 0) {
-			if ((rc = want_args(file, s, 1, 2)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 1000, &v)) == 0)
-				c->udp_coalesce_us = (unsigned)v;
-			if (rc == 0 && s->nargs == 2 &&
-			    (rc = parse_uint(file, s, s->args[1], 100000000, &v)) == 0) {
-				if (v == 0)
-					rc = conf_bad(file, s, "the rate must be at least 1 query per second");
-				c->udp_coalesce_rate = (unsigned)v;
-			}
-		} else if (strcmp(w, "answer-cache") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_num(file, s, s->args[0], U_SIZE, 1ULL << 40, &v)) == 0) {
-				if (v != 0 && v < CONF_ANSWER_CACHE_MIN)
-					rc = conf_bad(file, s, "must be 0 (off) or at least 4k");
-				c->answer_cache = v;
-			}
-		} else if (strcmp(w, "zone-dir") == 0) {
-			if ((rc = set_str(file, s, &c->zone_dir)) == 0)
-				rc = conf_add_zone_dir(c, c->zone_dir);
-		} else if (strcmp(w, "zone") == 0) {
-			rc = do_zone(c, file, s);
-		} else if (strcmp(w, "key") == 0) {
-			rc = do_key(c, file, s);
-		} else if (strcmp(w, "include") == 0 || strcmp(w, "keys-file") == 0) {
-			rc = do_include(c, file, s);
-		} else if (strcmp(w, "forward") == 0) {
-			for (size_t j = 0; j < s->nargs && rc == 0; j++) {
-				struct conf_addr a;
-				if (conf_addr_parse(s->args[j], 53, &a) != 0)
-					rc = conf_bad(file, s, "bad address");
-				else
-					rc = conf_push((void **)&c->forward, &c->nforward, sizeof(a), &a);
-			}
-		} else if (strcmp(w, "forward-allow") == 0) {
-			conf_acl_free(&c->forward_allow);
-			c->forward_allow_set = true;
-			rc = conf_acl_parse(file, s, &c->forward_allow);
-		} else if (strcmp(w, "user") == 0) {
-			rc = set_str(file, s, &c->user);
-		} else {
-			rc = conf_bad(file, s, "unknown setting");
-		}
-	}
-	return rc;
-}
-
+/* Defaults for every setting (conf.h). */
 void
 conf_init(struct conf *c)
 {
@@ -481,6 +204,7 @@ conf_init(struct conf *c)
 	c->workers = n > 0 ? (unsigned)n : 1;
 }
 
+/* Read a configuration file (conf.h). */
 int
 conf_load(struct conf *c, const char *path)
 {
@@ -494,21 +218,24 @@ conf_load(struct conf *c, const char *path)
 	return rc;
 }
 
+/* Read a file of key statements only (conf.h). */
 int
 conf_load_keys(struct conf *c, const char *path)
 {
 	struct stmt root;
+	struct conf_ctx x = { .conf = c, .obj = c, .file = path };
 	int rc = conf_parse_file(path, &root);
 	for (size_t i = 0; rc == 0 && i < root.nkids; i++) {
 		if (strcmp(root.kids[i].word, "key") != 0)
 			rc = conf_bad(path, &root.kids[i], "only key statements belong in a key file");
 		else
-			rc = do_key(c, path, &root.kids[i]);
+			rc = conf_stmt_key(&x, &root.kids[i]);
 	}
 	stmt_free(&root);
 	return rc;
 }
 
+/* Add a listen address from the command line (conf.h). */
 int
 conf_add_listen(struct conf *c, const char *spec)
 {
@@ -518,6 +245,7 @@ conf_add_listen(struct conf *c, const char *spec)
 	return conf_push((void **)&c->listen, &c->nlisten, sizeof(a), &a);
 }
 
+/* Add a zone "origin[:file]" from the command line (conf.h). */
 int
 conf_add_zone(struct conf *c, const char *spec)
 {
@@ -551,6 +279,7 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Add a zone per "<origin>.zone" file of a folder, in name order (conf.h). */
 int
 conf_add_zone_dir(struct conf *c, const char *dir)
 {
@@ -618,6 +347,7 @@ acl_keys_known(const struct conf *c, const struct conf_acl *acl, const char *zon
 	return true;
 }
 
+/* Fill in defaults and check the whole configuration (conf.h). */
 int
 conf_finish(struct conf *c)
 {
@@ -684,6 +414,7 @@ conf_finish(struct conf *c)
 	return 0;
 }
 
+/* Free the configuration (conf.h). */
 void
 conf_free(struct conf *c)
 {

@@ -4,6 +4,10 @@
  * "quoted strings"), and either a block in braces or the end of the
  * statement (';' or end of line). '#' and '//' start comments. This makes
  * BIND key files (key "name" { algorithm ...; secret "..."; };) valid input.
+ *
+ * lex.c reads the syntax, settings.c holds the table of keywords (a new
+ * setting is a row there), acl.c addresses and access lists, conf.c the
+ * loading, zones, keys and the final checks.
  */
 #ifndef DNSD_CONF_CONF_H
 #define DNSD_CONF_CONF_H
@@ -121,6 +125,15 @@ bool conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *
 const struct conf_key *conf_key_find(const struct conf *c, const uint8_t *name);
 /* Check settings after loading (zones exist, files readable, ...). */
 int conf_finish(struct conf *c);
+/* Free everything `c` holds; it can be conf_init'ed again. */
 void conf_free(struct conf *c);
+
+/* Call fn for each row of the settings table, in table order: every
+ * keyword dnsd.conf knows, once per level it may appear at. `level` is
+ * "top", or the keyword of the block it belongs in ("zone", "key"); `man`
+ * names the page that documents it, as "dnsd.conf(5)". Returns the first
+ * non-zero value fn returns (and stops there), else 0. For tests and tools. */
+int conf_settings_foreach(
+    int (*fn)(const char *keyword, const char *level, const char *man, void *arg), void *arg);
 
 #endif
