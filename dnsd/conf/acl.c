@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h> /* sockaddr_in, sockaddr_in6 */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -95,6 +96,27 @@ conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *addr)
 				continue;
 		}
 		return true;
+	}
+	return false;
+}
+
+/* Match a socket's peer against the list (conf.h): each family against its
+ * own entries, as the byte-level matcher does. */
+bool
+conf_acl_match_sockaddr(const struct conf_acl *acl, const struct sockaddr *peer)
+{
+	if (peer == NULL)
+		return false;
+	/* Copies: no assumption on how the caller's storage is aligned. */
+	if (peer->sa_family == AF_INET) {
+		struct sockaddr_in s4;
+		memcpy(&s4, peer, sizeof(s4));
+		return conf_acl_match_addr(acl, AF_INET, (const uint8_t *)&s4.sin_addr);
+	}
+	if (peer->sa_family == AF_INET6) {
+		struct sockaddr_in6 s6;
+		memcpy(&s6, peer, sizeof(s6));
+		return conf_acl_match_addr(acl, AF_INET6, s6.sin6_addr.s6_addr);
 	}
 	return false;
 }

@@ -1,9 +1,10 @@
 /* test_conf.c -- dnsd.conf: the example file, every kind of setting,
- * errors with file:line, BIND key files, addresses and access lists,
- * zone-dir */
+ * errors with file:line, BIND key files, addresses and access lists
+ * (by bytes and by socket address), zone-dir, the settings table */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -567,6 +568,101 @@ test_acl_match(void **state)
 	assert_false(match4(&empty, "127.0.0.1"));
 }
 
+/* A peer as accept or recvfrom gives it: text address and port. */
+static struct sockaddr_storage
+peer(const char *text, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, text, &s6->sin6_addr), 1);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+	}
+	return ss;
+}
+
+static bool
+match_peer(const struct conf_acl *acl, const char *text)
+{
+	struct sockaddr_storage ss = peer(text, 5353);
+	return conf_acl_match_sockaddr(acl, (const struct sockaddr *)&ss);
+}
+
+static void
+test_acl_match_sockaddr(void **state)
+{
+	struct fx *f = *state;
+	const char *p = put_file(f, "sa.conf",
+	    "zone a.test {\n"
+	    "  allow-transfer 10.0.0.0/8 2001:db8::/32 ::ffff:192.0.2.0/120 key k\n"
+	    "  allow-update-unsigned localhost\n"
+	    "}\n"
+	    "zone b.test { allow-transfer any; allow-update-unsigned none }\n");
+	assert_int_equal(load_capture(f, L_CONF, p), 0);
+	const struct conf_acl *t = &f->c.zones[0].allow_transfer;
+	const struct conf_acl *lo = &f->c.zones[0].allow_update_unsigned;
+	const struct conf_acl *any = &f->c.zones[1].allow_transfer;
+	const struct conf_acl *none = &f->c.zones[1].allow_update_unsigned;
+
+	assert_true(match_peer(t, "10.1.2.3"));
+	assert_false(match_peer(t, "11.1.2.3"));
+	assert_true(match_peer(t, "2001:db8::53"));
+	assert_false(match_peer(t, "2001:db9::53"));
+	assert_true(match_peer(lo, "127.0.0.1"));
+	assert_true(match_peer(lo, "::1"));
+	assert_false(match_peer(lo, "192.0.2.1"));
+	assert_true(match_peer(any, "203.0.113.1"));
+	assert_true(match_peer(any, "2001:db8::1"));
+	assert_false(match_peer(none, "127.0.0.1"));
+	assert_false(match_peer(none, "::1"));
+
+	/* An IPv4-mapped IPv6 peer is an IPv6 client: it never meets the IPv4
+	 * entries (an IPv6 UDP packet may carry ::ffff:127.0.0.1 as its
+	 * source), only IPv6 ones that cover it as written. */
+	assert_false(match_peer(lo, "::ffff:127.0.0.1"));
+	assert_false(match_peer(t, "::ffff:10.1.2.3"));
+	assert_true(match_peer(t, "::ffff:192.0.2.9"));
+	assert_true(match_peer(any, "::ffff:127.0.0.1")); /* by ::/0 */
+
+	/* The same answers as the byte-level matcher, address by address. */
+	const char *addrs[] = { "10.0.0.0", "10.255.255.255", "9.255.255.255", "127.0.0.1",
+		"0.0.0.0", "255.255.255.255", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+		"2001:db7:ffff::", "::", "::1", "::ffff:10.0.0.1", "::ffff:192.0.2.255", "fe80::1" };
+	const struct conf_acl *acls[] = { t, lo, any, none };
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		for (size_t j = 0; j < sizeof(acls) / sizeof(acls[0]); j++) {
+			struct sockaddr_storage ss = peer(addrs[i], 53);
+			const uint8_t *bytes = ss.ss_family == AF_INET
+			    ? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr
+			    : ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+			if (conf_acl_match_sockaddr(acls[j], (const struct sockaddr *)&ss) !=
+			    conf_acl_match_addr(acls[j], ss.ss_family, bytes))
+				fail_msg("%s, list %zu: the two matchers differ", addrs[i], j);
+		}
+
+	/* The port plays no part; other families and NULL match nothing, not
+	 * even "any"; key entries are not addresses. */
+	struct sockaddr_storage ss = peer("10.1.2.3", 0);
+	assert_true(conf_acl_match_sockaddr(t, (const struct sockaddr *)&ss));
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	assert_false(conf_acl_match_sockaddr(any, (const struct sockaddr *)&ss));
+	assert_false(conf_acl_match_sockaddr(any, NULL));
+	struct conf_acl keys_only = { .nkeys = t->nkeys, .keys = t->keys };
+	assert_false(match_peer(&keys_only, "10.1.2.3"));
+
+	/* A struct sockaddr_in6 of its own, not inside a sockaddr_storage. */
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+	assert_true(conf_acl_match_sockaddr(lo, (const struct sockaddr *)&s6));
+}
+
 static void
 test_zone_dir(void **state)
 {
@@ -904,6 +1000,7 @@ main(void)
 		T(test_bind_key_file),
 		cmocka_unit_test(test_addresses),
 		T(test_acl_match),
+		T(test_acl_match_sockaddr),
 		T(test_zone_dir),
 		T(test_add_zone),
 		T(test_finish),
