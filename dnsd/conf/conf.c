@@ -31,8 +31,7 @@ conf_stmt_key(const struct conf_ctx *x, const struct stmt *s)
 	if ((k.name = strdup(s->args[0])) == NULL)
 		return -ENOMEM;
 	struct conf_ctx kx = { .conf = c, .obj = &k, .file = file };
-	for (size_t i = 0; i < s->nkids && rc == 0; i++)
-		rc = conf_settings_apply(&kx, CONF_KEY, &s->kids[i]);
+	rc = conf_settings_apply_block(&kx, CONF_KEY, s);
 	if (rc == 0 && (k.algorithm == NULL || k.secret == NULL))
 		rc = conf_bad(file, s, "needs both algorithm and secret");
 	if (rc == 0 && conf_key_find(c, k.name_wire) != NULL)
@@ -120,12 +119,10 @@ conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s)
 	if (z == NULL)
 		return conf_bad(file, s, "zone defined twice");
 	struct conf_ctx zx = { .conf = c, .obj = z, .file = file };
+	rc = conf_settings_apply_block(&zx, CONF_ZONE, s);
 	bool journal_set = false;
-	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
-		rc = conf_settings_apply(&zx, CONF_ZONE, &s->kids[i]);
-		if (strcmp(s->kids[i].word, "journal-size") == 0)
-			journal_set = true;
-	}
+	for (size_t i = 0; i < s->nkids; i++)
+		journal_set |= strcmp(s->kids[i].word, "journal-size") == 0;
 	if (rc == 0 && z->file != NULL && z->file[0] != '/' && strchr(file, '/') != NULL) {
 		/* A relative zone file is relative to the configuration file. */
 		const char *slash = strrchr(file, '/');
@@ -155,10 +152,7 @@ static int
 interpret(struct conf *c, const char *file, const struct stmt *root)
 {
 	struct conf_ctx x = { .conf = c, .obj = c, .file = file };
-	int rc = 0;
-	for (size_t i = 0; i < root->nkids && rc == 0; i++)
-		rc = conf_settings_apply(&x, CONF_TOP, &root->kids[i]);
-	return rc;
+	return conf_settings_apply_block(&x, CONF_TOP, root);
 }
 
 /* include "FILE" and keys-file "FILE" (internal.h) */

@@ -30,6 +30,10 @@ int conf_bad(const char *file, const struct stmt *s, const char *msg);
  * not a setting of that level is an error ("unknown setting", "unknown zone
  * setting", "unknown key setting"). */
 int conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struct stmt *s);
+/* conf_settings_apply each statement of the block of `s` (the kids of a
+ * zone, key or file root) at `level`, stopping at the first error. */
+int conf_settings_apply_block(const struct conf_ctx *x, enum conf_level level,
+    const struct stmt *s);
 
 /* Parse a domain name `v` of statement `s` into lower-case wire form. */
 int conf_parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out);

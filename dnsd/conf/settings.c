@@ -1,4 +1,19 @@
-/* settings.c -- the settings table: every dnsd.conf keyword, where it goes, how it is read */
+/* settings.c -- the settings table: every dnsd.conf keyword, where it goes, how it is read
+ *
+ * One row per keyword and level (the top of the file, or inside a zone or
+ * key block): the keyword, its level, how its statement is read, and the
+ * man page that documents it. A row reads its statement either with a
+ * typed setter, which checks the arguments and fills one field of the
+ * level's struct (STR, NUM with a num_rule giving unit and range, ACL), or
+ * with a function (FN) for anything else: several values, side effects, a
+ * block. Reading a statement is a lookup of (level, keyword) and the row.
+ *
+ * A new setting: a field in conf.h, a row below, an entry in its man page
+ * (t_conf_doc.sh fails until the page has it). A new kind of block: a level
+ * in internal.h (with its name and "unknown" message below, and TYPE_ for
+ * its struct), a top-level FN row that reads the block's name and runs
+ * conf_settings_apply_block on it, and the block's rows.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -413,6 +428,16 @@ conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struc
 		return conf_acl_parse(x->file, s, field(row, x));
 	}
 	return DNSD_ECONF;
+}
+
+/* Run each statement of a block through the table (internal.h). */
+int
+conf_settings_apply_block(const struct conf_ctx *x, enum conf_level level, const struct stmt *s)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->nkids && rc == 0; i++)
+		rc = conf_settings_apply(x, level, &s->kids[i]);
+	return rc;
 }
 
 /* Walk the table for tools and tests (conf.h). */
