@@ -58,6 +58,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_listen_any.sh \
 	tests/integration/t_glibc.sh \
 	tests/integration/t_forward.sh \
+	tests/integration/t_acl_mapped.sh \
 	tests/integration/t_update.sh \
 	tests/integration/t_lease.sh \
 	tests/integration/t_concurrent.sh \
