@@ -1,5 +1,6 @@
-/* settings.c -- the settings table: every dnsd.conf keyword, where it goes, how it is read
- *
+/* settings.c -- the settings table: every dnsd.conf keyword, where it goes, how it is read */
+
+/*
  * One row per keyword and level (the top of the file, or inside a zone or
  * key block): the keyword, its level, how its statement is read, and the
  * man page that documents it. A row reads its statement either with a
