@@ -10,7 +10,8 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/store/store.c dnsd/store/store-key.c dnsd/store/store-zone.c \
 	dnsd/store/store-node.c dnsd/store/store-journal.c dnsd/store/store-walk.c \
 	dnsd/store/store-int.h dnsd/store/store.h \
-	dnsd/conf/conf.c dnsd/conf/conf.h \
+	dnsd/conf/conf.c dnsd/conf/conf.h dnsd/conf/lex.c dnsd/conf/lex.h \
+	dnsd/conf/acl.c dnsd/conf/settings.c dnsd/conf/internal.h \
 	dnsd/keyring/keyring.c dnsd/keyring/keyring.h \
 	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \

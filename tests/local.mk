@@ -47,6 +47,7 @@ endif
 
 INTEGRATION_TESTS = \
 	tests/integration/t_lint.sh \
+	tests/integration/t_conf_doc.sh \
 	tests/integration/t_query.sh \
 	tests/integration/t_truncation.sh \
 	tests/integration/t_tcp.sh \
@@ -57,6 +58,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_listen_any.sh \
 	tests/integration/t_glibc.sh \
 	tests/integration/t_forward.sh \
+	tests/integration/t_acl_mapped.sh \
 	tests/integration/t_update.sh \
 	tests/integration/t_lease.sh \
 	tests/integration/t_concurrent.sh \
@@ -66,6 +68,10 @@ INTEGRATION_TESTS = \
 	tests/integration/t_secondary_nsd.sh \
 	tests/integration/t_secondary_knot.sh
 TESTS += $(INTEGRATION_TESTS)
+# t_conf_doc.sh: the settings table, as the binary has it.
+check_PROGRAMS += tests/integration/list_settings
+tests_integration_list_settings_SOURCES = tests/integration/list_settings.c
+tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \

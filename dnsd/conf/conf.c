@@ -1,525 +1,43 @@
-/* conf.c -- parse dnsd.conf and the command-line zone/listen specs */
+/* conf.c -- loading dnsd.conf: files, includes, zones and keys, and the final checks */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conf/conf.h"
+#include "conf/internal.h"
 #include "tsig/tsig.h"
 #include "util/err.h"
 #include "util/log.h"
 
-/* ---- a generic statement tree ---- */
-
-struct stmt {
-	char *word;
-	size_t nargs;
-	char **args;
-	size_t nkids;
-	struct stmt *kids;
-	bool has_block;
-	unsigned line;
-};
-
-struct lexer {
-	const char *file;
-	const char *p;
-	unsigned line;
-	int err;
-};
-
-static void
-stmt_free(struct stmt *s)
-{
-	free(s->word);
-	for (size_t i = 0; i < s->nargs; i++)
-		free(s->args[i]);
-	free(s->args);
-	for (size_t i = 0; i < s->nkids; i++)
-		stmt_free(&s->kids[i]);
-	free(s->kids);
-}
-
-enum tok { T_EOF, T_WORD, T_LBRACE, T_RBRACE, T_END, T_ERR };
-
-static enum tok
-lex(struct lexer *lx, char **word)
-{
-	const char *p = lx->p;
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r')
-			p++;
-		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			while (*p != '\0' && *p != '\n')
-				p++;
-			continue;
-		}
-		if (p[0] == '/' && p[1] == '*') {
-			unsigned start = lx->line; /* report where it opened */
-			p += 2;
-			while (*p != '\0' && !(p[0] == '*' && p[1] == '/')) {
-				if (*p == '\n')
-					lx->line++;
-				p++;
-			}
-			if (*p == '\0') {
-				log_err("%s:%u: unterminated /* comment", lx->file, start);
-				lx->err = DNSD_ECONF;
-				lx->p = p;
-				return T_ERR;
-			}
-			p += 2;
-			continue;
-		}
-		break;
-	}
-	lx->p = p;
-	switch (*p) {
-	case '\0':
-		return T_EOF;
-	case '\n':
-		lx->p++;
-		lx->line++;
-		return T_END;
-	case ';':
-		lx->p++;
-		return T_END;
-	case '{':
-		lx->p++;
-		return T_LBRACE;
-	case '}':
-		lx->p++;
-		return T_RBRACE;
-	case '"': {
-		const char *e = ++p;
-		while (*e != '\0' && *e != '"' && *e != '\n')
-			e++;
-		if (*e != '"') {
-			log_err("%s:%u: unterminated string", lx->file, lx->line);
-			return T_ERR;
-		}
-		*word = strndup(p, (size_t)(e - p));
-		lx->p = e + 1;
-		return *word ? T_WORD : T_ERR;
-	}
-	default: {
-		const char *e = p;
-		while (*e != '\0' && !isspace((unsigned char)*e) && *e != ';' && *e != '{' &&
-		    *e != '}' && *e != '"' && *e != '#')
-			e++;
-		*word = strndup(p, (size_t)(e - p));
-		lx->p = e;
-		return *word ? T_WORD : T_ERR;
-	}
-	}
-}
-
-static int
-push(void **arr, size_t *n, size_t size, const void *item)
-{
-	void *a = realloc(*arr, (*n + 1) * size);
-	if (a == NULL)
-		return -ENOMEM;
-	memcpy((char *)a + *n * size, item, size);
-	*arr = a;
-	(*n)++;
-	return 0;
-}
-
-/* Parse statements until EOF (top level) or '}' (inside a block). */
-static int
-parse_block(struct lexer *lx, struct stmt *parent, bool inner)
-{
-	for (;;) {
-		char *w = NULL;
-		enum tok t = lex(lx, &w);
-		if (t == T_ERR)
-			return DNSD_ECONF;
-		if (t == T_END)
-			continue;
-		if (t == T_EOF) {
-			if (inner) {
-				log_err("%s:%u: missing '}'", lx->file, lx->line);
-				return DNSD_ECONF;
-			}
-			return 0;
-		}
-		if (t == T_RBRACE) {
-			if (!inner) {
-				log_err("%s:%u: unexpected '}'", lx->file, lx->line);
-				return DNSD_ECONF;
-			}
-			return 0;
-		}
-		if (t == T_LBRACE) {
-			log_err("%s:%u: unexpected '{'", lx->file, lx->line);
-			return DNSD_ECONF;
-		}
-		struct stmt s = { .word = w, .line = lx->line };
-		for (;;) {
-			char *a = NULL;
-			t = lex(lx, &a);
-			if (t == T_WORD) {
-				if (push((void **)&s.args, &s.nargs, sizeof(char *), &a) != 0) {
-					free(a);
-					stmt_free(&s);
-					return -ENOMEM;
-				}
-				continue;
-			}
-			if (t == T_LBRACE) {
-				s.has_block = true;
-				int rc = parse_block(lx, &s, true);
-				if (rc != 0) {
-					stmt_free(&s);
-					return rc;
-				}
-				break;
-			}
-			if (t == T_RBRACE) {
-				/* "a b }" closes the enclosing block: push back. */
-				lx->p--;
-				break;
-			}
-			if (t == T_ERR) {
-				stmt_free(&s);
-				return DNSD_ECONF;
-			}
-			if (t == T_END && lx->p[-1] == '\n' && s.nargs > 0) {
-				/* BIND style allows the '{' on the next line. */
-				struct lexer save = *lx;
-				char *dummy = NULL;
-				enum tok n;
-				while ((n = lex(lx, &dummy)) == T_END)
-					;
-				if (n == T_LBRACE) {
-					lx->p--;
-					continue;
-				}
-				if (n == T_WORD)
-					free(dummy);
-				*lx = save;
-			}
-			break; /* T_END or T_EOF */
-		}
-		if (push((void **)&parent->kids, &parent->nkids, sizeof(s), &s) != 0) {
-			stmt_free(&s);
-			return -ENOMEM;
-		}
-		if (t == T_EOF && !inner)
-			return 0;
-	}
-}
-
-static int
-parse_file(const char *path, struct stmt *root)
-{
-	/* Callers free the tree whatever happens: start it empty. */
-	memset(root, 0, sizeof(*root));
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		int e = errno; /* logging may change errno */
-		log_err("%s: %s", path, strerror(e));
-		return -e;
-	}
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	struct lexer lx = { .file = path, .p = buf, .line = 1 };
-	memset(root, 0, sizeof(*root));
-	int rc = parse_block(&lx, root, false);
-	free(buf);
-	return rc;
-}
-
-/* ---- values ---- */
-
-static int
-bad(const char *file, const struct stmt *s, const char *msg)
-{
-	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
-	return DNSD_ECONF;
-}
-
-static int
-want_args(const char *file, const struct stmt *s, size_t min, size_t max)
-{
-	if (s->nargs < min || s->nargs > max)
-		return bad(file, s, min == max && min == 1 ? "needs one value" : "wrong number of values");
-	return 0;
-}
-
-/* What a number means: plain, a size (k, M, G) or a duration (s, m, h, d, w). */
-enum unit { U_NONE, U_SIZE, U_TIME };
-
-static int
-parse_num(const char *file, const struct stmt *s, const char *v, enum unit unit, uint64_t max,
-    uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(v, &end, 10);
-	uint64_t mult = 1;
-	if (end != v && *end != '\0' && end[1] == '\0' && unit != U_NONE) {
-		switch (unit == U_SIZE ? *end | 0x100 : *end) {
-		case 'k' | 0x100: case 'K' | 0x100: mult = 1024; break;
-		case 'm' | 0x100: case 'M' | 0x100: mult = 1024 * 1024; break;
-		case 'g' | 0x100: case 'G' | 0x100: mult = 1024ULL * 1024 * 1024; break;
-		case 's': mult = 1; break;
-		case 'm': mult = 60; break;
-		case 'h': mult = 3600; break;
-		case 'd': mult = 86400; break;
-		case 'w': mult = 7 * 86400; break;
-		default: return bad(file, s, unit == U_SIZE ? "not a size (use k, M or G)"
-		                                         : "not a duration (use s, m, h, d or w)");
-		}
-		end++;
-	}
-	if (errno != 0 || end == v || *end != '\0' || *v == '-' || x > max / mult)
-		return bad(file, s, "not a number in range");
-	*out = x * mult;
-	return 0;
-}
-
-static int
-parse_uint(const char *file, const struct stmt *s, const char *v, uint64_t max, uint64_t *out)
-{
-	return parse_num(file, s, v, U_NONE, max, out);
-}
-
-/* A duration in seconds (leases). */
-static int
-set_secs(const char *file, const struct stmt *s, uint32_t *out)
-{
-	uint64_t v;
-	int rc = want_args(file, s, 1, 1);
-	if (rc == 0 && (rc = parse_num(file, s, s->args[0], U_TIME, UINT32_MAX, &v)) == 0)
-		*out = (uint32_t)v;
-	return rc;
-}
-
-static int
-set_u32(const char *file, const struct stmt *s, uint32_t *out)
-{
-	uint64_t v;
-	int rc = want_args(file, s, 1, 1);
-	if (rc == 0 && (rc = parse_uint(file, s, s->args[0], UINT32_MAX, &v)) == 0)
-		*out = (uint32_t)v;
-	return rc;
-}
-
-static int
-set_str(const char *file, const struct stmt *s, char **out)
-{
-	int rc = want_args(file, s, 1, 1);
-	if (rc != 0)
-		return rc;
-	free(*out);
-	*out = strdup(s->args[0]);
-	return *out ? 0 : -ENOMEM;
-}
-
-int
-conf_addr_parse(const char *spec, uint16_t default_port, struct conf_addr *a)
-{
-	char host[INET6_ADDRSTRLEN + 8];
-	const char *port = NULL, *slash;
-	size_t hl;
-
-	memset(a, 0, sizeof(*a));
-	a->port = default_port;
-	if (spec[0] == '[') {
-		const char *e = strchr(spec, ']');
-		if (e == NULL)
-			return DNSD_ECONF;
-		hl = (size_t)(e - spec - 1);
-		if (hl >= sizeof(host))
-			return DNSD_ECONF;
-		memcpy(host, spec + 1, hl);
-		host[hl] = '\0';
-		if (e[1] == ':' || e[1] == '@')
-			port = e + 2;
-		else if (e[1] != '\0')
-			return DNSD_ECONF;
-	} else {
-		const char *at = strchr(spec, '@');
-		hl = at ? (size_t)(at - spec) : strlen(spec);
-		if (hl >= sizeof(host))
-			return DNSD_ECONF;
-		memcpy(host, spec, hl);
-		host[hl] = '\0';
-		if (at)
-			port = at + 1;
-	}
-	slash = strchr(host, '/');
-	if (slash != NULL) {
-		char *end;
-		long p = strtol(slash + 1, &end, 10);
-		/* "10.0.0.0/" is a typo, not /0 (which would match everyone). */
-		if (end == slash + 1 || *end != '\0' || p < 0)
-			return DNSD_ECONF;
-		host[slash - host] = '\0';
-		a->prefix = (unsigned)p;
-	}
-	if (inet_pton(AF_INET, host, a->addr) == 1) {
-		a->family = AF_INET;
-		if (slash == NULL)
-			a->prefix = 32;
-		if (a->prefix > 32)
-			return DNSD_ECONF;
-	} else if (inet_pton(AF_INET6, host, a->addr) == 1) {
-		a->family = AF_INET6;
-		if (slash == NULL)
-			a->prefix = 128;
-		if (a->prefix > 128)
-			return DNSD_ECONF;
-	} else {
-		return DNSD_ECONF;
-	}
-	if (port != NULL) {
-		char *end;
-		long p = strtol(port, &end, 10);
-		if (*port == '\0' || *end != '\0' || p <= 0 || p > 65535)
-			return DNSD_ECONF;
-		a->port = (uint16_t)p;
-	}
-	return 0;
-}
-
-bool
-conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *addr)
-{
-	for (size_t i = 0; i < acl->naddrs; i++) {
-		const struct conf_addr *a = &acl->addrs[i];
-		if (a->family != family)
-			continue;
-		unsigned bits = a->prefix, full = bits / 8, rest = bits % 8;
-		if (memcmp(a->addr, addr, full) != 0)
-			continue;
-		if (rest != 0) {
-			uint8_t mask = (uint8_t)(0xff << (8 - rest));
-			if ((a->addr[full] & mask) != (addr[full] & mask))
-				continue;
-		}
-		return true;
-	}
-	return false;
-}
-
-/* Parse an access list: addresses/networks and "key NAME" entries. */
-static int
-parse_acl(const char *file, const struct stmt *s, struct conf_acl *acl)
-{
-	for (size_t i = 0; i < s->nargs; i++) {
-		const char *v = s->args[i];
-		if (strcmp(v, "key") == 0) {
-			if (++i == s->nargs)
-				return bad(file, s, "'key' needs a key name");
-			char *k = strdup(s->args[i]);
-			if (k == NULL || push((void **)&acl->keys, &acl->nkeys, sizeof(k), &k) != 0) {
-				free(k);
-				return -ENOMEM;
-			}
-			continue;
-		}
-		if (strcmp(v, "none") == 0)
-			continue;
-		struct conf_addr a;
-		if (strcmp(v, "any") == 0) {
-			conf_addr_parse("0.0.0.0/0", 0, &a);
-			push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
-			conf_addr_parse("::/0", 0, &a);
-		} else if (strcmp(v, "localhost") == 0) {
-			conf_addr_parse("127.0.0.0/8", 0, &a);
-			push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a);
-			conf_addr_parse("::1", 0, &a);
-		} else if (conf_addr_parse(v, 0, &a) != 0) {
-			return bad(file, s, "bad address or network");
-		}
-		if (push((void **)&acl->addrs, &acl->naddrs, sizeof(a), &a) != 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void
-acl_free(struct conf_acl *acl)
-{
-	free(acl->addrs);
-	for (size_t i = 0; i < acl->nkeys; i++)
-		free(acl->keys[i]);
-	free(acl->keys);
-	memset(acl, 0, sizeof(*acl));
-}
-
-static int
-parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out)
-{
-	size_t n = wire_name_from_str(v, out);
-	if (n == 0)
-		return bad(file, s, "bad domain name");
-	wire_name_lower(out, out, n);
-	return 0;
-}
-
 /* ---- keys ---- */
 
-static int
-do_key(struct conf *c, const char *file, const struct stmt *s)
+/* key NAME { algorithm ALG; secret "BASE64"; ... } (internal.h) */
+int
+conf_stmt_key(const struct conf_ctx *x, const struct stmt *s)
 {
+	struct conf *c = x->conf;
+	const char *file = x->file;
 	struct conf_key k = { 0 };
 	int rc;
 	if (s->nargs != 1 || !s->has_block)
-		return bad(file, s, "expects: key NAME { algorithm ALG; secret \"BASE64\"; }");
-	if ((rc = parse_name(file, s, s->args[0], k.name_wire)) != 0)
+		return conf_bad(file, s, "expects: key NAME { algorithm ALG; secret \"BASE64\"; }");
+	if ((rc = conf_parse_name(file, s, s->args[0], k.name_wire)) != 0)
 		return rc;
-	k.name = strdup(s->args[0]);
-	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
-		const struct stmt *kid = &s->kids[i];
-		if (strcmp(kid->word, "algorithm") == 0)
-			rc = set_str(file, kid, &k.algorithm);
-		else if (strcmp(kid->word, "secret") == 0)
-			rc = set_str(file, kid, &k.secret);
-		else if (strcmp(kid->word, "min-lease") == 0)
-			rc = set_secs(file, kid, &k.min_lease);
-		else if (strcmp(kid->word, "max-lease") == 0)
-			rc = set_secs(file, kid, &k.max_lease);
-		else if (strcmp(kid->word, "max-records") == 0)
-			rc = set_u32(file, kid, &k.max_records);
-		else
-			rc = bad(file, kid, "unknown key setting");
-	}
+	if ((k.name = strdup(s->args[0])) == NULL)
+		return -ENOMEM;
+	struct conf_ctx kx = { .conf = c, .obj = &k, .file = file };
+	rc = conf_settings_apply_block(&kx, CONF_KEY, s);
 	if (rc == 0 && (k.algorithm == NULL || k.secret == NULL))
-		rc = bad(file, s, "needs both algorithm and secret");
+		rc = conf_bad(file, s, "needs both algorithm and secret");
 	if (rc == 0 && conf_key_find(c, k.name_wire) != NULL)
-		rc = bad(file, s, "key defined twice");
+		rc = conf_bad(file, s, "key defined twice");
 	if (rc == 0)
-		rc = push((void **)&c->keys, &c->nkeys, sizeof(k), &k);
+		rc = conf_push((void **)&c->keys, &c->nkeys, sizeof(k), &k);
 	if (rc != 0) {
 		free(k.name);
 		free(k.algorithm);
@@ -528,6 +46,7 @@ do_key(struct conf *c, const char *file, const struct stmt *s)
 	return rc;
 }
 
+/* Add a TSIG key given on the command line (conf.h). */
 int
 conf_add_key(struct conf *c, const char *name, const char *alg, const char *secret)
 {
@@ -545,7 +64,7 @@ conf_add_key(struct conf *c, const char *name, const char *alg, const char *secr
 	k.algorithm = strdup(alg);
 	k.secret = strdup(secret);
 	if (k.name == NULL || k.algorithm == NULL || k.secret == NULL ||
-	    push((void **)&c->keys, &c->nkeys, sizeof(k), &k) != 0) {
+	    conf_push((void **)&c->keys, &c->nkeys, sizeof(k), &k) != 0) {
 		free(k.name);
 		free(k.algorithm);
 		free(k.secret);
@@ -554,6 +73,7 @@ conf_add_key(struct conf *c, const char *name, const char *alg, const char *secr
 	return 0;
 }
 
+/* Find a key by its wire name (conf.h). */
 const struct conf_key *
 conf_key_find(const struct conf *c, const uint8_t *name)
 {
@@ -565,6 +85,7 @@ conf_key_find(const struct conf *c, const uint8_t *name)
 
 /* ---- zones ---- */
 
+/* A new zone with default settings; NULL if `apex` is taken (or no memory). */
 static struct conf_zone *
 zone_new(struct conf *c, const char *name, const uint8_t *apex)
 {
@@ -574,124 +95,34 @@ zone_new(struct conf *c, const char *name, const uint8_t *apex)
 	struct conf_zone z = { 0 };
 	z.name = strdup(name);
 	memcpy(z.apex, apex, wire_name_len(apex));
-	z.journal_max = 0; /* see do_zone */
-	if (z.name == NULL || push((void **)&c->zones, &c->nzones, sizeof(z), &z) != 0) {
+	z.journal_max = 0; /* see conf_stmt_zone */
+	if (z.name == NULL || conf_push((void **)&c->zones, &c->nzones, sizeof(z), &z) != 0) {
 		free(z.name);
 		return NULL;
 	}
 	return &c->zones[c->nzones - 1];
 }
 
-static int
-parse_grant(const char *file, const struct stmt *s, struct conf_zone *z)
+/* zone NAME [{ ... }] (internal.h) */
+int
+conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s)
 {
-	/* grant KEY|* (name|subdomain|wildcard|self-sub|zone) [NAME] [TYPE...] */
-	struct conf_grant g = { 0 };
-	size_t i = 0;
-	if (s->nargs < 2)
-		return bad(file, s, "expects: grant KEY MATCH [NAME] [TYPE ...]");
-	if (strcmp(s->args[0], "*") != 0)
-		g.key = strdup(s->args[i]);
-	i = 1;
-	const char *m = s->args[i++];
-	if (strcmp(m, "name") == 0)
-		g.match = MATCH_NAME;
-	else if (strcmp(m, "subdomain") == 0)
-		g.match = MATCH_SUBDOMAIN;
-	else if (strcmp(m, "wildcard") == 0)
-		g.match = MATCH_WILDCARD;
-	else if (strcmp(m, "self-sub") == 0 || strcmp(m, "selfsub") == 0)
-		g.match = MATCH_SELF_SUB;
-	else if (strcmp(m, "zone") == 0)
-		g.match = MATCH_ZONE;
-	else {
-		free(g.key);
-		return bad(file, s, "match must be name, subdomain, wildcard, self-sub or zone");
-	}
-	if (g.match == MATCH_NAME || g.match == MATCH_SUBDOMAIN || g.match == MATCH_WILDCARD) {
-		if (i == s->nargs || parse_name(file, s, s->args[i++], g.name) != 0) {
-			free(g.key);
-			return bad(file, s, "needs a name");
-		}
-	}
-	for (; i < s->nargs; i++) {
-		int t = 0;
-		if (g.ntypes == 32) {
-			free(g.key);
-			return bad(file, s, "too many types");
-		}
-		static const struct { const char *n; int t; } names[] = {
-			{ "A", RR_A }, { "AAAA", RR_AAAA }, { "SRV", RR_SRV }, { "TXT", RR_TXT },
-			{ "PTR", RR_PTR }, { "CNAME", RR_CNAME }, { "MX", RR_MX }, { "NS", RR_NS },
-			{ "SOA", RR_SOA }, { "HINFO", RR_HINFO }, { "NAPTR", RR_NAPTR },
-			{ "ANY", RR_ANY },
-		};
-		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
-			if (strcasecmp(names[j].n, s->args[i]) == 0)
-				t = names[j].t;
-		if (t == 0 && strncasecmp(s->args[i], "TYPE", 4) == 0)
-			t = atoi(s->args[i] + 4);
-		if (t <= 0 || t > 65535) {
-			free(g.key);
-			return bad(file, s, "unknown record type");
-		}
-		g.types[g.ntypes++] = (uint16_t)t;
-	}
-	if (push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
-		free(g.key);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int
-do_zone(struct conf *c, const char *file, const struct stmt *s)
-{
+	struct conf *c = x->conf;
+	const char *file = x->file;
 	uint8_t apex[WIRE_NAME_MAX];
 	int rc;
 	if (s->nargs != 1)
-		return bad(file, s, "expects: zone NAME { ... }");
-	if ((rc = parse_name(file, s, s->args[0], apex)) != 0)
+		return conf_bad(file, s, "expects: zone NAME { ... }");
+	if ((rc = conf_parse_name(file, s, s->args[0], apex)) != 0)
 		return rc;
 	struct conf_zone *z = zone_new(c, s->args[0], apex);
-	bool journal_set = false;
 	if (z == NULL)
-		return bad(file, s, "zone defined twice");
-	for (size_t i = 0; i < s->nkids && rc == 0; i++) {
-		const struct stmt *k = &s->kids[i];
-		if (strcmp(k->word, "file") == 0)
-			rc = set_str(file, k, &z->file);
-		else if (strcmp(k->word, "default-lease") == 0)
-			rc = set_secs(file, k, &z->default_lease);
-		else if (strcmp(k->word, "min-lease") == 0)
-			rc = set_secs(file, k, &z->min_lease);
-		else if (strcmp(k->word, "max-lease") == 0)
-			rc = set_secs(file, k, &z->max_lease);
-		else if (strcmp(k->word, "allow-update-unsigned") == 0)
-			rc = parse_acl(file, k, &z->allow_update_unsigned);
-		else if (strcmp(k->word, "grant") == 0)
-			rc = parse_grant(file, k, z);
-		else if (strcmp(k->word, "allow-transfer") == 0)
-			rc = parse_acl(file, k, &z->allow_transfer);
-		else if (strcmp(k->word, "notify") == 0) {
-			for (size_t j = 0; j < k->nargs && rc == 0; j++) {
-				struct conf_addr a;
-				if (strcmp(k->args[j], "key") == 0 && j + 1 < k->nargs) {
-					free(z->notify_key);
-					z->notify_key = strdup(k->args[++j]);
-					continue;
-				}
-				if (conf_addr_parse(k->args[j], 53, &a) != 0)
-					rc = bad(file, k, "bad address");
-				else
-					rc = push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
-			}
-		} else if (strcmp(k->word, "journal-size") == 0) {
-			rc = set_u32(file, k, &z->journal_max);
-			journal_set = true;
-		} else
-			rc = bad(file, k, "unknown zone setting");
-	}
+		return conf_bad(file, s, "zone defined twice");
+	struct conf_ctx zx = { .conf = c, .obj = z, .file = file };
+	rc = conf_settings_apply_block(&zx, CONF_ZONE, s);
+	bool journal_set = false;
+	for (size_t i = 0; i < s->nkids; i++)
+		journal_set |= strcmp(s->kids[i].word, "journal-size") == 0;
 	if (rc == 0 && z->file != NULL && z->file[0] != '/' && strchr(file, '/') != NULL) {
 		/* A relative zone file is relative to the configuration file. */
 		const char *slash = strrchr(file, '/');
@@ -705,7 +136,7 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 		z->file = p;
 	}
 	if (rc == 0 && z->max_lease != 0 && z->min_lease > z->max_lease)
-		rc = bad(file, s, "min-lease is above max-lease");
+		rc = conf_bad(file, s, "min-lease is above max-lease");
 	/* The journal serves IXFR: by default a zone keeps one only if someone
 	 * may transfer it. (Each commit's entry costs it a few page writes.) */
 	if (rc == 0 && !journal_set &&
@@ -714,17 +145,26 @@ do_zone(struct conf *c, const char *file, const struct stmt *s)
 	return rc;
 }
 
-static int
-interpret(struct conf *c, const char *file, const struct stmt *root);
+/* ---- files ---- */
 
+/* Give each top-level statement of a file its meaning. */
 static int
-do_include(struct conf *c, const char *file, const struct stmt *s)
+interpret(struct conf *c, const char *file, const struct stmt *root)
+{
+	struct conf_ctx x = { .conf = c, .obj = c, .file = file };
+	return conf_settings_apply_block(&x, CONF_TOP, root);
+}
+
+/* include "FILE" and keys-file "FILE" (internal.h) */
+int
+conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 {
 	static int depth; /* configuration is read by one thread, at start-up */
+	const char *file = x->file;
 	if (s->nargs != 1)
-		return bad(file, s, "expects: include \"FILE\"");
+		return conf_bad(file, s, "expects: include \"FILE\"");
 	if (depth >= 8)
-		return bad(file, s, "included too deeply (a loop?)");
+		return conf_bad(file, s, "included too deeply (a loop?)");
 	char path[4096];
 	const char *inc = s->args[0];
 	const char *slash = strrchr(file, '/');
@@ -734,111 +174,15 @@ do_include(struct conf *c, const char *file, const struct stmt *s)
 		snprintf(path, sizeof(path), "%s", inc);
 	struct stmt root;
 	depth++;
-	int rc = parse_file(path, &root);
+	int rc = conf_parse_file(path, &root);
 	if (rc == 0)
-		rc = interpret(c, path, &root);
+		rc = interpret(x->conf, path, &root);
 	stmt_free(&root);
 	depth--;
 	return rc;
 }
 
-static int
-interpret(struct conf *c, const char *file, const struct stmt *root)
-{
-	int rc = 0;
-	for (size_t i = 0; i < root->nkids && rc == 0; i++) {
-		const struct stmt *s = &root->kids[i];
-		const char *w = s->word;
-		uint64_t v;
-		if (strcmp(w, "listen") == 0) {
-			for (size_t j = 0; j < s->nargs && rc == 0; j++)
-				if (conf_add_listen(c, s->args[j]) != 0)
-					rc = bad(file, s, "bad address (ADDR, ADDR@PORT or [V6]:PORT)");
-		} else if (strcmp(w, "store") == 0) {
-			rc = set_str(file, s, &c->store_dir);
-		} else if (strcmp(w, "store-size") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_num(file, s, s->args[0], U_SIZE, UINT64_MAX, &v)) == 0)
-				c->store_size = v;
-		} else if (strcmp(w, "workers") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 256, &v)) == 0) {
-				if (v == 0)
-					rc = bad(file, s, "must be 1 to 256");
-				c->workers = (unsigned)v;
-			}
-		} else if (strcmp(w, "log-level") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (c->log_level = log_level_parse(s->args[0])) < 0)
-				rc = bad(file, s, "must be error, warning, info or debug");
-		} else if (strcmp(w, "edns-max") == 0 || strcmp(w, "edns-buffer-size") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 65535, &v)) == 0) {
-				if (v < 512)
-					rc = bad(file, s, "must be at least 512");
-				c->edns_max = (uint16_t)v;
-			}
-		} else if (strcmp(w, "tcp-idle-timeout") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_num(file, s, s->args[0], U_TIME, 86400, &v)) == 0) {
-				if (v == 0)
-					rc = bad(file, s, "must be at least 1 second");
-				c->tcp_idle_ms = (unsigned)v * 1000;
-			}
-		} else if (strcmp(w, "tcp-max-connections") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 1000000, &v)) == 0) {
-				if (v == 0)
-					rc = bad(file, s, "must be at least 1");
-				c->tcp_max = (unsigned)v;
-			}
-		} else if (strcmp(w, "udp-coalesce") == 0) {
-			if ((rc = want_args(file, s, 1, 2)) == 0 &&
-			    (rc = parse_uint(file, s, s->args[0], 1000, &v)) == 0)
-				c->udp_coalesce_us = (unsigned)v;
-			if (rc == 0 && s->nargs == 2 &&
-			    (rc = parse_uint(file, s, s->args[1], 100000000, &v)) == 0) {
-				if (v == 0)
-					rc = bad(file, s, "the rate must be at least 1 query per second");
-				c->udp_coalesce_rate = (unsigned)v;
-			}
-		} else if (strcmp(w, "answer-cache") == 0) {
-			if ((rc = want_args(file, s, 1, 1)) == 0 &&
-			    (rc = parse_num(file, s, s->args[0], U_SIZE, 1ULL << 40, &v)) == 0) {
-				if (v != 0 && v < CONF_ANSWER_CACHE_MIN)
-					rc = bad(file, s, "must be 0 (off) or at least 4k");
-				c->answer_cache = v;
-			}
-		} else if (strcmp(w, "zone-dir") == 0) {
-			if ((rc = set_str(file, s, &c->zone_dir)) == 0)
-				rc = conf_add_zone_dir(c, c->zone_dir);
-		} else if (strcmp(w, "zone") == 0) {
-			rc = do_zone(c, file, s);
-		} else if (strcmp(w, "key") == 0) {
-			rc = do_key(c, file, s);
-		} else if (strcmp(w, "include") == 0 || strcmp(w, "keys-file") == 0) {
-			rc = do_include(c, file, s);
-		} else if (strcmp(w, "forward") == 0) {
-			for (size_t j = 0; j < s->nargs && rc == 0; j++) {
-				struct conf_addr a;
-				if (conf_addr_parse(s->args[j], 53, &a) != 0)
-					rc = bad(file, s, "bad address");
-				else
-					rc = push((void **)&c->forward, &c->nforward, sizeof(a), &a);
-			}
-		} else if (strcmp(w, "forward-allow") == 0) {
-			acl_free(&c->forward_allow);
-			c->forward_allow_set = true;
-			rc = parse_acl(file, s, &c->forward_allow);
-		} else if (strcmp(w, "user") == 0) {
-			rc = set_str(file, s, &c->user);
-		} else {
-			rc = bad(file, s, "unknown setting");
-		}
-	}
-	return rc;
-}
-
+/* Defaults for every setting (conf.h). */
 void
 conf_init(struct conf *c)
 {
@@ -854,43 +198,48 @@ conf_init(struct conf *c)
 	c->workers = n > 0 ? (unsigned)n : 1;
 }
 
+/* Read a configuration file (conf.h). */
 int
 conf_load(struct conf *c, const char *path)
 {
 	struct stmt root;
 	free(c->path);
 	c->path = strdup(path);
-	int rc = parse_file(path, &root);
+	int rc = conf_parse_file(path, &root);
 	if (rc == 0)
 		rc = interpret(c, path, &root);
 	stmt_free(&root);
 	return rc;
 }
 
+/* Read a file of key statements only (conf.h). */
 int
 conf_load_keys(struct conf *c, const char *path)
 {
 	struct stmt root;
-	int rc = parse_file(path, &root);
+	struct conf_ctx x = { .conf = c, .obj = c, .file = path };
+	int rc = conf_parse_file(path, &root);
 	for (size_t i = 0; rc == 0 && i < root.nkids; i++) {
 		if (strcmp(root.kids[i].word, "key") != 0)
-			rc = bad(path, &root.kids[i], "only key statements belong in a key file");
+			rc = conf_bad(path, &root.kids[i], "only key statements belong in a key file");
 		else
-			rc = do_key(c, path, &root.kids[i]);
+			rc = conf_stmt_key(&x, &root.kids[i]);
 	}
 	stmt_free(&root);
 	return rc;
 }
 
+/* Add a listen address from the command line (conf.h). */
 int
 conf_add_listen(struct conf *c, const char *spec)
 {
 	struct conf_addr a;
 	if (conf_addr_parse(spec, 53, &a) != 0 || a.prefix != (a.family == AF_INET ? 32u : 128u))
 		return DNSD_ECONF;
-	return push((void **)&c->listen, &c->nlisten, sizeof(a), &a);
+	return conf_push((void **)&c->listen, &c->nlisten, sizeof(a), &a);
 }
 
+/* Add a zone "origin[:file]" from the command line (conf.h). */
 int
 conf_add_zone(struct conf *c, const char *spec)
 {
@@ -924,6 +273,7 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Add a zone per "<origin>.zone" file of a folder, in name order (conf.h). */
 int
 conf_add_zone_dir(struct conf *c, const char *dir)
 {
@@ -941,7 +291,7 @@ conf_add_zone_dir(struct conf *c, const char *dir)
 		if (l <= 5 || strcmp(e->d_name + l - 5, ".zone") != 0 || e->d_name[0] == '.')
 			continue;
 		char *copy = strdup(e->d_name);
-		if (copy == NULL || push((void **)&names, &n, sizeof(copy), &copy) != 0) {
+		if (copy == NULL || conf_push((void **)&names, &n, sizeof(copy), &copy) != 0) {
 			free(copy);
 			rc = -ENOMEM;
 			break;
@@ -991,6 +341,7 @@ acl_keys_known(const struct conf *c, const struct conf_acl *acl, const char *zon
 	return true;
 }
 
+/* Fill in defaults and check the whole configuration (conf.h). */
 int
 conf_finish(struct conf *c)
 {
@@ -1008,7 +359,7 @@ conf_finish(struct conf *c)
 	}
 	if (!c->forward_allow_set) {
 		struct stmt s = { .word = "forward-allow", .nargs = 1, .args = (char *[]){ "localhost" } };
-		parse_acl("default", &s, &c->forward_allow);
+		conf_acl_parse("default", &s, &c->forward_allow);
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {
 		const struct conf_key *k = &c->keys[i];
@@ -1057,6 +408,7 @@ conf_finish(struct conf *c)
 	return 0;
 }
 
+/* Free the configuration (conf.h). */
 void
 conf_free(struct conf *c)
 {
@@ -1069,8 +421,8 @@ conf_free(struct conf *c)
 		struct conf_zone *z = &c->zones[i];
 		free(z->name);
 		free(z->file);
-		acl_free(&z->allow_update_unsigned);
-		acl_free(&z->allow_transfer);
+		conf_acl_free(&z->allow_update_unsigned);
+		conf_acl_free(&z->allow_transfer);
 		for (size_t g = 0; g < z->ngrants; g++)
 			free(z->grants[g].key);
 		free(z->grants);
@@ -1085,6 +437,6 @@ conf_free(struct conf *c)
 	}
 	free(c->keys);
 	free(c->forward);
-	acl_free(&c->forward_allow);
+	conf_acl_free(&c->forward_allow);
 	memset(c, 0, sizeof(*c));
 }

@@ -4,6 +4,10 @@
  * "quoted strings"), and either a block in braces or the end of the
  * statement (';' or end of line). '#' and '//' start comments. This makes
  * BIND key files (key "name" { algorithm ...; secret "..."; };) valid input.
+ *
+ * lex.c reads the syntax, settings.c holds the table of keywords (a new
+ * setting is a row there), acl.c addresses and access lists, conf.c the
+ * loading, zones, keys and the final checks.
  */
 #ifndef DNSD_CONF_CONF_H
 #define DNSD_CONF_CONF_H
@@ -13,6 +17,8 @@
 #include <stdint.h>
 
 #include "wire/wire.h"
+
+struct sockaddr;
 
 /* journal-size of a zone that allows transfers and does not set it. */
 #define CONF_JOURNAL_DEFAULT 1000
@@ -115,12 +121,36 @@ int conf_add_zone_dir(struct conf *c, const char *dir);
 int conf_add_listen(struct conf *c, const char *spec);
 /* Parse "ADDR[@PORT]" or "ADDR/PREFIX" into `a`. */
 int conf_addr_parse(const char *spec, uint16_t default_port, struct conf_addr *a);
-/* Is the address (AF_INET/6 bytes) inside the list? */
+/* Is the address (4 bytes for AF_INET, 16 for AF_INET6) inside the list?
+ * Only entries of the same family count. Key entries never match. */
 bool conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *addr);
+/* Is the peer of a socket inside the list? `peer` is what recvfrom,
+ * recvmsg or accept filled in (say a struct sockaddr_storage, cast);
+ * AF_INET and AF_INET6 are matched, any other family or NULL matches
+ * nothing. Only addresses count: "key NAME" entries are for the caller.
+ *
+ * Each family matches its own entries: an IPv4-mapped IPv6 peer
+ * (::ffff:a.b.c.d) matches IPv6 entries only, never the IPv4 ones, as in
+ * conf_acl_match_addr. On purpose: an IPv6 socket, IPV6_V6ONLY or not,
+ * receives UDP whose IPv6 source is ::ffff:127.0.0.1 from anyone who can
+ * reach it over IPv6 (Linux refuses such sources for TCP connections
+ * only), and "localhost" must not let them in. A listener whose IPv4
+ * clients should meet the IPv4 entries listens on an IPv4 socket, as
+ * dnsd's DNS listeners do, not on a dual-stack one. */
+bool conf_acl_match_sockaddr(const struct conf_acl *acl, const struct sockaddr *peer);
 /* Find a key by name (wire form, case-insensitive); NULL if none. */
 const struct conf_key *conf_key_find(const struct conf *c, const uint8_t *name);
 /* Check settings after loading (zones exist, files readable, ...). */
 int conf_finish(struct conf *c);
+/* Free everything `c` holds; it can be conf_init'ed again. */
 void conf_free(struct conf *c);
+
+/* Call fn for each row of the settings table, in table order: every
+ * keyword dnsd.conf knows, once per level it may appear at. `level` is
+ * "top", or the keyword of the block it belongs in ("zone", "key"); `man`
+ * names the page that documents it, as "dnsd.conf(5)". Returns the first
+ * non-zero value fn returns (and stops there), else 0. For tests and tools. */
+int conf_settings_foreach(
+    int (*fn)(const char *keyword, const char *level, const char *man, void *arg), void *arg);
 
 #endif

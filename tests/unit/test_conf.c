@@ -1,9 +1,10 @@
 /* test_conf.c -- dnsd.conf: the example file, every kind of setting,
- * errors with file:line, BIND key files, addresses and access lists,
- * zone-dir */
+ * errors with file:line, BIND key files, addresses and access lists
+ * (by bytes and by socket address), zone-dir, the settings table */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -567,6 +568,101 @@ test_acl_match(void **state)
 	assert_false(match4(&empty, "127.0.0.1"));
 }
 
+/* A peer as accept or recvfrom gives it: text address and port. */
+static struct sockaddr_storage
+peer(const char *text, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, text, &s6->sin6_addr), 1);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+	}
+	return ss;
+}
+
+static bool
+match_peer(const struct conf_acl *acl, const char *text)
+{
+	struct sockaddr_storage ss = peer(text, 5353);
+	return conf_acl_match_sockaddr(acl, (const struct sockaddr *)&ss);
+}
+
+static void
+test_acl_match_sockaddr(void **state)
+{
+	struct fx *f = *state;
+	const char *p = put_file(f, "sa.conf",
+	    "zone a.test {\n"
+	    "  allow-transfer 10.0.0.0/8 2001:db8::/32 ::ffff:192.0.2.0/120 key k\n"
+	    "  allow-update-unsigned localhost\n"
+	    "}\n"
+	    "zone b.test { allow-transfer any; allow-update-unsigned none }\n");
+	assert_int_equal(load_capture(f, L_CONF, p), 0);
+	const struct conf_acl *t = &f->c.zones[0].allow_transfer;
+	const struct conf_acl *lo = &f->c.zones[0].allow_update_unsigned;
+	const struct conf_acl *any = &f->c.zones[1].allow_transfer;
+	const struct conf_acl *none = &f->c.zones[1].allow_update_unsigned;
+
+	assert_true(match_peer(t, "10.1.2.3"));
+	assert_false(match_peer(t, "11.1.2.3"));
+	assert_true(match_peer(t, "2001:db8::53"));
+	assert_false(match_peer(t, "2001:db9::53"));
+	assert_true(match_peer(lo, "127.0.0.1"));
+	assert_true(match_peer(lo, "::1"));
+	assert_false(match_peer(lo, "192.0.2.1"));
+	assert_true(match_peer(any, "203.0.113.1"));
+	assert_true(match_peer(any, "2001:db8::1"));
+	assert_false(match_peer(none, "127.0.0.1"));
+	assert_false(match_peer(none, "::1"));
+
+	/* An IPv4-mapped IPv6 peer is an IPv6 client: it never meets the IPv4
+	 * entries (an IPv6 UDP packet may carry ::ffff:127.0.0.1 as its
+	 * source), only IPv6 ones that cover it as written. */
+	assert_false(match_peer(lo, "::ffff:127.0.0.1"));
+	assert_false(match_peer(t, "::ffff:10.1.2.3"));
+	assert_true(match_peer(t, "::ffff:192.0.2.9"));
+	assert_true(match_peer(any, "::ffff:127.0.0.1")); /* by ::/0 */
+
+	/* The same answers as the byte-level matcher, address by address. */
+	const char *addrs[] = { "10.0.0.0", "10.255.255.255", "9.255.255.255", "127.0.0.1",
+		"0.0.0.0", "255.255.255.255", "2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+		"2001:db7:ffff::", "::", "::1", "::ffff:10.0.0.1", "::ffff:192.0.2.255", "fe80::1" };
+	const struct conf_acl *acls[] = { t, lo, any, none };
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		for (size_t j = 0; j < sizeof(acls) / sizeof(acls[0]); j++) {
+			struct sockaddr_storage ss = peer(addrs[i], 53);
+			const uint8_t *bytes = ss.ss_family == AF_INET
+			    ? (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr
+			    : ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+			if (conf_acl_match_sockaddr(acls[j], (const struct sockaddr *)&ss) !=
+			    conf_acl_match_addr(acls[j], ss.ss_family, bytes))
+				fail_msg("%s, list %zu: the two matchers differ", addrs[i], j);
+		}
+
+	/* The port plays no part; other families and NULL match nothing, not
+	 * even "any"; key entries are not addresses. */
+	struct sockaddr_storage ss = peer("10.1.2.3", 0);
+	assert_true(conf_acl_match_sockaddr(t, (const struct sockaddr *)&ss));
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNIX;
+	assert_false(conf_acl_match_sockaddr(any, (const struct sockaddr *)&ss));
+	assert_false(conf_acl_match_sockaddr(any, NULL));
+	struct conf_acl keys_only = { .nkeys = t->nkeys, .keys = t->keys };
+	assert_false(match_peer(&keys_only, "10.1.2.3"));
+
+	/* A struct sockaddr_in6 of its own, not inside a sockaddr_storage. */
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+	assert_true(conf_acl_match_sockaddr(lo, (const struct sockaddr *)&s6));
+}
+
 static void
 test_zone_dir(void **state)
 {
@@ -741,6 +837,157 @@ test_numbers(void **state)
 	}
 }
 
+/* Each keyword belongs to one or more levels; elsewhere it is unknown, with
+ * the message of the level it was found at. */
+static void
+test_levels(void **state)
+{
+	struct fx *f = *state;
+	expect_error(f, "zone a.test {\n workers 2\n}\n", 2, "workers: unknown zone setting");
+	expect_error(f, "key k {\n algorithm hmac-sha256; secret x\n grant * zone\n}\n", 3,
+	    "grant: unknown key setting");
+	expect_error(f, "\nalgorithm hmac-sha256\n", 2, "algorithm: unknown setting");
+	expect_error(f, "journal-size 5\n", 1, "journal-size: unknown setting");
+	expect_error(f, "zone a.test { zone b.test }\n", 1, "zone: unknown zone setting");
+	expect_error(f, "zone a.test {\n include x.conf\n}\n", 2, "include: unknown zone setting");
+	expect_error(f, "key k { algorithm a; secret s; max-records 1; file x; }\n", 1,
+	    "file: unknown key setting");
+	/* Keywords are lower case. */
+	expect_error(f, "Workers 2\n", 1, "Workers: unknown setting");
+
+	/* min-lease and max-lease are both zone and key settings. */
+	conf_free(&f->c);
+	conf_init(&f->c);
+	const char *p = put_file(f, "lv.conf",
+	    "key k { algorithm hmac-sha256; secret \"" SECRET "\"; min-lease 1m; max-lease 2m }\n"
+	    "zone a.test { min-lease 3m; max-lease 4m }\n"
+	    "edns-buffer-size 4096\n");
+	assert_int_equal(load_capture(f, L_CONF, p), 0);
+	assert_int_equal(f->c.keys[0].min_lease, 60);
+	assert_int_equal(f->c.keys[0].max_lease, 120);
+	assert_int_equal(f->c.zones[0].min_lease, 180);
+	assert_int_equal(f->c.zones[0].max_lease, 240);
+	/* A synonym sets the same field. */
+	assert_int_equal(f->c.edns_max, 4096);
+}
+
+/* Where a number has a floor, the value below it is refused with its own
+ * message, and the floor itself is taken. */
+static void
+test_number_floors(void **state)
+{
+	struct fx *f = *state;
+	expect_error(f, "answer-cache 4095\n", 1, "answer-cache: must be 0 (off) or at least 4k");
+	expect_error(f, "answer-cache 2T\n", 1, "answer-cache: not a size");
+	expect_error(f, "answer-cache 1025G\n", 1, "answer-cache: not a number in range");
+	expect_error(f, "workers 0\n", 1, "workers: must be 1 to 256");
+	expect_error(f, "edns-buffer-size 511\n", 1, "edns-buffer-size: must be at least 512");
+	expect_error(f, "tcp-idle-timeout 0s\n", 1, "tcp-idle-timeout: must be at least 1 second");
+	expect_error(f, "tcp-max-connections 0\n", 1, "tcp-max-connections: must be at least 1");
+	expect_error(f, "udp-coalesce 50 0\n", 1, "the rate must be at least 1 query per second");
+	expect_error(f, "store\n", 1, "store: needs one value");
+	expect_error(f, "udp-coalesce\n", 1, "udp-coalesce: wrong number of values");
+
+	const struct {
+		const char *text;
+		uint64_t want;
+		int what; /* 0 answer-cache, 1 workers, 2 edns-max, 3 tcp-idle (ms), 4 tcp-max */
+	} ok[] = {
+		{ "answer-cache 0", 0, 0 },
+		{ "answer-cache 4k", 4096, 0 },
+		{ "answer-cache 1024G", 1ULL << 40, 0 },
+		{ "workers 1", 1, 1 },
+		{ "workers 256", 256, 1 },
+		{ "edns-max 512", 512, 2 },
+		{ "edns-max 65535", 65535, 2 },
+		{ "tcp-idle-timeout 1d", 86400000, 3 },
+		{ "tcp-max-connections 1000000", 1000000, 4 },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		conf_free(&f->c);
+		conf_init(&f->c);
+		const char *p = put_file(f, "fl.conf", ok[i].text);
+		if (load_capture(f, L_CONF, p) != 0)
+			fail_msg("%s: %s", ok[i].text, f->err);
+		uint64_t got = ok[i].what == 0 ? f->c.answer_cache
+		             : ok[i].what == 1 ? f->c.workers
+		             : ok[i].what == 2 ? f->c.edns_max
+		             : ok[i].what == 3 ? f->c.tcp_idle_ms
+		                               : f->c.tcp_max;
+		if (got != ok[i].want)
+			fail_msg("%s: got %llu", ok[i].text, (unsigned long long)got);
+	}
+}
+
+struct rows {
+	size_t n, top, zone, key;
+	bool seen_workers, seen_zone_min, seen_key_min;
+	const char *bad_man;
+};
+
+static int
+count_row(const char *kw, const char *level, const char *man, void *arg)
+{
+	struct rows *r = arg;
+	r->n++;
+	if (strcmp(level, "top") == 0)
+		r->top++;
+	else if (strcmp(level, "zone") == 0)
+		r->zone++;
+	else if (strcmp(level, "key") == 0)
+		r->key++;
+	r->seen_workers |= strcmp(level, "top") == 0 && strcmp(kw, "workers") == 0;
+	r->seen_zone_min |= strcmp(level, "zone") == 0 && strcmp(kw, "min-lease") == 0;
+	r->seen_key_min |= strcmp(level, "key") == 0 && strcmp(kw, "min-lease") == 0;
+	if (man == NULL || strcmp(man, "dnsd.conf(5)") != 0)
+		r->bad_man = kw;
+	return 0;
+}
+
+static int
+stop_at_third(const char *kw, const char *level, const char *man, void *arg)
+{
+	(void)kw, (void)level, (void)man;
+	return ++*(int *)arg == 3 ? 42 : 0;
+}
+
+/* Every row the table walk reports is a keyword the parser knows at that
+ * level: given no value, it fails for its own reason, never as unknown. */
+static int
+row_is_known(const char *kw, const char *level, const char *man, void *arg)
+{
+	struct fx *f = arg;
+	(void)man;
+	char text[256];
+	if (strcmp(level, "top") == 0)
+		snprintf(text, sizeof(text), "%s\n", kw);
+	else
+		snprintf(text, sizeof(text), "%s x.test {\n %s\n}\n", level, kw);
+	conf_free(&f->c);
+	conf_init(&f->c);
+	const char *p = put_file(f, "row.conf", text);
+	load_capture(f, L_CONF, p);
+	if (strstr(f->err, "unknown") != NULL)
+		fail_msg("%s at level %s: %s", kw, level, f->err);
+	return 0;
+}
+
+static void
+test_settings_foreach(void **state)
+{
+	struct rows r = { 0 };
+	assert_int_equal(conf_settings_foreach(count_row, &r), 0);
+	assert_true(r.n >= 30);
+	assert_int_equal(r.n, r.top + r.zone + r.key);
+	assert_true(r.seen_workers && r.seen_zone_min && r.seen_key_min);
+	if (r.bad_man != NULL)
+		fail_msg("%s: not documented in dnsd.conf(5)", r.bad_man);
+	int calls = 0;
+	assert_int_equal(conf_settings_foreach(stop_at_third, &calls), 42);
+	assert_int_equal(calls, 3);
+	assert_int_equal(conf_settings_foreach(row_is_known, *state), 0);
+}
+
 int
 main(void)
 {
@@ -753,10 +1000,14 @@ main(void)
 		T(test_bind_key_file),
 		cmocka_unit_test(test_addresses),
 		T(test_acl_match),
+		T(test_acl_match_sockaddr),
 		T(test_zone_dir),
 		T(test_add_zone),
 		T(test_finish),
 		T(test_numbers),
+		T(test_levels),
+		T(test_number_floors),
+		T(test_settings_foreach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

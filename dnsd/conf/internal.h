@@ -1,0 +1,53 @@
+/* internal.h -- what the files of dnsd/conf/ share; no other module includes it
+ *
+ * lex.c reads a file into a statement tree; settings.c gives each keyword
+ * its meaning through the settings table; acl.c reads addresses and access
+ * lists; conf.c loads files, owns zones and keys and checks the result.
+ */
+#ifndef DNSD_CONF_INTERNAL_H
+#define DNSD_CONF_INTERNAL_H
+
+#include "conf/conf.h"
+#include "conf/lex.h"
+
+/* The levels a setting may appear at: the top of the file, or the block of
+ * a zone or key statement. A new kind of block is a new level. */
+enum conf_level { CONF_TOP, CONF_ZONE, CONF_KEY, CONF_NLEVELS };
+
+/* What a setting's parser works on. */
+struct conf_ctx {
+	struct conf *conf; /* the whole configuration */
+	void *obj;         /* what the level's settings fill: struct conf at
+	                    * CONF_TOP, struct conf_zone, struct conf_key */
+	const char *file;  /* the file being read: messages, relative paths */
+};
+
+/* Log "file:line: keyword: msg" for statement `s`; returns DNSD_ECONF. */
+int conf_bad(const char *file, const struct stmt *s, const char *msg);
+
+/* Give statement `s`, found at `level`, its meaning: look the keyword up in
+ * the settings table and run the row's parser on x->obj. A keyword that is
+ * not a setting of that level is an error ("unknown setting", "unknown zone
+ * setting", "unknown key setting"). */
+int conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struct stmt *s);
+/* conf_settings_apply each statement of the block of `s` (the kids of a
+ * zone, key or file root) at `level`, stopping at the first error. */
+int conf_settings_apply_block(const struct conf_ctx *x, enum conf_level level,
+    const struct stmt *s);
+
+/* Parse a domain name `v` of statement `s` into lower-case wire form. */
+int conf_parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out);
+
+/* Block and file statements, in conf.c, that the settings table points to.
+ * Each reads statement `s` of x->file into x->conf. */
+int conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s);
+int conf_stmt_key(const struct conf_ctx *x, const struct stmt *s);
+int conf_stmt_include(const struct conf_ctx *x, const struct stmt *s);
+
+/* Add the entries of an access-list statement (addresses, networks, any,
+ * localhost, none, "key NAME") to `acl`. Errors name file:line. */
+int conf_acl_parse(const char *file, const struct stmt *s, struct conf_acl *acl);
+/* Free what an access list holds and empty it. */
+void conf_acl_free(struct conf_acl *acl);
+
+#endif

@@ -1,0 +1,455 @@
+/* settings.c -- the settings table: every dnsd.conf keyword, where it goes, how it is read */
+
+/*
+ * One row per keyword and level (the top of the file, or inside a zone or
+ * key block): the keyword, its level, how its statement is read, and the
+ * man page that documents it. A row reads its statement either with a
+ * typed setter, which checks the arguments and fills one field of the
+ * level's struct (STR, NUM with a num_rule giving unit and range, ACL), or
+ * with a function (FN) for anything else: several values, side effects, a
+ * block. Reading a statement is a lookup of (level, keyword) and the row.
+ *
+ * A new setting: a field in conf.h, a row below, an entry in its man page
+ * (t_conf_doc.sh fails until the page has it). A new kind of block: a level
+ * in internal.h (with its name and "unknown" message below, and TYPE_ for
+ * its struct), a top-level FN row that reads the block's name and runs
+ * conf_settings_apply_block on it, and the block's rows.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/internal.h"
+#include "util/err.h"
+#include "util/log.h"
+
+/* ---- values ---- */
+
+/* Log "file:line: keyword: msg" (internal.h). */
+int
+conf_bad(const char *file, const struct stmt *s, const char *msg)
+{
+	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
+	return DNSD_ECONF;
+}
+
+static int
+want_args(const char *file, const struct stmt *s, size_t min, size_t max)
+{
+	if (s->nargs < min || s->nargs > max)
+		return conf_bad(file, s,
+		    min == max && min == 1 ? "needs one value" : "wrong number of values");
+	return 0;
+}
+
+/* What a number means: plain, a size (k, M, G) or a duration (s, m, h, d, w). */
+enum unit { U_NONE, U_SIZE, U_TIME };
+
+static int
+parse_num(const char *file, const struct stmt *s, const char *v, enum unit unit, uint64_t max,
+    uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	uint64_t mult = 1;
+	if (end != v && *end != '\0' && end[1] == '\0' && unit != U_NONE) {
+		switch (unit == U_SIZE ? *end | 0x100 : *end) {
+		case 'k' | 0x100: case 'K' | 0x100: mult = 1024; break;
+		case 'm' | 0x100: case 'M' | 0x100: mult = 1024 * 1024; break;
+		case 'g' | 0x100: case 'G' | 0x100: mult = 1024ULL * 1024 * 1024; break;
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		case 'w': mult = 7 * 86400; break;
+		default: return conf_bad(file, s, unit == U_SIZE ? "not a size (use k, M or G)"
+		                                              : "not a duration (use s, m, h, d or w)");
+		}
+		end++;
+	}
+	if (errno != 0 || end == v || *end != '\0' || *v == '-' || x > max / mult)
+		return conf_bad(file, s, "not a number in range");
+	*out = x * mult;
+	return 0;
+}
+
+/* Replace the string *out with the statement's one value. */
+static int
+store_str(const char *file, const struct stmt *s, char **out)
+{
+	int rc = want_args(file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	free(*out);
+	*out = strdup(s->args[0]);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Parse a domain name into lower-case wire form (internal.h). */
+int
+conf_parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out)
+{
+	size_t n = wire_name_from_str(v, out);
+	if (n == 0)
+		return conf_bad(file, s, "bad domain name");
+	wire_name_lower(out, out, n);
+	return 0;
+}
+
+/* ---- the table's row ---- */
+
+/* The range of a number setting, and how it is stored. */
+struct num_rule {
+	enum unit unit;
+	uint64_t max;       /* larger: "not a number in range" */
+	uint64_t min;       /* smaller, unless 0 and zero_off: the message `low` */
+	bool zero_off;      /* 0 is allowed below min: it turns the feature off */
+	const char *low;
+	unsigned scale;     /* the field holds value * scale (0: 1) */
+};
+
+/* How a row reads its statement: a function, or a typed setter that
+ * writes the field at `off` (of `size` bytes) of the level's struct. */
+enum kind {
+	K_FN,  /* fn(ctx, statement) */
+	K_STR, /* char *: one value, replaces */
+	K_NUM, /* uint16_t, uint32_t/unsigned or uint64_t: one value by num_rule */
+	K_ACL, /* struct conf_acl: adds entries */
+};
+
+struct setting {
+	const char *name;       /* the keyword */
+	enum conf_level level;  /* where it may appear */
+	enum kind kind;
+	int (*fn)(const struct conf_ctx *x, const struct stmt *s); /* K_FN */
+	size_t off, size;       /* typed setters: the field in x->obj */
+	const struct num_rule *num; /* K_NUM */
+	const char *man;        /* the page that documents it, as "dnsd.conf(5)" */
+};
+
+/* ---- typed setters ---- */
+
+static void *
+field(const struct setting *row, const struct conf_ctx *x)
+{
+	return (char *)x->obj + row->off;
+}
+
+static int
+set_num(const struct setting *row, const struct conf_ctx *x, const struct stmt *s)
+{
+	const struct num_rule *r = row->num;
+	uint64_t v;
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc == 0)
+		rc = parse_num(x->file, s, s->args[0], r->unit, r->max, &v);
+	if (rc != 0)
+		return rc;
+	if (v < r->min && !(v == 0 && r->zero_off))
+		return conf_bad(x->file, s, r->low);
+	v *= r->scale != 0 ? r->scale : 1;
+	/* A rule wider than its field would be a bug in the table: refuse
+	 * rather than cut the value. */
+	if (row->size < 8 && v >> (8 * row->size) != 0)
+		return conf_bad(x->file, s, "not a number in range");
+	void *f = field(row, x);
+	switch (row->size) {
+	case 2: *(uint16_t *)f = (uint16_t)v; break;
+	case 4: *(uint32_t *)f = (uint32_t)v; break;
+	case 8: *(uint64_t *)f = v; break;
+	default: return conf_bad(x->file, s, "not a number in range");
+	}
+	return 0;
+}
+
+/* ---- settings that need a function ---- */
+
+static int
+set_listen(const struct conf_ctx *x, const struct stmt *s)
+{
+	for (size_t j = 0; j < s->nargs; j++)
+		if (conf_add_listen(x->conf, s->args[j]) != 0)
+			return conf_bad(x->file, s, "bad address (ADDR, ADDR@PORT or [V6]:PORT)");
+	return 0;
+}
+
+static int
+set_log_level(const struct conf_ctx *x, const struct stmt *s)
+{
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	int level = log_level_parse(s->args[0]);
+	if (level < 0)
+		return conf_bad(x->file, s, "must be error, warning, info or debug");
+	x->conf->log_level = level;
+	return 0;
+}
+
+/* udp-coalesce MICROSECONDS [RATE] */
+static int
+set_udp_coalesce(const struct conf_ctx *x, const struct stmt *s)
+{
+	uint64_t v;
+	int rc = want_args(x->file, s, 1, 2);
+	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 1000, &v)) == 0)
+		x->conf->udp_coalesce_us = (unsigned)v;
+	if (rc == 0 && s->nargs == 2 &&
+	    (rc = parse_num(x->file, s, s->args[1], U_NONE, 100000000, &v)) == 0) {
+		if (v == 0)
+			return conf_bad(x->file, s, "the rate must be at least 1 query per second");
+		x->conf->udp_coalesce_rate = (unsigned)v;
+	}
+	return rc;
+}
+
+static int
+set_zone_dir(const struct conf_ctx *x, const struct stmt *s)
+{
+	int rc = store_str(x->file, s, &x->conf->zone_dir);
+	return rc != 0 ? rc : conf_add_zone_dir(x->conf, x->conf->zone_dir);
+}
+
+static int
+set_forward(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf *c = x->conf;
+	for (size_t j = 0; j < s->nargs; j++) {
+		struct conf_addr a;
+		if (conf_addr_parse(s->args[j], 53, &a) != 0)
+			return conf_bad(x->file, s, "bad address");
+		int rc = conf_push((void **)&c->forward, &c->nforward, sizeof(a), &a);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A later forward-allow replaces an earlier one (dnsd.conf(5)). */
+static int
+set_forward_allow(const struct conf_ctx *x, const struct stmt *s)
+{
+	conf_acl_free(&x->conf->forward_allow);
+	x->conf->forward_allow_set = true;
+	return conf_acl_parse(x->file, s, &x->conf->forward_allow);
+}
+
+/* grant KEY|* (name|subdomain|wildcard|self-sub|zone) [NAME] [TYPE...] */
+static int
+set_grant(const struct conf_ctx *x, const struct stmt *s)
+{
+	const char *file = x->file;
+	struct conf_zone *z = x->obj;
+	struct conf_grant g = { 0 };
+	size_t i = 0;
+	if (s->nargs < 2)
+		return conf_bad(file, s, "expects: grant KEY MATCH [NAME] [TYPE ...]");
+	if (strcmp(s->args[0], "*") != 0 && (g.key = strdup(s->args[0])) == NULL)
+		return -ENOMEM;
+	i = 1;
+	const char *m = s->args[i++];
+	if (strcmp(m, "name") == 0)
+		g.match = MATCH_NAME;
+	else if (strcmp(m, "subdomain") == 0)
+		g.match = MATCH_SUBDOMAIN;
+	else if (strcmp(m, "wildcard") == 0)
+		g.match = MATCH_WILDCARD;
+	else if (strcmp(m, "self-sub") == 0 || strcmp(m, "selfsub") == 0)
+		g.match = MATCH_SELF_SUB;
+	else if (strcmp(m, "zone") == 0)
+		g.match = MATCH_ZONE;
+	else {
+		free(g.key);
+		return conf_bad(file, s, "match must be name, subdomain, wildcard, self-sub or zone");
+	}
+	if (g.match == MATCH_NAME || g.match == MATCH_SUBDOMAIN || g.match == MATCH_WILDCARD) {
+		if (i == s->nargs || conf_parse_name(file, s, s->args[i++], g.name) != 0) {
+			free(g.key);
+			return conf_bad(file, s, "needs a name");
+		}
+	}
+	for (; i < s->nargs; i++) {
+		int t = 0;
+		if (g.ntypes == 32) {
+			free(g.key);
+			return conf_bad(file, s, "too many types");
+		}
+		static const struct { const char *n; int t; } names[] = {
+			{ "A", RR_A }, { "AAAA", RR_AAAA }, { "SRV", RR_SRV }, { "TXT", RR_TXT },
+			{ "PTR", RR_PTR }, { "CNAME", RR_CNAME }, { "MX", RR_MX }, { "NS", RR_NS },
+			{ "SOA", RR_SOA }, { "HINFO", RR_HINFO }, { "NAPTR", RR_NAPTR },
+			{ "ANY", RR_ANY },
+		};
+		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			if (strcasecmp(names[j].n, s->args[i]) == 0)
+				t = names[j].t;
+		if (t == 0 && strncasecmp(s->args[i], "TYPE", 4) == 0)
+			t = atoi(s->args[i] + 4);
+		if (t <= 0 || t > 65535) {
+			free(g.key);
+			return conf_bad(file, s, "unknown record type");
+		}
+		g.types[g.ntypes++] = (uint16_t)t;
+	}
+	if (conf_push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
+		free(g.key);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* notify ADDR[@PORT] ... [key NAME] */
+static int
+set_notify(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf_zone *z = x->obj;
+	for (size_t j = 0; j < s->nargs; j++) {
+		struct conf_addr a;
+		if (strcmp(s->args[j], "key") == 0 && j + 1 < s->nargs) {
+			free(z->notify_key);
+			if ((z->notify_key = strdup(s->args[++j])) == NULL)
+				return -ENOMEM;
+			continue;
+		}
+		if (conf_addr_parse(s->args[j], 53, &a) != 0)
+			return conf_bad(x->file, s, "bad address");
+		int rc = conf_push((void **)&z->notify, &z->nnotify, sizeof(a), &a);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- the table ---- */
+
+/* Numbers, by what they mean. */
+static const struct num_rule secs = { U_TIME, UINT32_MAX, 0, false, NULL, 0 };
+static const struct num_rule u32 = { U_NONE, UINT32_MAX, 0, false, NULL, 0 };
+static const struct num_rule store_size = { U_SIZE, UINT64_MAX, 0, false, NULL, 0 };
+static const struct num_rule answer_cache = { U_SIZE, 1ULL << 40, CONF_ANSWER_CACHE_MIN, true,
+	"must be 0 (off) or at least 4k", 0 };
+static const struct num_rule workers = { U_NONE, 256, 1, false, "must be 1 to 256", 0 };
+static const struct num_rule edns_max = { U_NONE, 65535, 512, false, "must be at least 512", 0 };
+static const struct num_rule tcp_idle = { U_TIME, 86400, 1, false, "must be at least 1 second",
+	1000 /* the field is in ms */ };
+static const struct num_rule tcp_max = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
+
+/* Rows are written with these: LEVEL is TOP, ZONE or KEY, and picks both
+ * the level and the struct whose FIELD a typed setter fills. */
+#define MAN "dnsd.conf(5)"
+#define TYPE_TOP struct conf
+#define TYPE_ZONE struct conf_zone
+#define TYPE_KEY struct conf_key
+#define AT(LEVEL, FIELD) .level = CONF_##LEVEL, .off = offsetof(TYPE_##LEVEL, FIELD), \
+	.size = sizeof(((TYPE_##LEVEL *)0)->FIELD)
+#define FN(LEVEL, NAME, F) { .name = NAME, .level = CONF_##LEVEL, .kind = K_FN, .fn = F, .man = MAN }
+#define STR(LEVEL, NAME, FIELD) { .name = NAME, AT(LEVEL, FIELD), .kind = K_STR, .man = MAN }
+#define NUM(LEVEL, NAME, FIELD, RULE) \
+	{ .name = NAME, AT(LEVEL, FIELD), .kind = K_NUM, .num = &RULE, .man = MAN }
+#define ACL(LEVEL, NAME, FIELD) { .name = NAME, AT(LEVEL, FIELD), .kind = K_ACL, .man = MAN }
+
+/* Every keyword, one row per keyword and level, in the order of the man
+ * page. A new setting is a new row here, a field in conf.h and an entry in
+ * the page the row names; t_conf_doc.sh checks that the last two agree. */
+static const struct setting table[] = {
+	/* the top level */
+	NUM(TOP, "answer-cache", answer_cache, answer_cache),
+	NUM(TOP, "edns-max", edns_max, edns_max),
+	NUM(TOP, "edns-buffer-size", edns_max, edns_max),
+	FN(TOP, "forward", set_forward),
+	FN(TOP, "forward-allow", set_forward_allow),
+	FN(TOP, "include", conf_stmt_include),
+	FN(TOP, "key", conf_stmt_key),
+	FN(TOP, "keys-file", conf_stmt_include),
+	FN(TOP, "listen", set_listen),
+	FN(TOP, "log-level", set_log_level),
+	STR(TOP, "store", store_dir),
+	NUM(TOP, "store-size", store_size, store_size),
+	NUM(TOP, "tcp-idle-timeout", tcp_idle_ms, tcp_idle),
+	NUM(TOP, "tcp-max-connections", tcp_max, tcp_max),
+	FN(TOP, "udp-coalesce", set_udp_coalesce),
+	STR(TOP, "user", user),
+	NUM(TOP, "workers", workers, workers),
+	FN(TOP, "zone", conf_stmt_zone),
+	FN(TOP, "zone-dir", set_zone_dir),
+	/* key NAME { ... } */
+	STR(KEY, "algorithm", algorithm),
+	STR(KEY, "secret", secret),
+	NUM(KEY, "min-lease", min_lease, secs),
+	NUM(KEY, "max-lease", max_lease, secs),
+	NUM(KEY, "max-records", max_records, u32),
+	/* zone NAME { ... } */
+	ACL(ZONE, "allow-transfer", allow_transfer),
+	ACL(ZONE, "allow-update-unsigned", allow_update_unsigned),
+	NUM(ZONE, "default-lease", default_lease, secs),
+	STR(ZONE, "file", file),
+	FN(ZONE, "grant", set_grant),
+	NUM(ZONE, "journal-size", journal_max, u32),
+	NUM(ZONE, "min-lease", min_lease, secs),
+	NUM(ZONE, "max-lease", max_lease, secs),
+	FN(ZONE, "notify", set_notify),
+};
+
+/* The level names of conf_settings_foreach: a block's is its keyword. */
+static const char *const level_name[CONF_NLEVELS] = {
+	[CONF_TOP] = "top", [CONF_ZONE] = "zone", [CONF_KEY] = "key",
+};
+
+/* ---- reading a statement ---- */
+
+/* Look a statement up in the table and run its row (internal.h). */
+int
+conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struct stmt *s)
+{
+	static const char *const unknown[CONF_NLEVELS] = {
+		[CONF_TOP] = "unknown setting",
+		[CONF_ZONE] = "unknown zone setting",
+		[CONF_KEY] = "unknown key setting",
+	};
+	const struct setting *row = NULL;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && row == NULL; i++)
+		if (table[i].level == level && strcmp(table[i].name, s->word) == 0)
+			row = &table[i];
+	if (row == NULL)
+		return conf_bad(x->file, s, unknown[level]);
+	switch (row->kind) {
+	case K_FN:
+		return row->fn(x, s);
+	case K_STR:
+		return store_str(x->file, s, field(row, x));
+	case K_NUM:
+		return set_num(row, x, s);
+	case K_ACL:
+		return conf_acl_parse(x->file, s, field(row, x));
+	}
+	return DNSD_ECONF;
+}
+
+/* Run each statement of a block through the table (internal.h). */
+int
+conf_settings_apply_block(const struct conf_ctx *x, enum conf_level level, const struct stmt *s)
+{
+	int rc = 0;
+	for (size_t i = 0; i < s->nkids && rc == 0; i++)
+		rc = conf_settings_apply(x, level, &s->kids[i]);
+	return rc;
+}
+
+/* Walk the table for tools and tests (conf.h). */
+int
+conf_settings_foreach(
+    int (*fn)(const char *keyword, const char *level, const char *man, void *arg), void *arg)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		int rc = fn(table[i].name, level_name[table[i].level], table[i].man, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
