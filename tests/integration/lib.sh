@@ -88,8 +88,15 @@ note() {
 	echo "# $*"
 }
 
-# done_ok: the end of a test: pass unless a not_ok was recorded.
+# done_ok: the end of a test: pass unless a not_ok was recorded. A test
+# that recorded no check at all (no ok, not_ok or assert_*) fails too: it
+# proved nothing, and most likely a helper skipped its checks silently.
 done_ok() {
+	if [ "$NCHECKS" -eq 0 ]; then
+		echo "FAIL: $T_NAME: no checks were made (a test must assert something through ok/not_ok)" >&2
+		dump_log
+		exit 1
+	fi
 	if [ "$NFAILED" -gt 0 ]; then
 		echo "FAIL: $T_NAME: $NFAILED of $NCHECKS checks failed (see 'not ok' above)" >&2
 		dump_log
