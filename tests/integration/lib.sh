@@ -56,17 +56,22 @@ hard_error() {
 	exit 99
 }
 
-# relay_checks: read a helper's output on stdin (redirect it, do not pipe,
-# so the counters stay in this shell): its "ok - MSG" lines count as checks,
-# everything else is shown indented.
+# relay_checks [WHAT]: read a helper's output on stdin (redirect it, do not
+# pipe, so the counters stay in this shell): its "ok - MSG" lines count as
+# checks, its "not ok - MSG" lines as failed checks, everything else is
+# shown indented. A helper that reported no check at all is a failed check
+# too (WHAT names it): it stopped early or checked nothing. The caller still
+# checks the helper's exit status.
 relay_checks() {
-	local line
+	local line n=0
 	while IFS= read -r line; do
 		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
+		"ok - "*) ok "${line#ok - }"; n=$((n + 1)) ;;
+		"not ok - "*) not_ok "${line#not ok - }"; n=$((n + 1)) ;;
 		*) [ -n "$line" ] && echo "    $line" >&2 ;;
 		esac
 	done
+	[ "$n" -gt 0 ] || not_ok "${1:-a helper}: reported no check"
 }
 
 # ok MSG: one assertion passed.
