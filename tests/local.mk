@@ -69,7 +69,8 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
-	tests/integration/udpflood.py
+	tests/integration/udpflood.py \
+	tests/integration/xfrcheck.py tests/integration/xfrzones.py
 
 # Fuzz harnesses: built with a deterministic driver for `make check`
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).
