@@ -10,7 +10,9 @@
  *   update-batch.c     the nsupdate-like stdin mode
  *   update-bench.c     the load generator (bench)
  *   update-msg.c       which records an instance is (no sockets)
- *   update-net.c       sending, TSIG, RCODEs, zone discovery
+ *   update-send.c      one UPDATE or query: build, sign, check the
+ *                      response (RCODE, TSIG, lease); zone discovery
+ *   update-net.c       the sockets: UDP, TCP fallback, one deadline
  *   update-key.c       TSIG key files and -y
  *   update.h           what these share
  *

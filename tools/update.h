@@ -163,6 +163,19 @@ void upd_key_clear(struct upd_key *key);
  * the client's address. Returns UPD_OK or UPD_EUSAGE. */
 int upd_server_parse(struct upd_client *c, const char *spec, char *err);
 
+/* Sends the message q and returns the first matching response in *resp
+ * (caller frees): over UDP, then over TCP if it came back truncated
+ * (RFC 1035 section 4.2.1), or straight over TCP when c->tcp is set or q
+ * is too big for UDP; all within c->timeout_ms. Returns UPD_OK, or
+ * UPD_EDNS with a message in err (the caller adds where). */
+int upd_exchange(const struct upd_client *c, const uint8_t *q, size_t qlen,
+    uint8_t **resp, size_t *rlen, char *err);
+
+/* Microseconds on a monotonic clock: the one clock the tool reads. */
+uint64_t upd_now_us(void);
+
+/* update-send.c */
+
 /* One UPDATE message ready to send: its bytes, and the request MAC that
  * the response's TSIG covers (NULL when unsigned). */
 struct upd_msg {
@@ -209,9 +222,6 @@ int upd_find_zone(const struct upd_client *c, const ldns_rdf *name,
 
 /* Name of an RCODE, extended RCODEs included ("NOTAUTH", "BADVERS"). */
 const char *upd_rcode_name(unsigned rcode, char *buf, size_t len);
-
-/* Microseconds on a monotonic clock: the one clock the tool reads. */
-uint64_t upd_now_us(void);
 
 /* update-msg.c */
 

@@ -11,6 +11,7 @@ tools_dnsd_update_SOURCES = \
 	tools/update-loop.c \
 	tools/update-key.c \
 	tools/update-msg.c \
+	tools/update-send.c \
 	tools/update-net.c \
 	tools/update-batch.c \
 	tools/update-bench.c
