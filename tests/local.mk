@@ -89,7 +89,7 @@ endif
 if FUZZERS
 # ./configure CC=clang --enable-fuzzers && make tests/fuzz/lf_query
 #   tests/fuzz/lf_query -max_total_time=60 CORPUS_DIR
-noinst_PROGRAMS = tests/fuzz/lf_query tests/fuzz/lf_update
+noinst_PROGRAMS += tests/fuzz/lf_query tests/fuzz/lf_update
 tests_fuzz_lf_query_SOURCES = tests/fuzz/fuzz_query.c tests/unit/testzone.c
 tests_fuzz_lf_query_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_lf_query_LDFLAGS = -fsanitize=fuzzer
