@@ -75,7 +75,8 @@ tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
-	tests/integration/udpflood.py
+	tests/integration/udpflood.py \
+	tests/integration/xfrcheck.py tests/integration/xfrzones.py
 
 # The query path in process, for callgrind instruction counts per query
 # (see the top of qpath_bench.c). Built, never run by `make check`.

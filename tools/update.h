@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <ldns/ldns.h>
@@ -66,6 +67,81 @@ struct upd_instance {
 	size_t nsubtypes;
 };
 
+/* The subcommands; UPD_CMD_BATCH (no subcommand) reads stdin. */
+enum upd_cmd { UPD_CMD_BATCH, UPD_CMD_REGISTER, UPD_CMD_RENEW,
+	UPD_CMD_DEREGISTER, UPD_CMD_KEEPALIVE, UPD_CMD_RUN, UPD_CMD_BENCH };
+
+/* The command line, as upd_args_parse() leaves it. */
+struct upd_opts {
+	struct upd_client c;
+	enum upd_cmd cmd;
+	const char *zone;
+	unsigned long ttl;
+	bool ttl_set;
+	bool udp;
+	unsigned long priority, weight;
+	const char **txt, **subtypes, **aaaa;
+	size_t ntxt, nsubtypes, naaaa;
+	unsigned long bench_n, bench_c;
+	bool bench_opts;
+	char **pos;       /* positional arguments after the subcommand */
+	int npos;
+	char **command;   /* run: the command after -- */
+	char **pos_alloc; /* what pos points into (freed by upd_opts_free) */
+};
+
+/* update-args.c */
+
+/* Parses argv into o (zeroed by the caller). Options may come before or
+ * after the subcommand's arguments; for run, everything after the first
+ * "--" is the command. Returns UPD_OK, UPD_EUSAGE (after printing the
+ * error), or -1 when --help/--version was handled. Free o with
+ * upd_opts_free() in every case. */
+int upd_args_parse(struct upd_opts *o, int argc, char **argv);
+void upd_opts_free(struct upd_opts *o);
+
+/* Prints "dnsd-update: " fmt (with arg) and the --help hint to stderr;
+ * returns UPD_EUSAGE. */
+int upd_usage_error(const char *fmt, const char *arg);
+
+/* Fills in from SERVICE INSTANCE [ADDRESS PORT] in o->pos (addr_needed:
+ * the last two are required) and the reg-options, and finds the zone: -z,
+ * else the SOA of the qualified service's name, asked of the server.
+ * Returns UPD_OK with *in and *zone set (free them with
+ * upd_instance_free() and ldns_rdf_deep_free()), UPD_EUSAGE or UPD_EDNS
+ * with the error printed. */
+int upd_instance_from_args(const struct upd_opts *o, struct upd_instance *in,
+    ldns_rdf **zone, bool addr_needed);
+void upd_instance_free(struct upd_instance *in);
+
+/* update-register.c */
+
+/* register and renew: sends the instance's records (one UPDATE) and
+ * prints the granted lease to out (stdout for register; NULL for a
+ * renewal: stderr and only with -v). Returns an exit status. */
+int upd_register(const struct upd_client *c, const struct upd_instance *in,
+    const ldns_rdf *zone, struct upd_result *res, FILE *out);
+
+/* deregister: with ADDRESS PORT, deletes exactly what register with the
+ * same arguments added; without, first reads the instance's SRV and its
+ * host's A and AAAA from the server (into in->addrs). Returns an exit
+ * status. */
+int upd_deregister(const struct upd_client *c, struct upd_instance *in,
+    const ldns_rdf *zone);
+
+/* update-loop.c */
+
+/* keepalive: registers (with a 30 s lease unless --lease), renews at 80%
+ * of the granted lease until SIGTERM, SIGINT or SIGHUP, then deregisters.
+ * Returns an exit status. */
+int upd_keepalive(struct upd_opts *o, struct upd_instance *in,
+    const ldns_rdf *zone);
+
+/* run: registers as keepalive does, then runs o->command, renewing while
+ * it runs and passing it the signals we get; deregisters when it exits.
+ * Returns its exit status (128+N if signal N killed it). */
+int upd_run(struct upd_opts *o, struct upd_instance *in, const ldns_rdf *zone);
+
 /* update-key.c */
 
 /* Reads a BIND-style key file (`key "n" { algorithm a; secret "s"; };`)
@@ -86,6 +162,19 @@ void upd_key_clear(struct upd_key *key);
 /* Parses "ADDR[@PORT]" (IPv4, IPv6 or a host name; default port 53) into
  * the client's address. Returns UPD_OK or UPD_EUSAGE. */
 int upd_server_parse(struct upd_client *c, const char *spec, char *err);
+
+/* Sends the message q and returns the first matching response in *resp
+ * (caller frees): over UDP, then over TCP if it came back truncated
+ * (RFC 1035 section 4.2.1), or straight over TCP when c->tcp is set or q
+ * is too big for UDP; all within c->timeout_ms. Returns UPD_OK, or
+ * UPD_EDNS with a message in err (the caller adds where). */
+int upd_exchange(const struct upd_client *c, const uint8_t *q, size_t qlen,
+    uint8_t **resp, size_t *rlen, char *err);
+
+/* Microseconds on a monotonic clock: the one clock the tool reads. */
+uint64_t upd_now_us(void);
+
+/* update-send.c */
 
 /* One UPDATE message ready to send: its bytes, and the request MAC that
  * the response's TSIG covers (NULL when unsigned). */
@@ -133,9 +222,6 @@ int upd_find_zone(const struct upd_client *c, const ldns_rdf *name,
 
 /* Name of an RCODE, extended RCODEs included ("NOTAUTH", "BADVERS"). */
 const char *upd_rcode_name(unsigned rcode, char *buf, size_t len);
-
-/* Microseconds on a monotonic clock: the one clock the tool reads. */
-uint64_t upd_now_us(void);
 
 /* update-msg.c */
 

@@ -6,8 +6,12 @@ bin_PROGRAMS += tools/dnsd-update
 tools_dnsd_update_SOURCES = \
 	tools/dnsd-update.c \
 	tools/update.h \
+	tools/update-args.c \
+	tools/update-register.c \
+	tools/update-loop.c \
 	tools/update-key.c \
 	tools/update-msg.c \
+	tools/update-send.c \
 	tools/update-net.c \
 	tools/update-batch.c \
 	tools/update-bench.c

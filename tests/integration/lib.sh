@@ -56,17 +56,22 @@ hard_error() {
 	exit 99
 }
 
-# relay_checks: read a helper's output on stdin (redirect it, do not pipe,
-# so the counters stay in this shell): its "ok - MSG" lines count as checks,
-# everything else is shown indented.
+# relay_checks [WHAT]: read a helper's output on stdin (redirect it, do not
+# pipe, so the counters stay in this shell): its "ok - MSG" lines count as
+# checks, its "not ok - MSG" lines as failed checks, everything else is
+# shown indented. A helper that reported no check at all is a failed check
+# too (WHAT names it): it stopped early or checked nothing. The caller still
+# checks the helper's exit status.
 relay_checks() {
-	local line
+	local line n=0
 	while IFS= read -r line; do
 		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
+		"ok - "*) ok "${line#ok - }"; n=$((n + 1)) ;;
+		"not ok - "*) not_ok "${line#not ok - }"; n=$((n + 1)) ;;
 		*) [ -n "$line" ] && echo "    $line" >&2 ;;
 		esac
 	done
+	[ "$n" -gt 0 ] || not_ok "${1:-a helper}: reported no check"
 }
 
 # ok MSG: one assertion passed.
@@ -88,8 +93,15 @@ note() {
 	echo "# $*"
 }
 
-# done_ok: the end of a test: pass unless a not_ok was recorded.
+# done_ok: the end of a test: pass unless a not_ok was recorded. A test
+# that recorded no check at all (no ok, not_ok or assert_*) fails too: it
+# proved nothing, and most likely a helper skipped its checks silently.
 done_ok() {
+	if [ "$NCHECKS" -eq 0 ]; then
+		echo "FAIL: $T_NAME: no checks were made (a test must assert something through ok/not_ok)" >&2
+		dump_log
+		exit 1
+	fi
 	if [ "$NFAILED" -gt 0 ]; then
 		echo "FAIL: $T_NAME: $NFAILED of $NCHECKS checks failed (see 'not ok' above)" >&2
 		dump_log

@@ -266,6 +266,9 @@ secondary_compare() {
 	ok "$SEC_NAME serves fb-1 .. fb-5 at serial $SF"
 	axfr_norm "$PORT" "$WORK/pf"
 	axfr_norm "$SEC_PORT" "$WORK/sf"
+	# Two empty transfers would compare equal: each must hold the zone.
+	[ -s "$WORK/pf" ] || hard_error "no AXFR from dnsd (see $WORK/pf.raw)"
+	[ -s "$WORK/sf" ] || sec_fail "no AXFR from $SEC_NAME after the fallback (see $WORK/sf.raw)"
 	[ "$(serial_at "$SEC_PORT")" = "$(serial_at "$PORT")" ] || sec_fail "serials differ after the fallback"
 	# Names, types and data first; then TTLs too.
 	cut -f1,3- "$WORK/pf" >"$WORK/pf.nottl"

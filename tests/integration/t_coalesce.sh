@@ -19,7 +19,7 @@ CONF
 	start_dnsd -w 1 -c "$WORK/dnsd.conf" || hard_error "dnsd did not start"
 	out=$(py udpflood.py "$PORT" "$3" 32 2 2>&1)
 	rc=$?
-	relay_checks <<<"$out"
+	relay_checks "udpflood.py (udp-coalesce $1 $2)" <<<"$out"
 	[ "$rc" = 0 ] || fail "the flood (udp-coalesce $1 $2): $out"
 }
 

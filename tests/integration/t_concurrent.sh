@@ -169,7 +169,7 @@ run_py() {
 	local rc
 	"$PYDNS" "$WORK/conc.py" "$PORT" "$@" >"$WORK/conc.out" 2>&1
 	rc=$?
-	relay_checks <"$WORK/conc.out"
+	relay_checks "conc.py $*" <"$WORK/conc.out"
 	[ "$rc" = 0 ] || fail "conc.py $* failed (see above)"
 }
 

@@ -67,6 +67,9 @@ axfr() {
 # same_zone WHAT FILE_A FILE_B: equal after normalising (both ways).
 same_zone() {
 	local what=$1 a=$2 b=$3
+	# Two empty or failed outputs would compare equal: both must hold records.
+	[ -n "$(norm_sort <"$a")" ] || { sed 's/^/    | /' "$a" >&2; fail "$what: no records in $a"; }
+	[ -n "$(norm_sort <"$b")" ] || { sed 's/^/    | /' "$b" >&2; fail "$what: no records in $b"; }
 	if ! diff <(norm_sort <"$a") <(norm_sort <"$b") >"$WORK/diff" 2>&1; then
 		sed 's/^/    | /' "$WORK/diff" >&2
 		fail "$what: differs (sorted)"

@@ -184,7 +184,7 @@ run_py() {
 	local rc
 	"$PYDNS" "$WORK/dur.py" "$PORT" "$@" >"$WORK/dur.out" 2>&1
 	rc=$?
-	relay_checks <"$WORK/dur.out"
+	relay_checks "dur.py $*" <"$WORK/dur.out"
 	[ "$rc" = 0 ] || fail "dur.py $* failed (see above)"
 }
 

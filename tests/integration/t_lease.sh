@@ -291,15 +291,10 @@ PYEOF
 
 # run_phase PHASE: run lease.py, turn its lines into ok/fail.
 run_phase() {
-	local line rc
+	local rc
 	"$PYDNS" "$WORK/lease.py" "$1" "$PORT" >"$WORK/phase.$1.out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		*) echo "$line" >&2 ;;
-		esac
-	done <"$WORK/phase.$1.out"
+	relay_checks "lease.py $1" <"$WORK/phase.$1.out"
 	[ "$rc" = 0 ] || fail "lease.py $1 failed (see above)"
 }
 

@@ -14,8 +14,9 @@ RESOLVE=$BUILDDIR/tools/dnsd-resolve
 ZONE=svc.test
 
 fail=0
-pass() { echo "ok - $*"; }
-bad() { echo "not ok - $*"; fail=1; }
+nchecks=0
+pass() { nchecks=$((nchecks + 1)); echo "ok - $*"; }
+bad() { nchecks=$((nchecks + 1)); echo "not ok - $*"; fail=1; }
 hard() { echo "error: $*" >&2; exit 99; }
 
 [ -x "$RESOLVE" ] || hard "$RESOLVE not built"
@@ -281,7 +282,9 @@ if [ $rc -eq 0 ] && grep -q "^{\"name\":\"_web._tcp.$ZONE\",\"srv\":true,\"endpo
 else
 	bad "--json: exit $rc: $(cat "$tmp/out" "$tmp/err")"
 fi
-if command -v python3 >/dev/null 2>&1; then
+if ! command -v python3 >/dev/null 2>&1; then
+	bad "--json --browse: python3 (needed by the test suite) is missing"
+else
 	run "$RESOLVE" "$S" --json --browse "_http._tcp.$ZONE"
 	if [ $rc -eq 0 ] && python3 -c 'import json,sys; d=json.load(sys.stdin); assert [i["instance"].lower() for i in d["instances"]]==["front page","printer"]; assert d["instances"][1]["txt"]==["path=/cups","note=2nd floor"]' <"$tmp/out"; then
 		pass "--json --browse parses"
@@ -373,4 +376,10 @@ else
 	bad "bad -s: exit $rc: $(cat "$tmp/err")"
 fi
 
+# A run that checked nothing proved nothing (the same rule as lib.sh's done_ok).
+if [ "$nchecks" -eq 0 ]; then
+	echo "FAIL: t_resolve: no checks were made" >&2
+	exit 1
+fi
+echo "# $nchecks checks"
 exit $fail

@@ -16,7 +16,7 @@ run_py() {
 	shift
 	out=$(py storm.py "$@" 2>&1)
 	rc=$?
-	relay_checks <<<"$out"
+	relay_checks "storm.py $*" <<<"$out"
 	dnsd_alive || fail "dnsd died during the $what"
 	[ "$rc" = 0 ] || fail "$what (storm.py $*)"
 }

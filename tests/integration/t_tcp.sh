@@ -23,7 +23,7 @@ run_py() {
 	shift
 	out=$(py tcptest.py "$@" 2>&1)
 	rc=$?
-	relay_checks <<<"$out"
+	relay_checks "tcptest.py $*" <<<"$out"
 	[ "$rc" = 0 ] || fail "$what (tcptest.py $*)"
 }
 
