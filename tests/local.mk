@@ -80,7 +80,7 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/li
 
 # The query path in process, for callgrind instruction counts per query
 # (see the top of qpath_bench.c). Built, never run by `make check`.
-noinst_PROGRAMS = tests/unit/qpath_bench
+noinst_PROGRAMS += tests/unit/qpath_bench
 tests_unit_qpath_bench_SOURCES = tests/unit/qpath_bench.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_qpath_bench_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tests_unit_qpath_bench_LDADD = dnsd/libdnsd.la

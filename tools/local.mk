@@ -22,9 +22,7 @@ EXTRA_DIST += tests/integration/t_dnsdctl.sh
 # qmeter: query_answer() in-process over a dnsperf query file, for
 # instructions per query under callgrind or perf (tools/bench/qpath runs
 # it; see tools/bench/README.md). Built with the tools, never installed.
-# This is the first noinst_PROGRAMS line (tools/local.mk is included before
-# tests/local.mk, which adds the libFuzzer harnesses with +=).
-noinst_PROGRAMS = tools/bench/qmeter
+noinst_PROGRAMS += tools/bench/qmeter
 tools_bench_qmeter_SOURCES = tools/bench/qmeter.c
 tools_bench_qmeter_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tools_bench_qmeter_LDADD = dnsd/libdnsd.la $(LDNS_LIBS)

@@ -37,13 +37,7 @@ net_reply_ctl(struct msghdr *in, union net_ctl *out)
 bool
 peer_in_acl(const struct conf_acl *acl, const struct reply_to *to)
 {
-	if (to->peer.ss_family == AF_INET)
-		return conf_acl_match_addr(acl, AF_INET,
-		    (const uint8_t *)&((const struct sockaddr_in *)&to->peer)->sin_addr);
-	if (to->peer.ss_family == AF_INET6)
-		return conf_acl_match_addr(acl, AF_INET6,
-		    (const uint8_t *)&((const struct sockaddr_in6 *)&to->peer)->sin6_addr);
-	return false;
+	return conf_acl_match_sockaddr(acl, (const struct sockaddr *)&to->peer);
 }
 
 /* sendmmsg until all are sent, skipping a peer that fails. */
