@@ -53,6 +53,7 @@ util/* 0
 wire/* 1
 tsig/* 2
 node/* 2
+svc/svc 2
 conf/* 3
 store/* 3
 keyring/* 4
