@@ -59,31 +59,6 @@ node_rrset_find(const uint8_t *val, size_t len, uint16_t type, struct node_rrset
 }
 
 void
-node_rr_it_init(struct node_rr_it *it, const struct node_rrset *set)
-{
-	it->p = set->rrs;
-	it->end = set->end;
-	it->left = set->count;
-}
-
-bool
-node_rr_next(struct node_rr_it *it, struct node_rr *rr)
-{
-	if (it->left == 0)
-		return false;
-	const uint8_t *p = it->p;
-	rr->ttl = wire_get32(p);
-	rr->expire = wire_get32(p + 4);
-	rr->owner = wire_get32(p + 8);
-	rr->flags = p[12];
-	rr->rdlen = wire_get16(p + 13);
-	rr->rdata = p + NODE_RR_HDR;
-	it->p = p + NODE_RR_HDR + rr->rdlen;
-	it->left--;
-	return true;
-}
-
-void
 node_all_init(struct node_all_it *a, const uint8_t *val, size_t len)
 {
 	node_it_init(&a->it, val, len);

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wire/wire.h"
+
 #define NODE_RR_DYNAMIC 0x01
 #define NODE_RR_HDR 15 /* ttl + expire + owner + flags + rdlen */
 
@@ -67,8 +69,31 @@ struct node_rr_it {
 	const uint8_t *p, *end;
 	uint16_t left;
 };
-void node_rr_it_init(struct node_rr_it *it, const struct node_rrset *set);
-bool node_rr_next(struct node_rr_it *it, struct node_rr *rr);
+static inline void
+node_rr_it_init(struct node_rr_it *it, const struct node_rrset *set)
+{
+	it->p = set->rrs;
+	it->end = set->end;
+	it->left = set->count;
+}
+/* The next record; the set was checked whole by node_it_next. (Inline:
+ * every answer record passes here.) */
+static inline bool
+node_rr_next(struct node_rr_it *it, struct node_rr *rr)
+{
+	if (it->left == 0)
+		return false;
+	const uint8_t *p = it->p;
+	rr->ttl = wire_get32(p);
+	rr->expire = wire_get32(p + 4);
+	rr->owner = wire_get32(p + 8);
+	rr->flags = p[12];
+	rr->rdlen = wire_get16(p + 13);
+	rr->rdata = p + NODE_RR_HDR;
+	it->p = p + NODE_RR_HDR + rr->rdlen;
+	it->left--;
+	return true;
+}
 
 /* Iterator over every record of a node value, in stored order (by type,
  * then RDATA), with the type of each. */

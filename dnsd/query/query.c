@@ -659,7 +659,10 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	if (limit < WIRE_HDR_LEN + reply_room(&opt, NULL))
 		return 0; /* no reply fits the caller's buffer: drop */
 	const struct zone *z = zonetab_find(q->zones, r->qname);
-	struct keyring_check sig = { .status = KEYRING_UNSIGNED };
+	/* Only a signed request fills `sig` (it is large: no clearing it for
+	 * every query); `signed_by` stays NULL for the others. */
+	struct keyring_check sig;
+	const struct keyring_check *signed_by = NULL;
 	size_t n;
 	if (z == NULL) {
 		if (q->forward) {
@@ -667,9 +670,12 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 			info->limit = limit;
 			return 0;
 		}
-		if (r->has_tsig && !verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
-			return n;
-		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max, &sig, now);
+		if (r->has_tsig) {
+			if (!verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
+				return n;
+			signed_by = &sig;
+		}
+		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max, signed_by, now);
 	}
 	uint16_t qtype = r->qtype;
 	if (qtype == RR_AXFR || qtype == RR_IXFR) {
@@ -686,10 +692,13 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	}
 
 	/* A signed query (RFC 8945): verify, and sign the answer. */
-	if (r->has_tsig && !verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
-		return n;
+	if (r->has_tsig) {
+		if (!verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
+			return n;
+		signed_by = &sig;
+	}
 	/* Keep room for what the finishing step appends: OPT and TSIG. */
-	size_t room = reply_room(&opt, &sig);
+	size_t room = reply_room(&opt, signed_by);
 	if (limit < WIRE_HDR_LEN + room)
 		return 0;
 
@@ -730,5 +739,5 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	info->rcode = (uint8_t)a.rcode;
 	info->zone = z;
 	info->stable_until = a.stable_until;
-	return reply_finish(out, a.w.len, limit, a.rcode, &opt, &sig, now);
+	return reply_finish(out, a.w.len, limit, a.rcode, &opt, signed_by, now);
 }
