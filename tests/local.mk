@@ -19,7 +19,8 @@ UNIT_TESTS = \
 	tests/unit/test_query \
 	tests/unit/test_qcache \
 	tests/unit/test_conf \
-	tests/unit/test_tsig
+	tests/unit/test_tsig \
+	tests/unit/test_notify
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -43,6 +44,9 @@ tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_tsig_SOURCES = tests/unit/test_tsig.c
 tests_unit_test_tsig_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tsig_LDADD = $(UNIT_LDADD) $(LDNS_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
+tests_unit_test_notify_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_notify_LDADD = $(UNIT_LDADD)
 endif
 
 INTEGRATION_TESTS = \
