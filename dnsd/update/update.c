@@ -191,19 +191,13 @@ count_live(const struct node_edit *e, uint16_t type, uint32_t now)
 
 /* ---- RFC 2136 section 3.2: prerequisites ---- */
 
-/* "Name is in use" (2.4.4): the name owns a live record, or it has none
- * but has descendants (an empty non-terminal). */
-static int
-name_in_use(struct store_txn *t, const struct store_key *k, const struct node_edit *e,
-    uint32_t now, bool *in_use)
+/* "Name is in use" (2.4.4): the name owns a live record. An empty
+ * non-terminal owns none, so it is not in use, and "name is not in use"
+ * (2.4.5) holds for it: the RFC says so of both. */
+static bool
+name_in_use(const struct node_edit *e, uint32_t now)
 {
-	struct store_find f;
-	*in_use = count_live(e, RR_ANY, now) > 0;
-	if (*in_use)
-		return 0;
-	int rc = store_node_find(t, k, &f);
-	*in_use = rc == 0 && f.ent;
-	return 0;
+	return count_live(e, RR_ANY, now) > 0;
 }
 
 /* 3.2.1 and 3.2.2: one value-independent prerequisite (class ANY or
@@ -214,7 +208,6 @@ prereq_check(struct store_txn *t, const struct update_req *u, const struct urr *
 {
 	struct store_key k;
 	struct node_edit e;
-	bool used;
 	int rc = key_of(u, p->name, &k);
 	if (rc != 0)
 		return rc;
@@ -222,8 +215,7 @@ prereq_check(struct store_txn *t, const struct update_req *u, const struct urr *
 	if ((rc = node_load(t, &k, &e)) != 0)
 		goto out;
 	if (p->type == RR_ANY) {
-		if ((rc = name_in_use(t, &k, &e, u->now, &used)) != 0)
-			goto out;
+		bool used = name_in_use(&e, u->now);
 		if (p->klass == CLASS_ANY && !used)
 			*rcode = RCODE_NXDOMAIN; /* 2.4.4: name is in use */
 		else if (p->klass == CLASS_NONE && used)
