@@ -436,8 +436,8 @@ policy_allows(const struct update_req *u, const uint8_t *name, uint16_t type)
 
 /* "Delete all RRsets of a name" deletes each type there: the policy must
  * allow every one of them, not only the name (the prescan saw no types).
- * The types a key may not change stay as they are through the update, so
- * the node as stored before it decides. */
+ * Expired records are not there. The types a key may not change stay as
+ * they are through the update, so the node as stored before it decides. */
 static int
 may_delete_all(struct store_txn *t, const struct update_req *u, const uint8_t *name,
     bool *allowed)
@@ -454,7 +454,8 @@ may_delete_all(struct store_txn *t, const struct update_req *u, const uint8_t *n
 	/* (the apex's SOA and NS are never deleted this way, 3.4.2.3) */
 	if ((rc = node_load(t, &k, &e)) == 0)
 		for (size_t i = 0; i < e.n && *allowed; i++)
-			*allowed = (apex && (e.recs[i].type == RR_SOA || e.recs[i].type == RR_NS)) ||
+			*allowed = !rec_live(&e.recs[i], u->now) ||
+			    (apex && (e.recs[i].type == RR_SOA || e.recs[i].type == RR_NS)) ||
 			    policy_allows(u, name, e.recs[i].type);
 	node_edit_free(&e);
 	return rc;
