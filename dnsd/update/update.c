@@ -658,9 +658,13 @@ update_grant_lease(const struct update_req *u, uint32_t requested, bool asked)
 		if (u->key->max_lease != 0 && (hi == 0 || u->key->max_lease < hi))
 			hi = u->key->max_lease;
 	}
+	/* 0 asks for records that never expire: the longest lease allowed
+	 * (dnsd.conf(5)), forever when there is no max. */
+	if (lease == 0)
+		return hi;
 	if (lease < lo)
 		lease = lo;
-	if (hi != 0 && (lease > hi || lease == 0))
+	if (hi != 0 && lease > hi)
 		lease = hi;
 	return lease;
 }

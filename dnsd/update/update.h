@@ -34,7 +34,9 @@ struct update_result {
 /*
  * The lease an UPDATE gets (RFC 9664 section 4): the requested LEASE
  * clamped to the zone's and the key's min/max, or the zone's default when
- * the request carries no Update Lease option.
+ * the request carries no Update Lease option. A request for 0 (records
+ * that never expire) gets the lowest non-zero max, or 0 when neither the
+ * zone nor the key sets one.
  */
 uint32_t update_grant_lease(const struct update_req *u, uint32_t requested, bool asked);
 
