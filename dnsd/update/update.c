@@ -14,7 +14,8 @@
  * (process_add_cname, process_rem_rr, ...). Every change goes through
  * node values (node.h) in the caller's transaction, read and written only
  * by node_load and node_save, so an error leaves nothing behind once the
- * caller aborts.
+ * caller aborts. A record whose lease has run out is absent in every case
+ * (node_load leaves it out), whether or not the reaper removed it yet.
  */
 #include "config.h"
 
@@ -143,19 +144,31 @@ key_of(const struct update_req *u, const uint8_t *name, struct store_key *k)
 	return store_key_make(k, u->zone->id, name, u->zone->labels);
 }
 
-/* Load the node under `k` for editing; a missing node loads as empty.
- * With node_save, the only place this file reads or writes a node. */
+/* Has the record's lease run out at `now`? (node_rr_live's test.) */
+static bool
+expired(uint32_t expire, uint32_t now)
+{
+	return expire != 0 && expire <= now;
+}
+
+/* Load the node under `k` for editing (a missing one loads empty), leaving
+ * out the records expired at `now`: they are absent for every RFC case,
+ * and saving drops them, as the reaper would. With node_save, the only
+ * place this file reads or writes a node, as store_node_load/save will. */
 static int
-node_load(struct store_txn *t, const struct store_key *k, struct node_edit *e)
+node_load(struct store_txn *t, const struct store_key *k, uint32_t now, struct node_edit *e)
 {
 	struct store_val v;
 	node_edit_clear(e);
 	int rc = store_node_get(t, k, &v);
 	if (rc == DNSD_ENOTFOUND)
 		return 0;
-	if (rc != 0)
+	if (rc != 0 || (rc = node_edit_load(e, v.data, v.len)) != 0)
 		return rc;
-	return node_edit_load(e, v.data, v.len);
+	for (size_t i = e->n; i-- > 0;)
+		if (expired(e->recs[i].expire, now))
+			node_edit_remove(e, i);
+	return 0;
 }
 
 /* Write the node back (an empty one is deleted). */
@@ -172,19 +185,13 @@ node_save(struct store_txn *t, const struct store_key *k, struct node_edit *e)
 	return rc;
 }
 
-static bool
-rec_live(const struct node_erec *r, uint32_t now)
-{
-	return r->expire == 0 || r->expire > now;
-}
-
-/* Live records of `type` at the node (RR_ANY: of any type). */
+/* Records of `type` at a loaded node (RR_ANY: of any type). */
 static unsigned
-count_live(const struct node_edit *e, uint16_t type, uint32_t now)
+count(const struct node_edit *e, uint16_t type)
 {
 	unsigned n = 0;
 	for (size_t i = 0; i < e->n; i++)
-		if ((type == RR_ANY || e->recs[i].type == type) && rec_live(&e->recs[i], now))
+		if (type == RR_ANY || e->recs[i].type == type)
 			n++;
 	return n;
 }
@@ -195,9 +202,9 @@ count_live(const struct node_edit *e, uint16_t type, uint32_t now)
  * non-terminal owns none, so it is not in use, and "name is not in use"
  * (2.4.5) holds for it: the RFC says so of both. */
 static bool
-name_in_use(const struct node_edit *e, uint32_t now)
+name_in_use(const struct node_edit *e)
 {
-	return count_live(e, RR_ANY, now) > 0;
+	return count(e, RR_ANY) > 0;
 }
 
 /* 3.2.1 and 3.2.2: one value-independent prerequisite (class ANY or
@@ -212,16 +219,16 @@ prereq_check(struct store_txn *t, const struct update_req *u, const struct urr *
 	if (rc != 0)
 		return rc;
 	node_edit_init(&e);
-	if ((rc = node_load(t, &k, &e)) != 0)
+	if ((rc = node_load(t, &k, u->now, &e)) != 0)
 		goto out;
 	if (p->type == RR_ANY) {
-		bool used = name_in_use(&e, u->now);
+		bool used = name_in_use(&e);
 		if (p->klass == CLASS_ANY && !used)
 			*rcode = RCODE_NXDOMAIN; /* 2.4.4: name is in use */
 		else if (p->klass == CLASS_NONE && used)
 			*rcode = RCODE_YXDOMAIN; /* 2.4.5: name is not in use */
 	} else {
-		bool exists = count_live(&e, p->type, u->now) > 0;
+		bool exists = count(&e, p->type) > 0;
 		if (p->klass == CLASS_ANY && !exists)
 			*rcode = RCODE_NXRRSET;  /* 2.4.1: RRset exists */
 		else if (p->klass == CLASS_NONE && exists)
@@ -247,48 +254,33 @@ leads_rrset(const struct update_req *u, const struct urr *a, unsigned i, struct 
 	return true;
 }
 
-/* 3.2.3: does the stored live RRset of a's (name, type) hold exactly the
- * value-dependent prerequisites of that (name, type)? Each one must be
- * present (duplicates in the prerequisite count once), and the stored set
- * must have nothing more. */
+/* 3.2.3: do the value-dependent prerequisites of a's (name, type),
+ * gathered as the RFC's temp<name, type> (duplicates merge), equal the
+ * stored RRset? */
 static int
 rrset_equals(struct store_txn *t, const struct update_req *u, const struct urr *a,
     struct urr *b, bool *equal)
 {
 	struct store_key k;
-	struct node_edit e;
+	struct node_edit e, want;
 	struct wire_cur c;
-	unsigned members = 0;
-	bool *hit = NULL;
 	int rc = key_of(u, a->name, &k);
 
 	*equal = false;
-	if (rc != 0)
-		return rc;
 	node_edit_init(&e);
-	if ((rc = node_load(t, &k, &e)) != 0)
-		goto out;
-	if ((hit = calloc(e.n + 1, sizeof(bool))) == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	node_edit_init(&want);
 	prereq_section(u, &c);
-	for (unsigned j = 0; j < u->req->ancount; j++) {
-		read_rr(&c, b);
-		if (b->klass != CLASS_IN || b->type != a->type || !wire_name_equal(b->name, a->name))
-			continue;
-		long at = node_edit_find(&e, b->type, b->rdata, b->rdlen);
-		if (at < 0 || !rec_live(&e.recs[at], u->now))
-			goto out;
-		if (!hit[at]) {
-			hit[at] = true;
-			members++;
-		}
+	for (unsigned j = 0; j < u->req->ancount && rc >= 0; j++)
+		if (read_rr(&c, b) == 0 && b->klass == CLASS_IN && b->type == a->type &&
+		    wire_name_equal(b->name, a->name))
+			rc = node_edit_add(&want, b->type, 0, 0, 0, 0, b->rdata, b->rdlen);
+	if (rc >= 0 && (rc = node_load(t, &k, u->now, &e)) == 0) {
+		*equal = count(&e, a->type) == want.n;
+		for (size_t i = 0; i < want.n && *equal; i++)
+			*equal = node_edit_find(&e, a->type, want.recs[i].rdata, want.recs[i].rdlen) >= 0;
 	}
-	*equal = count_live(&e, a->type, u->now) == members;
-out:
-	free(hit);
 	node_edit_free(&e);
+	node_edit_free(&want);
 	return rc;
 }
 
@@ -436,8 +428,8 @@ policy_allows(const struct update_req *u, const uint8_t *name, uint16_t type)
 
 /* "Delete all RRsets of a name" deletes each type there: the policy must
  * allow every one of them, not only the name (the prescan saw no types).
- * Expired records are not there. The types a key may not change stay as
- * they are through the update, so the node as stored before it decides. */
+ * The types a key may not change stay as they are through the update, so
+ * the node as stored before it decides. */
 static int
 may_delete_all(struct store_txn *t, const struct update_req *u, const uint8_t *name,
     bool *allowed)
@@ -452,10 +444,9 @@ may_delete_all(struct store_txn *t, const struct update_req *u, const uint8_t *n
 		return rc;
 	node_edit_init(&e);
 	/* (the apex's SOA and NS are never deleted this way, 3.4.2.3) */
-	if ((rc = node_load(t, &k, &e)) == 0)
+	if ((rc = node_load(t, &k, u->now, &e)) == 0)
 		for (size_t i = 0; i < e.n && *allowed; i++)
-			*allowed = !rec_live(&e.recs[i], u->now) ||
-			    (apex && (e.recs[i].type == RR_SOA || e.recs[i].type == RR_NS)) ||
+			*allowed = (apex && (e.recs[i].type == RR_SOA || e.recs[i].type == RR_NS)) ||
 			    policy_allows(u, name, e.recs[i].type);
 	node_edit_free(&e);
 	return rc;
@@ -519,13 +510,8 @@ update_precheck(struct store_txn *t, const struct update_req *u, uint8_t *rcode)
 /* Add one RR to its RRset, merging with an identical one. Returns 1 if the
  * node changed, 0 if not, or an error. */
 static int
-add_rr(struct node_edit *e, const struct update_req *u, const struct urr *r, uint32_t expire,
-    uint32_t owner)
+add_rr(struct node_edit *e, const struct urr *r, uint32_t expire, uint32_t owner)
 {
-	/* Expired leftovers the reaper has not reached yet are replaced. */
-	long at = node_edit_find(e, r->type, r->rdata, r->rdlen);
-	if (at >= 0 && !rec_live(&e->recs[at], u->now))
-		node_edit_remove(e, (size_t)at);
 	int rc = node_edit_add(e, r->type, r->ttl, expire, owner, NODE_RR_DYNAMIC, r->rdata,
 	    r->rdlen);
 	/* The RRset takes the TTL of the record just added, as BIND does:
@@ -538,11 +524,10 @@ add_rr(struct node_edit *e, const struct update_req *u, const struct urr *r, uin
 /* 3.4.2.2: a CNAME is ignored where other data lives, and replaces the
  * CNAME that is there (a name has at most one). */
 static int
-process_add_cname(struct node_edit *e, const struct update_req *u, const struct urr *r,
-    uint32_t expire, uint32_t owner)
+process_add_cname(struct node_edit *e, const struct urr *r, uint32_t expire, uint32_t owner)
 {
-	unsigned cnames = count_live(e, RR_CNAME, u->now);
-	if (count_live(e, RR_ANY, u->now) > cnames)
+	unsigned cnames = count(e, RR_CNAME);
+	if (count(e, RR_ANY) > cnames)
 		return 0;
 	if (cnames > 0) {
 		for (size_t i = e->n; i-- > 0;)
@@ -551,35 +536,33 @@ process_add_cname(struct node_edit *e, const struct update_req *u, const struct 
 			        r->rdlen))
 				node_edit_remove(e, i);
 	}
-	return add_rr(e, u, r, expire, owner);
+	return add_rr(e, r, expire, owner);
 }
 
 /* 3.4.2.2: any other type is ignored where a CNAME lives. */
 static int
-process_add_normal(struct node_edit *e, const struct update_req *u, const struct urr *r,
-    uint32_t expire, uint32_t owner)
+process_add_normal(struct node_edit *e, const struct urr *r, uint32_t expire, uint32_t owner)
 {
-	if (count_live(e, RR_CNAME, u->now) > 0)
+	if (count(e, RR_CNAME) > 0)
 		return 0;
-	return add_rr(e, u, r, expire, owner);
+	return add_rr(e, r, expire, owner);
 }
 
 static int
-process_add(struct node_edit *e, const struct update_req *u, const struct urr *r,
-    uint32_t expire, uint32_t owner)
+process_add(struct node_edit *e, const struct urr *r, uint32_t expire, uint32_t owner)
 {
 	switch (r->type) {
 	case RR_CNAME:
-		return process_add_cname(e, u, r, expire, owner);
+		return process_add_cname(e, r, expire, owner);
 	case RR_SOA:
 		return 0; /* 3.4.2.2: ignored, the serial is ours to manage */
 	default:
-		return process_add_normal(e, u, r, expire, owner);
+		return process_add_normal(e, r, expire, owner);
 	}
 }
 
 /* Remove the records of `type` (RR_ANY: of every type), except the apex's
- * SOA and NS RRsets (3.4.2.3). Returns 1 if a live record went. */
+ * SOA and NS RRsets (3.4.2.3). Returns 1 if a record went. */
 static int
 remove_rrsets(struct node_edit *e, const struct update_req *u, const uint8_t *name,
     uint16_t type)
@@ -592,8 +575,7 @@ remove_rrsets(struct node_edit *e, const struct update_req *u, const uint8_t *na
 			continue;
 		if (apex && (x->type == RR_SOA || x->type == RR_NS))
 			continue;
-		if (rec_live(x, u->now))
-			changed = 1;
+		changed = 1;
 		node_edit_remove(e, i);
 	}
 	return changed;
@@ -625,10 +607,9 @@ process_rem_rr(struct node_edit *e, const struct update_req *u, const struct urr
 		const struct node_erec *x = &e->recs[i];
 		if (x->type != r->type || !node_rdata_equal(x->type, x->rdata, x->rdlen, r->rdata, r->rdlen))
 			continue;
-		if (apex && x->type == RR_NS && count_live(e, RR_NS, u->now) <= 1)
+		if (apex && x->type == RR_NS && count(e, RR_NS) <= 1)
 			continue;
-		if (rec_live(x, u->now))
-			changed = 1;
+		changed = 1;
 		node_edit_remove(e, i);
 	}
 	return changed;
@@ -711,9 +692,9 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 		rc = DNSD_EMALF;
 	for (unsigned i = 0; i < q->nscount && rc == 0; i++) {
 		if ((rc = read_rr(&c, r)) != 0 || (rc = key_of(u, r->name, &k)) != 0 ||
-		    (rc = node_load(t, &k, &e)) != 0)
+		    (rc = node_load(t, &k, u->now, &e)) != 0)
 			break;
-		int a = is_addition(r) ? process_add(&e, u, r, expire, owner)
+		int a = is_addition(r) ? process_add(&e, r, expire, owner)
 		                       : process_remove(&e, u, r);
 		if (a < 0) {
 			rc = a;
@@ -761,7 +742,11 @@ int
 update_reap_one(struct store_txn *t, uint32_t now, unsigned *removed, uint32_t *zone_id)
 {
 	struct store_key k;
+	struct store_val v;
 	struct node_edit e;
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
 	uint32_t expire;
 
 	*removed = 0;
@@ -773,18 +758,20 @@ update_reap_one(struct store_txn *t, uint32_t now, unsigned *removed, uint32_t *
 	*zone_id = wire_get32(k.b);
 	if ((rc = store_expiry_del(t, expire, &k)) != 0)
 		return rc;
+	/* What is due there (nothing if the entry is stale: the node is gone,
+	 * or was renewed), then the node without it. */
+	if ((rc = store_node_get(t, &k, &v)) != 0)
+		return rc == DNSD_ENOTFOUND ? 1 : rc;
+	node_all_init(&a, v.data, v.len);
+	while (node_all_next(&a, &type, &rr))
+		*removed += expired(rr.expire, now);
+	if (a.it.err != 0)
+		return a.it.err;
+	if (*removed == 0)
+		return 1;
 	node_edit_init(&e);
-	/* A stale entry (the node is gone) loads as an empty node. */
-	if ((rc = node_load(t, &k, &e)) == 0) {
-		for (size_t i = e.n; i-- > 0;) {
-			if (e.recs[i].expire != 0 && e.recs[i].expire <= now) {
-				node_edit_remove(&e, i);
-				(*removed)++;
-			}
-		}
-		if (*removed > 0)
-			rc = node_save(t, &k, &e);
-	}
+	if ((rc = node_load(t, &k, now, &e)) == 0)
+		rc = node_save(t, &k, &e);
 	node_edit_free(&e);
 	return rc != 0 ? rc : 1;
 }
