@@ -42,7 +42,17 @@ struct urr {
 
 /* ---- reading the message ---- */
 
-/* Read the next record of a section. */
+/* Can RDATA of `len` bytes be of `type`? wire_rdata_decompress() checks
+ * the names in RDATA, not the size of A and AAAA (RFC 1035, RFC 3596). */
+static bool
+rdata_fits(uint16_t type, int len)
+{
+	return type == RR_A ? len == 4 : type == RR_AAAA ? len == 16 : true;
+}
+
+/* Read the next record of a section. A record without RDATA is a
+ * deletion or a prerequisite, unless its class is IN: one to add or to
+ * compare must have RDATA of its type, as must any that has RDATA. */
 static int
 read_rr(struct wire_cur *c, struct urr *r)
 {
@@ -54,12 +64,11 @@ read_rr(struct wire_cur *c, struct urr *r)
 	uint16_t rdlen = wire_read_u16(c);
 	if (c->err != 0)
 		return DNSD_EMALF;
-	if (rdlen == 0) {
-		r->rdlen = 0;
+	r->rdlen = 0;
+	if (rdlen == 0 && r->klass != CLASS_IN)
 		return 0;
-	}
 	int n = wire_rdata_decompress(c, r->type, rdlen, r->rdata, sizeof(r->rdata));
-	if (n < 0)
+	if (n < 0 || !rdata_fits(r->type, n))
 		return DNSD_EMALF;
 	r->rdlen = (uint16_t)n;
 	return 0;
