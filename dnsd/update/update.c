@@ -12,10 +12,11 @@
  * Tiny predicates name the RFC's cases (is_addition, is_rr_removal,
  * is_rrset_removal, is_node_removal) and each case is one short function
  * (process_add_cname, process_rem_rr, ...). Every change goes through
- * node values (node.h) in the caller's transaction, read and written only
- * by node_load and node_save, so an error leaves nothing behind once the
- * caller aborts. A record whose lease has run out is absent in every case
- * (node_load leaves it out), whether or not the reaper removed it yet.
+ * node values (node.h) in the caller's transaction, read and written with
+ * store_node_load and store_node_save, so an error leaves nothing behind
+ * once the caller aborts. A record whose lease has run out is absent in
+ * every case (store_node_load leaves it out at u->now), whether or not
+ * the reaper removed it yet.
  */
 #include "config.h"
 
@@ -153,47 +154,6 @@ key_of(const struct update_req *u, const uint8_t *name, struct store_key *k)
 	return store_key_make(k, u->zone->id, name, u->zone->labels);
 }
 
-/* Has the record's lease run out at `now`? (node_rr_live's test.) */
-static bool
-expired(uint32_t expire, uint32_t now)
-{
-	return expire != 0 && expire <= now;
-}
-
-/* Load the node under `k` for editing (a missing one loads empty), leaving
- * out the records expired at `now`: they are absent for every RFC case,
- * and saving drops them, as the reaper would. With node_save, the only
- * place this file reads or writes a node, as store_node_load/save will. */
-static int
-node_load(struct store_txn *t, const struct store_key *k, uint32_t now, struct node_edit *e)
-{
-	struct store_val v;
-	node_edit_clear(e);
-	int rc = store_node_get(t, k, &v);
-	if (rc == DNSD_ENOTFOUND)
-		return 0;
-	if (rc != 0 || (rc = node_edit_load(e, v.data, v.len)) != 0)
-		return rc;
-	for (size_t i = e->n; i-- > 0;)
-		if (expired(e->recs[i].expire, now))
-			node_edit_remove(e, i);
-	return 0;
-}
-
-/* Write the node back (an empty one is deleted). */
-static int
-node_save(struct store_txn *t, const struct store_key *k, struct node_edit *e)
-{
-	size_t need = node_edit_size(e);
-	uint8_t *buf = malloc(need ? need : 1);
-	if (buf == NULL)
-		return -ENOMEM;
-	size_t len = node_edit_encode(e, buf);
-	int rc = store_node_put(t, k, buf, len);
-	free(buf);
-	return rc;
-}
-
 /* Records of `type` at a loaded node (RR_ANY: of any type). */
 static unsigned
 count(const struct node_edit *e, uint16_t type)
@@ -228,7 +188,7 @@ prereq_check(struct store_txn *t, const struct update_req *u, const struct urr *
 	if (rc != 0)
 		return rc;
 	node_edit_init(&e);
-	if ((rc = node_load(t, &k, u->now, &e)) != 0)
+	if ((rc = store_node_load(t, &k, u->now, &e)) != 0)
 		goto out;
 	if (p->type == RR_ANY) {
 		bool used = name_in_use(&e);
@@ -283,7 +243,7 @@ rrset_equals(struct store_txn *t, const struct update_req *u, const struct urr *
 		if (read_rr(&c, b) == 0 && b->klass == CLASS_IN && b->type == a->type &&
 		    wire_name_equal(b->name, a->name))
 			rc = node_edit_add(&want, b->type, 0, 0, 0, 0, b->rdata, b->rdlen);
-	if (rc >= 0 && (rc = node_load(t, &k, u->now, &e)) == 0) {
+	if (rc >= 0 && (rc = store_node_load(t, &k, u->now, &e)) == 0) {
 		*equal = count(&e, a->type) == want.n;
 		for (size_t i = 0; i < want.n && *equal; i++)
 			*equal = node_edit_find(&e, a->type, want.recs[i].rdata, want.recs[i].rdlen) >= 0;
@@ -453,7 +413,7 @@ may_delete_all(struct store_txn *t, const struct update_req *u, const uint8_t *n
 		return rc;
 	node_edit_init(&e);
 	/* (the apex's SOA and NS are never deleted this way, 3.4.2.3) */
-	if ((rc = node_load(t, &k, u->now, &e)) == 0)
+	if ((rc = store_node_load(t, &k, u->now, &e)) == 0)
 		for (size_t i = 0; i < e.n && *allowed; i++)
 			*allowed = (apex && (e.recs[i].type == RR_SOA || e.recs[i].type == RR_NS)) ||
 			    policy_allows(u, name, e.recs[i].type);
@@ -701,7 +661,7 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 		rc = DNSD_EMALF;
 	for (unsigned i = 0; i < q->nscount && rc == 0; i++) {
 		if ((rc = read_rr(&c, r)) != 0 || (rc = key_of(u, r->name, &k)) != 0 ||
-		    (rc = node_load(t, &k, u->now, &e)) != 0)
+		    (rc = store_node_load(t, &k, u->now, &e)) != 0)
 			break;
 		int a = is_addition(r) ? process_add(&e, r, expire, owner)
 		                       : process_remove(&e, u, r);
@@ -710,7 +670,7 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 			break;
 		}
 		res->changed = true;
-		rc = node_save(t, &k, &e);
+		rc = store_node_save(t, &k, &e);
 	}
 	node_edit_free(&e);
 	if (rc == 0)
@@ -751,11 +711,7 @@ int
 update_reap_one(struct store_txn *t, uint32_t now, unsigned *removed, uint32_t *zone_id)
 {
 	struct store_key k;
-	struct store_val v;
 	struct node_edit e;
-	struct node_all_it a;
-	struct node_rr rr;
-	uint16_t type;
 	uint32_t expire;
 
 	*removed = 0;
@@ -767,20 +723,12 @@ update_reap_one(struct store_txn *t, uint32_t now, unsigned *removed, uint32_t *
 	*zone_id = wire_get32(k.b);
 	if ((rc = store_expiry_del(t, expire, &k)) != 0)
 		return rc;
-	/* What is due there (nothing if the entry is stale: the node is gone,
-	 * or was renewed), then the node without it. */
-	if ((rc = store_node_get(t, &k, &v)) != 0)
-		return rc == DNSD_ENOTFOUND ? 1 : rc;
-	node_all_init(&a, v.data, v.len);
-	while (node_all_next(&a, &type, &rr))
-		*removed += expired(rr.expire, now);
-	if (a.it.err != 0)
-		return a.it.err;
-	if (*removed == 0)
-		return 1;
+	/* Remove what is due there (nothing if the entry is stale: the node
+	 * is gone, or was renewed). */
 	node_edit_init(&e);
-	if ((rc = node_load(t, &k, now, &e)) == 0)
-		rc = node_save(t, &k, &e);
+	if ((rc = store_node_load(t, &k, 0, &e)) == 0 &&
+	    (*removed = (unsigned)node_edit_drop_expired(&e, now)) > 0)
+		rc = store_node_save(t, &k, &e);
 	node_edit_free(&e);
 	return rc != 0 ? rc : 1;
 }
