@@ -19,7 +19,10 @@ UNIT_TESTS = \
 	tests/unit/test_query \
 	tests/unit/test_qcache \
 	tests/unit/test_conf \
-	tests/unit/test_tsig
+	tests/unit/test_tsig \
+	tests/unit/test_notify \
+	tests/unit/test_update \
+	tests/unit/test_xfr
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -43,6 +46,15 @@ tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_tsig_SOURCES = tests/unit/test_tsig.c
 tests_unit_test_tsig_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tsig_LDADD = $(UNIT_LDADD) $(LDNS_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
+tests_unit_test_notify_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_notify_LDADD = $(UNIT_LDADD)
+tests_unit_test_update_SOURCES = tests/unit/test_update.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_test_update_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_update_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
+tests_unit_test_xfr_SOURCES = tests/unit/test_xfr.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_test_xfr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_xfr_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 endif
 
 INTEGRATION_TESTS = \

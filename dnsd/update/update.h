@@ -34,17 +34,50 @@ struct update_result {
 /*
  * The lease an UPDATE gets (RFC 9664 section 4): the requested LEASE
  * clamped to the zone's and the key's min/max, or the zone's default when
- * the request carries no Update Lease option.
+ * the request carries no Update Lease option. A request for 0 (records
+ * that never expire) gets the lowest non-zero max, or 0 when neither the
+ * zone nor the key sets one.
  */
 uint32_t update_grant_lease(const struct update_req *u, uint32_t requested, bool asked);
 
 /*
  * Apply RFC 2136 sections 3.1.1 (zone), 3.2 (prerequisites), 3.3
- * (policy), 3.4 (update) in transaction `t`. Returns 0 with res->rcode
- * NOERROR when the update was applied; otherwise res->rcode says why and
- * the caller must abort `t` so the update changes nothing.
+ * (policy), 3.4 (update) in transaction `t`: the zone section, then
+ * update_prereqs, update_precheck and update_process, stopping at the
+ * first that does not answer NOERROR. Returns 0 with res->rcode NOERROR
+ * when the update was applied; otherwise res->rcode says why and the
+ * caller must abort `t` so the update changes nothing. A negative return
+ * is an error of the store (the caller answers SERVFAIL and aborts).
  */
 int update_apply(struct store_txn *t, const struct update_req *u, struct update_result *res);
+
+/*
+ * The three phases of update_apply, for callers (and tests) that run them
+ * one at a time. Each expects a request whose zone section passed (u->zone
+ * is the zone it names), and the one before it to have answered NOERROR.
+ * Each returns 0 with the RCODE in *rcode (res->rcode), or a negative
+ * dnsd_err when the store fails. Records expired at u->now count as
+ * absent throughout.
+ */
+
+/* RFC 2136 section 3.2: the prerequisite section, checked against the
+ * store (3.2.1 and 3.2.2 in order, then the value-dependent RRsets of
+ * 3.2.3): NOERROR, FORMERR, NOTZONE, NXDOMAIN, YXDOMAIN, NXRRSET or
+ * YXRRSET. Reads only. */
+int update_prereqs(struct store_txn *t, const struct update_req *u, uint8_t *rcode);
+
+/* RFC 2136 sections 3.4.1 and 3.3: the prescan of every update RR (zone,
+ * class, TTL, meta types) and whether the key may make each change (the
+ * zone's grants; deleting all RRsets of a name needs every type stored
+ * there): NOERROR, NOTZONE, FORMERR or REFUSED. Reads only. */
+int update_precheck(struct store_txn *t, const struct update_req *u, uint8_t *rcode);
+
+/* RFC 2136 section 3.4.2 and RFC 9664: apply the update RRs in order in
+ * `t`, every addition with the one lease granted to the request, then
+ * the key's max-records cap (REFUSED when over it). Fills `res` whole;
+ * with res->rcode not NOERROR, or a negative return, the caller must
+ * abort `t` (res->changed says whether it wrote anything). */
+int update_process(struct store_txn *t, const struct update_req *u, struct update_result *res);
 
 /* Remove every expired dynamic record from the node under the expiry
  * entry at the front of the index, if it is due at `now`. Returns 1 if an

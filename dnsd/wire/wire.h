@@ -61,6 +61,21 @@ static inline void wire_put32(uint8_t *p, uint32_t v)
 }
 
 /*
+ * RFC 1982 section 3.2 serial number arithmetic (SERIAL_BITS 32): is `a`
+ * after `b`? True when a != b and a is less than 2^31 ahead of b, counting
+ * around the wrap (so 0 is after 0xffffffff). When a - b is exactly 2^31
+ * the RFC leaves the comparison undefined; here it is false both ways:
+ * neither serial is after the other, and callers treat the pair as "not
+ * newer" (the zone's serial is counted on from its own, an IXFR client
+ * gets the whole zone).
+ */
+static inline bool
+wire_serial_gt(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+/*
  * Reader over a whole message. The error is sticky: after the first
  * overrun or malformed name every read returns zero and copies nothing, so
  * callers check `err` once after a run of reads.

@@ -95,13 +95,6 @@ xfr_ixfr_serial(const uint8_t *msg, size_t len, const struct query_req *req, uin
 	return true;
 }
 
-/* RFC 1982: a <= b? */
-static bool
-serial_le(uint32_t a, uint32_t b)
-{
-	return a == b || (uint32_t)(b - a) < 0x80000000u;
-}
-
 int
 xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t len,
     const struct query_req *req, const struct tsig_key *key, const struct tsig_rr *trr,
@@ -128,7 +121,7 @@ xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t len,
 	x->ph = PH_SOA_FIRST;
 	uint32_t cur = node_soa_serial(x->soa.rdata, x->soa.rdlen), client;
 	if (req->qtype == RR_IXFR && xfr_ixfr_serial(msg, len, req, &client)) {
-		if (serial_le(cur, client)) {
+		if (client == cur || wire_serial_gt(client, cur)) {
 			x->ph = PH_SOA_LAST; /* up to date: the SOA alone */
 		} else {
 			x->entries = calloc(XFR_JOURNAL_MAX, sizeof(*x->entries));

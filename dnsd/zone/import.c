@@ -18,6 +18,7 @@
 #include "store/store.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "wire/wire.h"
 #include "zone/zone.h"
 
 /* One record read from a zone file. */
@@ -488,13 +489,6 @@ out:
 	return rc;
 }
 
-/* RFC 1982: is a after b? */
-static bool
-serial_after(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
-
 /*
  * After re-importing a zone that was served before: record the change in
  * the journal (IXFR) and make sure the serial moved forward. A file whose
@@ -507,7 +501,7 @@ journal_reload(struct store_txn *t, const struct zone *z, const struct store_soa
 {
 	uint32_t old_serial = node_soa_serial(old->rdata, old->rdlen), serial;
 	bool changed = store_changes_pending(t, z->id);
-	if (serial_after(file_serial, old_serial)) {
+	if (wire_serial_gt(file_serial, old_serial)) {
 		struct store_soa now;
 		int rc = zone_soa(t, z, &now);
 		if (rc != 0)

@@ -9,6 +9,7 @@
 #include "node/node.h"
 #include "store/store.h"
 #include "util/err.h"
+#include "wire/wire.h"
 #include "zone/zone.h"
 
 const struct zone *
@@ -24,13 +25,6 @@ zonetab_find(const struct zonetab *t, const uint8_t *name)
 			best = z;
 	}
 	return best;
-}
-
-/* RFC 1982: is a after b? */
-static bool
-serial_gt(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
 }
 
 int
@@ -123,7 +117,7 @@ soa_serial_edit(struct store_txn *t, const struct zone *z, bool exact, uint32_t 
 		uint32_t s = node_soa_serial(r->rdata, r->rdlen) + 1;
 		if (s == 0)
 			s = 1; /* RFC 1982 allows 0, but many tools treat it as unset */
-		if (exact || serial_gt(floor, s))
+		if (exact || wire_serial_gt(floor, s))
 			s = floor;
 		node_soa_set_serial(r->rdata, r->rdlen, s);
 		*serial = s;

@@ -1,6 +1,6 @@
 /* test_wire.c -- the wire reader (malformed names, pointers, the sticky
  * error), RDATA decompression, presentation-form names and the
- * compressing writer */
+ * compressing writer, serial arithmetic */
 #include "config.h"
 
 #include <stdarg.h>
@@ -1026,6 +1026,45 @@ test_buf_comp_limits(void **state)
 	assert_int_equal(w.ncomp, WIRE_COMP_MAX);
 }
 
+/* ---- RFC 1982 serial arithmetic ---- */
+
+static void
+test_serial_gt(void **state)
+{
+	(void)state;
+	/* Plain order, and never after itself. */
+	assert_true(wire_serial_gt(2, 1));
+	assert_false(wire_serial_gt(1, 2));
+	assert_false(wire_serial_gt(7, 7));
+	assert_false(wire_serial_gt(0, 0));
+	assert_false(wire_serial_gt(0xffffffffu, 0xffffffffu));
+	/* Around the wrap: 0 comes after 0xffffffff, 5 after 0xfffffff0. */
+	assert_true(wire_serial_gt(0, 0xffffffffu));
+	assert_false(wire_serial_gt(0xffffffffu, 0));
+	assert_true(wire_serial_gt(5, 0xfffffff0u));
+	assert_false(wire_serial_gt(0xfffffff0u, 5));
+	/* The largest step forward is 2^31 - 1 ... */
+	assert_true(wire_serial_gt(0x7fffffffu, 0));
+	assert_false(wire_serial_gt(0, 0x7fffffffu));
+	assert_true(wire_serial_gt(0x7fffffffu + 100u, 100));
+	/* ... one more and the comparison is undefined (RFC 1982 section
+	 * 3.2): neither is after the other ... */
+	assert_false(wire_serial_gt(0x80000000u, 0));
+	assert_false(wire_serial_gt(0, 0x80000000u));
+	assert_false(wire_serial_gt(100, 0x80000000u + 100u));
+	assert_false(wire_serial_gt(0x80000000u + 100u, 100));
+	/* ... and beyond it the other one is ahead. */
+	assert_false(wire_serial_gt(0x80000001u, 0));
+	assert_true(wire_serial_gt(0, 0x80000001u));
+	/* Two steps of the largest size bring a serial round to 2 before
+	 * where it started: it now compares as older than its start. */
+	uint32_t s = 0xfffffff0u, mid = s + 0x7fffffffu, end = mid + 0x7fffffffu;
+	assert_true(wire_serial_gt(mid, s));
+	assert_true(wire_serial_gt(end, mid));
+	assert_false(wire_serial_gt(end, s));
+	assert_true(wire_serial_gt(s, end));
+}
+
 int
 main(void)
 {
@@ -1059,6 +1098,7 @@ main(void)
 		cmocka_unit_test(test_buf_nocomp),
 		cmocka_unit_test(test_buf_rollback),
 		cmocka_unit_test(test_buf_comp_limits),
+		cmocka_unit_test(test_serial_gt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

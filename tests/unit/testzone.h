@@ -31,11 +31,17 @@ struct testzone {
 };
 
 /*
- * Write each zone text to a file in a fresh temporary folder, configure
- * the zones with conf_add_zone("origin:file"), build the zone table, open
- * a store there, import with zone_open_all (at time `now`) and begin a
- * read transaction. Returns 0 or the first error.
+ * Write each zone text to a file in a fresh temporary folder, and a
+ * dnsd.conf with `conf` (top-level statements such as keys; NULL: none)
+ * and a zone block per zone: its file and `settings[i]` (statements of a
+ * zone block, e.g. "max-lease 1h; grant k1 zone A"; `settings` or an
+ * entry NULL: none). Load it with conf_load, build the zone table, open a
+ * store there, import with zone_open_all (at time `now`) and begin a read
+ * transaction. Returns 0 or the first error.
  */
+int testzone_open_conf(struct testzone *tz, const char *conf, const char *const *settings,
+    const struct testzone_src *src, size_t n, uint32_t now);
+/* The same without top-level settings. */
 int testzone_open(struct testzone *tz, const struct testzone_src *src, size_t n, uint32_t now);
 
 /* End the transaction, close the store, free everything and remove the
@@ -53,6 +59,29 @@ int testzone_refresh(struct testzone *tz);
  */
 int testzone_add(struct testzone *tz, const char *owner, uint16_t type, uint32_t ttl,
     uint32_t expire, bool dynamic, const void *rdata, uint16_t rdlen);
+
+/*
+ * The same for one record in presentation form, "name ttl [class] type
+ * rdata" with names relative to `origin` (parsed by ldns), added as a
+ * dynamic record that expires at `expire` (0: never) and is owned by the
+ * key with owner tag `owner` (node_owner_tag; 0: no key).
+ */
+int testzone_add_text(struct testzone *tz, const char *origin, const char *rr,
+    uint32_t expire, uint32_t owner);
+
+/*
+ * A canonical dump of the zone `origin` as transaction `t` sees it (NULL:
+ * the fixture's read transaction): one line per record live at `now`,
+ * "name ttl TYPE rdata\n", the name relative to the origin ("@" for the
+ * apex), RDATA as ldns prints it, and " ; expires +N" after a record
+ * whose lease ends N seconds after `now`; lines sorted (strcmp). Returns
+ * a string to free, or NULL on error.
+ */
+char *testzone_dump(struct testzone *tz, struct store_txn *t, const char *origin, uint32_t now);
+
+/* A copy of `text` with its lines sorted (strcmp), each ending in a
+ * newline: the form testzone_dump() returns. Free it. */
+char *testzone_sort_lines(const char *text);
 
 /* ---- temporary folders, for any unit test ---- */
 
