@@ -1,4 +1,5 @@
-/* log.h -- logging to stderr (foreground) or syslog */
+/* log.h -- logging to stderr (foreground, each line stamped with its ISO
+ * 8601 time) or syslog, and a rate-limited form for what outsiders cause */
 #ifndef DNSD_UTIL_LOG_H
 #define DNSD_UTIL_LOG_H
 
@@ -25,6 +26,17 @@ bool log_enabled(enum log_level level);
 
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Log a line that an outsider can cause at will (a refused update, a
+ * rate limit biting, a transfer cut): at most one line per `key` (the
+ * client address and the reason, say) per `interval` seconds; lines
+ * suppressed in between are counted and the next line that gets through
+ * says how many. Keys are kept in a small table (the oldest is reused), so
+ * the logger itself cannot be made to grow. Thread-safe.
+ */
+void log_limited(enum log_level level, const char *key, unsigned interval, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
