@@ -8,6 +8,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/wire/wire.c dnsd/wire/wire.h \
 	dnsd/node/node.c dnsd/node/node.h \
 	dnsd/svc/svc.c dnsd/svc/svc.h \
+	dnsd/stats/stats.c dnsd/stats/stats.h \
 	dnsd/store/store.c dnsd/store/store-key.c dnsd/store/store-zone.c \
 	dnsd/store/store-node.c dnsd/store/store-journal.c dnsd/store/store-walk.c \
 	dnsd/store/store-int.h dnsd/store/store.h \

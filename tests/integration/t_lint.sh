@@ -50,6 +50,7 @@ wire_tsig_includes() {
 # module needs a line here: that is where its place in the order is decided.
 RANKS='
 util/* 0
+stats/* 2
 wire/* 1
 tsig/* 2
 node/* 2

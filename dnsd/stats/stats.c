@@ -1,0 +1,122 @@
+/* stats.c -- per-thread counter blocks and their sum */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats/stats.h"
+#include "wire/wire.h"
+
+#define BLOCKS_MAX 1024 /* threads over the life of the process */
+
+const double stats_commit_bounds[STATS_COMMIT_BUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001,
+	0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0 };
+
+static struct stats_block *blocks[BLOCKS_MAX];
+static size_t nblocks;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+struct stats_block *
+stats_block_new(void)
+{
+	struct stats_block *b = NULL;
+	pthread_mutex_lock(&mu);
+	if (nblocks < BLOCKS_MAX && (b = aligned_alloc(64, sizeof(*b))) != NULL) {
+		memset(b, 0, sizeof(*b));
+		__atomic_store_n(&blocks[nblocks], b, __ATOMIC_RELEASE);
+		__atomic_store_n(&nblocks, nblocks + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&mu);
+	return b;
+}
+
+static enum stats_qtype
+qtype_of(uint16_t t)
+{
+	switch (t) {
+	case RR_A: return ST_QT_A;
+	case RR_AAAA: return ST_QT_AAAA;
+	case RR_SRV: return ST_QT_SRV;
+	case RR_PTR: return ST_QT_PTR;
+	case RR_TXT: return ST_QT_TXT;
+	case RR_SOA: return ST_QT_SOA;
+	case RR_NS: return ST_QT_NS;
+	case RR_CNAME: return ST_QT_CNAME;
+	case RR_ANY: return ST_QT_ANY;
+	case RR_AXFR: return ST_QT_AXFR;
+	case RR_IXFR: return ST_QT_IXFR;
+	default: return ST_QT_OTHER;
+	}
+}
+
+/* One more in a counter the owning thread alone writes. */
+static inline void
+bump(uint64_t *x)
+{
+	__atomic_store_n(x, *x + 1, __ATOMIC_RELAXED);
+}
+
+void
+stats_query(struct stats_block *b, int tcp, uint16_t qtype, uint8_t rcode)
+{
+	if (b == NULL)
+		return;
+	tcp = tcp != 0;
+	bump(&b->c[tcp ? ST_QUERIES_TCP : ST_QUERIES_UDP]);
+	bump(&b->qtype[tcp][qtype_of(qtype)]);
+	bump(&b->rcode[tcp][rcode & 15]);
+}
+
+void
+stats_commit(struct stats_block *b, uint64_t us)
+{
+	if (b == NULL)
+		return;
+	size_t i = 0;
+	while (i < STATS_COMMIT_BUCKETS && (double)us / 1e6 > stats_commit_bounds[i])
+		i++;
+	bump(&b->commit_hist[i]);
+	__atomic_store_n(&b->commit_us_sum, b->commit_us_sum + us, __ATOMIC_RELAXED);
+	bump(&b->c[ST_COMMITS]);
+}
+
+void
+stats_sum(struct stats_block *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t n = __atomic_load_n(&nblocks, __ATOMIC_ACQUIRE);
+	for (size_t i = 0; i < n; i++) {
+		const struct stats_block *b = __atomic_load_n(&blocks[i], __ATOMIC_ACQUIRE);
+		const uint64_t *src = (const uint64_t *)b;
+		uint64_t *dst = (uint64_t *)out;
+		for (size_t k = 0; k < sizeof(*b) / sizeof(uint64_t); k++)
+			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
+	}
+}
+
+const char *
+stats_counter_name(enum stats_counter c)
+{
+	static const char *names[ST_N] = {
+		[ST_QUERIES_UDP] = "queries_udp", [ST_QUERIES_TCP] = "queries_tcp",
+		[ST_CACHE_HITS] = "answer_cache_hits", [ST_CACHE_MISSES] = "answer_cache_misses",
+		[ST_UPDATES_OK] = "updates_ok", [ST_UPDATES_REFUSED] = "updates_refused",
+		[ST_UPDATES_FAILED] = "updates_failed", [ST_REGISTRATIONS] = "registrations",
+		[ST_RENEWALS] = "renewals", [ST_DEREGISTRATIONS] = "deregistrations",
+		[ST_EXPIRATIONS] = "expirations", [ST_COMMITS] = "commits",
+		[ST_NOTIFY_SENT] = "notify_sent", [ST_NOTIFY_ACKED] = "notify_acked",
+		[ST_XFR_AXFR] = "transfers_axfr", [ST_XFR_IXFR] = "transfers_ixfr",
+		[ST_XFR_REFUSED] = "transfers_refused", [ST_FORWARDED] = "forwarded",
+		[ST_FORWARD_FAILED] = "forward_failed",
+	};
+	return c < ST_N && names[c] != NULL ? names[c] : "unknown";
+}
+
+const char *
+stats_qtype_name(enum stats_qtype t)
+{
+	static const char *names[ST_QT_N] = { "A", "AAAA", "SRV", "PTR", "TXT", "SOA", "NS",
+		"CNAME", "ANY", "AXFR", "IXFR", "other" };
+	return t < ST_QT_N ? names[t] : "other";
+}

@@ -1,0 +1,71 @@
+/* stats.h -- counters for /metrics and dnsdctl: each thread writes its own
+ * block without atomics or locks, a scrape sums the blocks
+ *
+ * A thread (a UDP worker, the TCP loop, the writer, ...) takes one block
+ * at start and counts into it with stats_add, which is a plain add on the
+ * thread's own cache lines: nothing is shared on the query path. A scrape
+ * (stats_sum) reads every block; a count read a moment before it moves
+ * is all the precision a counter needs. Blocks live until the process
+ * ends (a generation of threads after a reload takes new ones), so a
+ * scrape never reads freed memory, and their number is bounded.
+ */
+#ifndef DNSD_STATS_STATS_H
+#define DNSD_STATS_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Query types counted by name; the rest are "other". */
+enum stats_qtype {
+	ST_QT_A, ST_QT_AAAA, ST_QT_SRV, ST_QT_PTR, ST_QT_TXT, ST_QT_SOA, ST_QT_NS, ST_QT_CNAME,
+	ST_QT_ANY, ST_QT_AXFR, ST_QT_IXFR, ST_QT_OTHER, ST_QT_N
+};
+
+/* Every other counter. Add a name here and in stats.c's table. */
+enum stats_counter {
+	ST_QUERIES_UDP, ST_QUERIES_TCP,
+	ST_CACHE_HITS, ST_CACHE_MISSES,
+	ST_UPDATES_OK, ST_UPDATES_REFUSED, ST_UPDATES_FAILED, /* result of each UPDATE */
+	ST_REGISTRATIONS, ST_RENEWALS, ST_DEREGISTRATIONS, ST_EXPIRATIONS,
+	ST_COMMITS, ST_NOTIFY_SENT, ST_NOTIFY_ACKED, ST_XFR_AXFR, ST_XFR_IXFR, ST_XFR_REFUSED,
+	ST_FORWARDED, ST_FORWARD_FAILED,
+	ST_N
+};
+
+/* Commit latency buckets (seconds, upper bounds) for a histogram. */
+#define STATS_COMMIT_BUCKETS 12
+extern const double stats_commit_bounds[STATS_COMMIT_BUCKETS];
+
+struct stats_block {
+	uint64_t c[ST_N];
+	uint64_t qtype[2][ST_QT_N];   /* [0] UDP, [1] TCP */
+	uint64_t rcode[2][16];
+	uint64_t commit_hist[STATS_COMMIT_BUCKETS + 1]; /* last: +Inf */
+	uint64_t commit_us_sum;
+} __attribute__((aligned(64)));
+
+/* A block for the calling thread's module (never freed), or NULL when the
+ * table is full (then count nothing: stats_add accepts NULL). */
+struct stats_block *stats_block_new(void);
+
+/* Count `n` of `c` (the owning thread only). */
+static inline void
+stats_add(struct stats_block *b, enum stats_counter c, uint64_t n)
+{
+	if (b != NULL)
+		__atomic_store_n(&b->c[c], b->c[c] + n, __ATOMIC_RELAXED);
+}
+
+/* Count one answered query: transport (0 UDP, 1 TCP), its type, the rcode. */
+void stats_query(struct stats_block *b, int tcp, uint16_t qtype, uint8_t rcode);
+/* Count one commit that took `us` microseconds. */
+void stats_commit(struct stats_block *b, uint64_t us);
+
+/* The sum of every block. */
+void stats_sum(struct stats_block *out);
+
+/* Names for the exposition: "queries_udp", ... and "A", ..., "other". */
+const char *stats_counter_name(enum stats_counter c);
+const char *stats_qtype_name(enum stats_qtype t);
+
+#endif
