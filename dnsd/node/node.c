@@ -256,11 +256,16 @@ node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
 	}
 	struct node_erec *rec = &e->recs[i];
 	rec->ttl = ttl;
-	/* A record from the zone file never expires; a dynamic one lives as
-	 * long as the longest lease that added it. */
+	/* A record from the zone file never expires; a dynamic one takes its
+	 * owner's new lease, or lives as long as the longest of several. */
 	if ((rec->flags & NODE_RR_DYNAMIC) && (flags & NODE_RR_DYNAMIC)) {
-		if (rec->expire != 0 && (expire == 0 || expire > rec->expire))
+		if (rec->owner == owner) {
 			rec->expire = expire;
+		} else if (rec->expire != 0 && (expire == 0 || expire > rec->expire)) {
+			/* The record now lives by this owner's lease. */
+			rec->expire = expire;
+			rec->owner = owner;
+		}
 	} else if (!(flags & NODE_RR_DYNAMIC)) {
 		rec->flags = flags;
 		rec->expire = 0;
@@ -323,6 +328,46 @@ erec_cmp(const void *a, const void *b)
 	if (c != 0)
 		return c;
 	return (int)x->rdlen - (int)y->rdlen;
+}
+
+int
+node_edit_append(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
+    uint32_t owner, uint8_t flags, const uint8_t *rdata, uint16_t rdlen)
+{
+	return edit_push(e, type, ttl, expire, owner, flags, rdata, rdlen);
+}
+
+/* Keep in `a` what a node keeps of two identical records: a static one
+ * wins (never expires), else the longer lease with its owner. */
+static void
+merge_pair(struct node_erec *a, const struct node_erec *b)
+{
+	if (!(a->flags & NODE_RR_DYNAMIC))
+		return;
+	if (!(b->flags & NODE_RR_DYNAMIC) ||
+	    (a->expire != 0 && (b->expire == 0 || b->expire > a->expire))) {
+		a->expire = b->expire;
+		a->owner = b->owner;
+		a->flags = b->flags;
+	}
+}
+
+void
+node_edit_merge(struct node_edit *e)
+{
+	if (e->n < 2)
+		return;
+	qsort(e->recs, e->n, sizeof(*e->recs), erec_cmp);
+	size_t o = 0;
+	for (size_t i = 1; i < e->n; i++) {
+		if (erec_cmp(&e->recs[o], &e->recs[i]) == 0) {
+			merge_pair(&e->recs[o], &e->recs[i]);
+			free(e->recs[i].rdata);
+			continue;
+		}
+		e->recs[++o] = e->recs[i];
+	}
+	e->n = o + 1;
 }
 
 size_t

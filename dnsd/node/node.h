@@ -15,6 +15,12 @@
  *   owner   for dynamic records, a tag of the TSIG key that added it
  *           (node_owner_tag), so per-key record caps can be counted; 0 = none
  *   flags   NODE_RR_DYNAMIC (0x01): added by UPDATE, not from a zone file
+ *           NODE_RR_VIEW (0x02): derived by the server from a service
+ *             instance (svc/view.c); rewritten whenever the instance
+ *             changes, never edited record by record
+ *           NODE_RR_ADDRS (0x04): on the SRV records of a Consul-style
+ *             service name: an A or AAAA query there is answered with the
+ *             addresses of these SRV targets, chosen by weight per query
  *   rdata   uncompressed wire form; names keep the case they were given in
  *
  * Example: a node with one A record 10.0.0.5, TTL 60, from the zone file:
@@ -32,6 +38,8 @@
 #include "wire/wire.h"
 
 #define NODE_RR_DYNAMIC 0x01
+#define NODE_RR_VIEW 0x02
+#define NODE_RR_ADDRS 0x04
 #define NODE_RR_HDR 15 /* ttl + expire + owner + flags + rdlen */
 
 /* One record as read from a node value; rdata points into the value. */
@@ -201,13 +209,24 @@ int node_edit_load(struct node_edit *e, const uint8_t *val, size_t len);
 /*
  * Add a record. An identical record (same type and RDATA, names compared
  * case-insensitively as RFC 4034 canonical form) is merged: the TTL is
- * replaced, and between two dynamic records the later expiry wins (a
- * record added by several registrations lives as long as the longest). A
- * zone-file record never expires. Returns 1 if the set of records changed,
- * 0 if it was a merge, or a dnsd_err.
+ * replaced; between two dynamic records of the same owner (key) the new
+ * expiry replaces the old, so a renewal sets the lease it asks for, longer
+ * or shorter, while between owners the later expiry wins, with its
+ * owner (a record that several registrations add lives as long as the
+ * longest, and belongs to the key that holds it longest). A zone-file
+ * record never expires. Returns 1 if the set of records changed, 0 if it
+ * was a merge, or a dnsd_err.
  */
 int node_edit_add(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
     uint32_t owner, uint8_t flags, const uint8_t *rdata, uint16_t rdlen);
+/* Add a record without looking for an identical one (building a set of
+ * many records, where node_edit_add's search would cost n^2): follow with
+ * node_edit_merge. Returns 0 or a dnsd_err. */
+int node_edit_append(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t expire,
+    uint32_t owner, uint8_t flags, const uint8_t *rdata, uint16_t rdlen);
+/* Sort the records and merge those with the same type and RDATA bytes: a
+ * static record wins, else the longer lease with its owner. */
+void node_edit_merge(struct node_edit *e);
 /* Index of an identical record or -1. */
 long node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rdata,
     uint16_t rdlen);

@@ -255,20 +255,28 @@ test_merge_dynamic_expiry(void **state)
 	node_edit_init(&e);
 	const uint8_t D = NODE_RR_DYNAMIC;
 
-	/* Two dynamic registrations: the longer lease wins, both ways. */
-	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 100, 0, D, A1, 4), 1);
-	assert_int_equal(node_edit_add(&e, RR_PTR, 30, NOW + 200, 0, D, A1, 4), 0);
+	/* Registrations by two keys: the longer lease wins, both ways. */
+	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 100, 7, D, A1, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_PTR, 30, NOW + 200, 8, D, A1, 4), 0);
 	assert_int_equal(e.n, 1);
 	assert_int_equal(e.recs[0].expire, NOW + 200);
 	assert_int_equal(e.recs[0].ttl, 30);
-	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 150, 0, D, A1, 4), 0);
+	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 150, 7, D, A1, 4), 0);
 	assert_int_equal(e.recs[0].expire, NOW + 200); /* shorter: kept */
 	assert_int_equal(e.recs[0].flags, D);
 	/* A permanent dynamic record (lease 0) outlives every finite lease. */
-	assert_int_equal(node_edit_add(&e, RR_PTR, 60, 0, 0, D, A1, 4), 0);
+	assert_int_equal(node_edit_add(&e, RR_PTR, 60, 0, 7, D, A1, 4), 0);
 	assert_int_equal(e.recs[0].expire, 0);
-	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 500, 0, D, A1, 4), 0);
+	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 500, 8, D, A1, 4), 0);
 	assert_int_equal(e.recs[0].expire, 0);
+	/* The same key's renewal sets its lease, shorter or longer (issue:
+	 * "a renewal sets the lease to what it asks for"). */
+	node_edit_clear(&e);
+	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 500, 7, D, A1, 4), 1);
+	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 10, 7, D, A1, 4), 0);
+	assert_int_equal(e.recs[0].expire, NOW + 10);
+	assert_int_equal(node_edit_add(&e, RR_PTR, 60, NOW + 900, 7, D, A1, 4), 0);
+	assert_int_equal(e.recs[0].expire, NOW + 900);
 
 	/* Static first, then a dynamic copy: it stays static, never expires. */
 	node_edit_clear(&e);
