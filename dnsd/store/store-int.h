@@ -33,6 +33,7 @@
 struct store {
 	MDB_env *env;
 	MDB_dbi meta, zones, nodes, cuts, expiry, owners, journal;
+	MDB_dbi instances, ids, services; /* the service model (store-svc.c) */
 	off_t file_end;    /* data.mdb's size as last seen by store_grow_ahead */
 	bool grow_failed;  /* stop trying after the first failure */
 };
@@ -163,6 +164,9 @@ int walk_end(struct walk *w, const char *what);
 	for (walk_begin((w), (t), (dbi), (prefix), (plen)); walk_next(w);)
 
 /* ---- shared between the files --------------------------------------------- */
+
+/* store-node.c: add the entry (expire, k) to the expiry index. */
+int expiry_put(struct store_txn *t, uint32_t expire, const struct store_key *k);
 
 /* store-journal.c: append to a change buffer; remember the records a node
  * write removes and adds (called by store_node_put while tracking). */

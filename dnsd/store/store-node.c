@@ -24,7 +24,9 @@
  *   "expiry"  key:   expire:u32 + node key
  *             value: empty
  *             the earliest expiry of a node's dynamic records, added by
- *             store_node_put whenever the node has one; an older entry is
+ *             store_node_put whenever the node has one, and the lease end
+ *             of a service instance under its name's key (store-svc.c);
+ *             an older entry is
  *             not removed then (it is stale: whoever consumes it re-checks
  *             the node). The reaper walks this from the front, so it never
  *             scans a zone.
@@ -332,17 +334,21 @@ store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *va
 	}
 
 	uint32_t min = 0;
-	if (len > 0 && node_expiry_min(val, len, &min)) {
-		uint8_t ek[4 + STORE_KEY_MAX];
-		wire_put32(ek, min);
-		memcpy(ek + 4, k->b, k->len);
-		MDB_val ekv = { 4 + (size_t)k->len, ek };
-		if (ekv.mv_size > 511)
-			return DNSD_ETOOBIG;
-		if ((rc = mdb_put(t->txn, t->s->expiry, &ekv, &empty, 0)) != 0)
-			return map_err(rc, "expiry put");
-	}
+	if (len > 0 && node_expiry_min(val, len, &min))
+		return expiry_put(t, min, k);
 	return 0;
+}
+
+int
+expiry_put(struct store_txn *t, uint32_t expire, const struct store_key *k)
+{
+	uint8_t ek[4 + STORE_KEY_MAX];
+	MDB_val ekv = { 4 + (size_t)k->len, ek }, empty = { 0, "" };
+	if (ekv.mv_size > 511)
+		return DNSD_ETOOBIG;
+	wire_put32(ek, expire);
+	memcpy(ek + 4, k->b, k->len);
+	return map_err(mdb_put(t->txn, t->s->expiry, &ekv, &empty, 0), "expiry put");
 }
 
 int

@@ -91,7 +91,7 @@ static int
 open_env(struct store **out, const char *dir, uint64_t mapsize, bool readonly)
 {
 	static const char *names[] = { "meta", "zones", "nodes", "cuts", "expiry", "owners",
-		"journal" };
+		"journal", "instances", "ids", "services" };
 	struct store *s;
 	MDB_txn *txn = NULL;
 	struct stat st;
@@ -118,10 +118,10 @@ open_env(struct store **out, const char *dir, uint64_t mapsize, bool readonly)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	MDB_dbi *dbis[] = { &s->meta, &s->zones, &s->nodes, &s->cuts, &s->expiry, &s->owners,
-		&s->journal };
+		&s->journal, &s->instances, &s->ids, &s->services };
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		goto fail;
-	mdb_env_set_maxdbs(s->env, 8);
+	mdb_env_set_maxdbs(s->env, 16);
 	mdb_env_set_maxreaders(s->env, 256);
 	if (!readonly)
 		mdb_env_set_mapsize(s->env, mapsize ? mapsize : STORE_DEFAULT_MAP);

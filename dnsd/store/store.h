@@ -265,6 +265,37 @@ int store_jentry_parse(struct store_val e, struct store_jentry *out);
  * entry with p = je.changes, end = je.changes + je.changes_len. */
 int store_jchange_next(const uint8_t **p, const uint8_t *end, struct store_jchange *c);
 
+/*
+ * The service model's databases (store-svc.c; the values' format is
+ * svc.h's). An instance is kept under the node key of its DNS-SD name;
+ * a service's instances are the keys under its name's key.
+ */
+int store_inst_get(struct store_txn *t, const struct store_key *k, struct store_val *v);
+/* Write an instance; with a lease (`expire` not 0) also the expiry entry
+ * the reaper finds it by. */
+int store_inst_put(struct store_txn *t, const struct store_key *k, const uint8_t *val,
+    size_t len, uint32_t expire);
+int store_inst_del(struct store_txn *t, const struct store_key *k);
+/* Call fn for every instance whose key starts with `prefix` (plen 4: a
+ * zone; a service's name key: its instances and anything deeper). A
+ * non-zero return from fn stops the walk and is returned. */
+int store_inst_walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
+    int (*fn)(void *arg, struct store_val key, struct store_val val), void *arg);
+/* The Consul ID index: ID -> instance key. */
+int store_inst_id_get(struct store_txn *t, const char *id, struct store_key *k);
+int store_inst_id_put(struct store_txn *t, const char *id, const struct store_key *k);
+int store_inst_id_del(struct store_txn *t, const char *id);
+/* A service's summary under its name's key (len 0 deletes it). */
+int store_svc_get(struct store_txn *t, const struct store_key *k, struct store_val *v);
+int store_svc_put(struct store_txn *t, const struct store_key *k, const uint8_t *val,
+    size_t len);
+int store_svc_walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
+    int (*fn)(void *arg, struct store_val key, struct store_val val), void *arg);
+/* The catalog index: raised by one for each commit that changes the model
+ * (store_catalog_bump returns the new value). */
+int store_catalog_index(struct store_txn *t, uint64_t *index);
+int store_catalog_bump(struct store_txn *t, uint64_t *index);
+
 /* Store-wide counters for dnsdctl and tests. */
 struct store_stats {
 	uint64_t nodes, expiry_entries, map_used, map_size;
