@@ -342,6 +342,45 @@ acl_keys_known(const struct conf *c, const struct conf_acl *acl, const char *zon
 }
 
 /* Fill in defaults and check the whole configuration (conf.h). */
+/*
+ * Each zone's consul-domain: the zone its Consul-style names go to, made
+ * (with a generated SOA and NS) when no zone of that name is configured.
+ * Two zones cannot share one.
+ */
+static int
+consul_zones(struct conf *c)
+{
+	size_t n = c->nzones;
+	for (size_t i = 0; i < n; i++) {
+		struct conf_zone *z = &c->zones[i];
+		if (!z->consul)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			if (c->zones[j].consul && wire_name_equal(c->zones[j].consul_apex, z->consul_apex)) {
+				log_err("zone %s: consul-domain is already zone %s's", z->name,
+				    c->zones[j].name);
+				return DNSD_ECONF;
+			}
+		}
+		bool known = false;
+		for (size_t j = 0; j < c->nzones && !known; j++)
+			known = wire_name_equal(c->zones[j].apex, z->consul_apex);
+		if (known)
+			continue;
+		uint32_t limit = z->a_record_limit;
+		char name[WIRE_NAME_MAX * 4 + 1];
+		wire_name_to_str(z->consul_apex, name, sizeof(name));
+		uint8_t apex[WIRE_NAME_MAX];
+		memcpy(apex, z->consul_apex, wire_name_len(z->consul_apex));
+		struct conf_zone *cz = zone_new(c, name, apex);
+		if (cz == NULL)
+			return -ENOMEM;
+		cz->implicit = true;
+		cz->a_record_limit = limit; /* answers there are drawn by it */
+	}
+	return 0;
+}
+
 int
 conf_finish(struct conf *c)
 {
@@ -377,6 +416,9 @@ conf_finish(struct conf *c)
 	}
 	if ((c->store_dir = absolute(c->store_dir)) == NULL)
 		return -ENOMEM;
+	int rc = consul_zones(c);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct conf_zone *z = &c->zones[i];
 		if (z->file != NULL && (z->file = absolute(z->file)) == NULL)

@@ -76,6 +76,13 @@ struct conf_zone {
 	struct conf_addr *notify;
 	char *notify_key;
 	unsigned journal_max; /* journal depth in entries (0: none) */
+	/* The service model (svc/catalog.h): */
+	bool only_passing;      /* answers leave out warning instances too */
+	bool consul;            /* consul-domain is set: ... */
+	uint8_t consul_apex[WIRE_NAME_MAX]; /* ... Consul-style names go there */
+	uint32_t consul_ttl;    /* their TTL (Consul's service_ttl; default 0) */
+	uint32_t a_record_limit; /* addresses in a service-name answer; 0 = all */
+	bool implicit;          /* made for another zone's consul-domain */
 };
 
 struct conf {

@@ -121,6 +121,7 @@ enum kind {
 	K_STR, /* char *: one value, replaces */
 	K_NUM, /* uint16_t, uint32_t/unsigned or uint64_t: one value by num_rule */
 	K_ACL, /* struct conf_acl: adds entries */
+	K_BOOL, /* bool: yes/no, true/false, on/off */
 };
 
 struct setting {
@@ -165,6 +166,23 @@ set_num(const struct setting *row, const struct conf_ctx *x, const struct stmt *
 	case 8: *(uint64_t *)f = v; break;
 	default: return conf_bad(x->file, s, "not a number in range");
 	}
+	return 0;
+}
+
+static int
+set_bool(const struct setting *row, const struct conf_ctx *x, const struct stmt *s)
+{
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	const char *v = s->args[0];
+	bool *f = field(row, x);
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "on") == 0)
+		*f = true;
+	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0)
+		*f = false;
+	else
+		return conf_bad(x->file, s, "must be yes or no");
 	return 0;
 }
 
@@ -304,6 +322,17 @@ set_grant(const struct conf_ctx *x, const struct stmt *s)
 	return 0;
 }
 
+/* consul-domain NAME: Consul-style names of this zone's services under NAME */
+static int
+set_consul_domain(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf_zone *z = x->obj;
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc == 0 && (rc = conf_parse_name(x->file, s, s->args[0], z->consul_apex)) == 0)
+		z->consul = true;
+	return rc;
+}
+
 /* notify ADDR[@PORT] ... [key NAME] */
 static int
 set_notify(const struct conf_ctx *x, const struct stmt *s)
@@ -353,6 +382,7 @@ static const struct num_rule tcp_max = { U_NONE, 1000000, 1, false, "must be at 
 #define NUM(LEVEL, NAME, FIELD, RULE) \
 	{ .name = NAME, AT(LEVEL, FIELD), .kind = K_NUM, .num = &RULE, .man = MAN }
 #define ACL(LEVEL, NAME, FIELD) { .name = NAME, AT(LEVEL, FIELD), .kind = K_ACL, .man = MAN }
+#define BOOL(LEVEL, NAME, FIELD) { .name = NAME, AT(LEVEL, FIELD), .kind = K_BOOL, .man = MAN }
 
 /* Every keyword, one row per keyword and level, in the order of the man
  * page. A new setting is a new row here, a field in conf.h and an entry in
@@ -385,8 +415,11 @@ static const struct setting table[] = {
 	NUM(KEY, "max-lease", max_lease, secs),
 	NUM(KEY, "max-records", max_records, u32),
 	/* zone NAME { ... } */
+	NUM(ZONE, "a-record-limit", a_record_limit, u32),
 	ACL(ZONE, "allow-transfer", allow_transfer),
 	ACL(ZONE, "allow-update-unsigned", allow_update_unsigned),
+	FN(ZONE, "consul-domain", set_consul_domain),
+	NUM(ZONE, "consul-ttl", consul_ttl, secs),
 	NUM(ZONE, "default-lease", default_lease, secs),
 	STR(ZONE, "file", file),
 	FN(ZONE, "grant", set_grant),
@@ -394,6 +427,7 @@ static const struct setting table[] = {
 	NUM(ZONE, "min-lease", min_lease, secs),
 	NUM(ZONE, "max-lease", max_lease, secs),
 	FN(ZONE, "notify", set_notify),
+	BOOL(ZONE, "only-passing", only_passing),
 };
 
 /* The level names of conf_settings_foreach: a block's is its keyword. */
@@ -427,6 +461,8 @@ conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struc
 		return set_num(row, x, s);
 	case K_ACL:
 		return conf_acl_parse(x->file, s, field(row, x));
+	case K_BOOL:
+		return set_bool(row, x, s);
 	}
 	return DNSD_ECONF;
 }

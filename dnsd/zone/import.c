@@ -628,6 +628,12 @@ zonetab_build(struct zonetab *t, const struct conf *c)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nzones; i++)
 		zone_describe(&t->z[i], &c->zones[i]);
+	/* Where each zone's Consul-style names go (conf_finish made sure the
+	 * zone exists). */
+	for (size_t i = 0; i < c->nzones; i++)
+		for (size_t j = 0; c->zones[i].consul && j < c->nzones; j++)
+			if (wire_name_equal(t->z[j].apex, c->zones[i].consul_apex))
+				t->z[i].consul = &t->z[j];
 	return 0;
 }
 

@@ -21,6 +21,7 @@ struct zone {
 	char name[WIRE_NAME_MAX * 4 + 1]; /* presentation form, for logs */
 	uint32_t id;                       /* key prefix in the store */
 	const struct conf_zone *conf;
+	const struct zone *consul;         /* where its Consul-style names go (NULL: none) */
 };
 
 struct zonetab {
