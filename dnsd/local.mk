@@ -11,6 +11,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/stats/stats.c dnsd/stats/stats.h \
 	dnsd/store/store.c dnsd/store/store-key.c dnsd/store/store-zone.c \
 	dnsd/store/store-node.c dnsd/store/store-journal.c dnsd/store/store-walk.c \
+	dnsd/store/store-svc.c \
 	dnsd/store/store-int.h dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h dnsd/conf/lex.c dnsd/conf/lex.h \
 	dnsd/conf/acl.c dnsd/conf/settings.c dnsd/conf/internal.h \
@@ -18,8 +19,10 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
 	dnsd/query/qcache.c dnsd/query/qcache.h \
-	dnsd/query/query.c dnsd/query/query.h \
+	dnsd/query/query.c dnsd/query/parse.c dnsd/query/query.h \
+	dnsd/svc/catalog.c dnsd/svc/view.c dnsd/svc/catalog.h \
 	dnsd/update/update.c dnsd/update/update.h \
+	dnsd/update/services.c dnsd/update/services.h \
 	dnsd/writer/writer.c dnsd/writer/writer.h \
 	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \
 	dnsd/xfr/xfr.c dnsd/xfr/xfr.h \

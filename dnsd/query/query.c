@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "conf/conf.h"
 #include "keyring/keyring.h"
 #include "node/node.h"
 #include "query/query.h"
@@ -20,111 +21,7 @@
 
 #define CNAME_CHAIN_MAX 8
 #define ADDITIONAL_SEEN_MAX 32
-
-/* The body of query_parse: 0, an RCODE to answer with, or -1 to drop. */
-static int
-parse(const uint8_t *in, size_t len, struct query_req *r)
-{
-	struct wire_cur c;
-
-	memset(r, 0, sizeof(*r));
-	if (len < WIRE_HDR_LEN)
-		return -1;
-	r->id = wire_get16(in);
-	r->flags = wire_get16(in + 2);
-	if (r->flags & WIRE_QR)
-		return -1; /* never answer a response */
-	r->qdcount = wire_get16(in + 4);
-	r->ancount = wire_get16(in + 6);
-	r->nscount = wire_get16(in + 8);
-	r->arcount = wire_get16(in + 10);
-	wire_cur_init(&c, in, len, WIRE_HDR_LEN);
-	if (r->qdcount > 1)
-		return RCODE_FORMERR;
-	if (r->qdcount == 1) {
-		size_t start = c.pos;
-		r->qname_len = wire_read_name(&c, r->qname);
-		/* A pointer, or a name that cannot be read (maybe because of
-		 * where a pointer led): other bytes decided it. */
-		r->compressed = r->qname_len == 0 || c.pos - start != r->qname_len;
-		r->qtype = wire_read_u16(&c);
-		r->qclass = wire_read_u16(&c);
-		if (c.err != 0)
-			return RCODE_FORMERR;
-	}
-	r->question_end = c.pos;
-
-	/* Walk every record; OPT and TSIG are only allowed in the additional
-	 * section, TSIG only last (RFC 8945 section 5.1). */
-	unsigned total = (unsigned)r->ancount + r->nscount + r->arcount;
-	for (unsigned i = 0; i < total; i++) {
-		size_t start = c.pos;
-		uint8_t owner[WIRE_NAME_MAX];
-		size_t olen = wire_read_name(&c, owner);
-		if (olen == 0 || c.pos - start != olen)
-			r->compressed = true;
-		uint16_t type = wire_read_u16(&c);
-		uint16_t klass = wire_read_u16(&c);
-		uint32_t ttl = wire_read_u32(&c);
-		uint16_t rdlen = wire_read_u16(&c);
-		const uint8_t *rd = wire_read_bytes(&c, rdlen);
-		if (c.err != 0 || olen == 0)
-			return RCODE_FORMERR;
-		bool additional = i >= (unsigned)r->ancount + r->nscount;
-		if (type == RR_TSIG) {
-			if (!additional || i != total - 1)
-				return RCODE_FORMERR;
-			r->has_tsig = true;
-			r->tsig_offset = start;
-			continue;
-		}
-		r->records_end = c.pos;
-		if (type != RR_OPT)
-			continue;
-		if (!additional || r->edns || olen != 1)
-			return RCODE_FORMERR;
-		r->edns = true;
-		r->udp_size = klass < 512 ? 512 : klass;
-		r->edns_version = (uint8_t)(ttl >> 16);
-		r->edns_do = (ttl & 0x8000) != 0;
-		struct wire_cur oc;
-		wire_cur_init(&oc, rd, rdlen, 0);
-		while (wire_remaining(&oc) > 0) {
-			uint16_t code = wire_read_u16(&oc), olen2 = wire_read_u16(&oc);
-			const uint8_t *od = wire_read_bytes(&oc, olen2);
-			if (oc.err != 0)
-				return RCODE_FORMERR;
-			if (code == EDNS_OPT_UL) {
-				if (olen2 != 4 && olen2 != 8)
-					return RCODE_FORMERR;
-				r->has_lease = true;
-				r->lease = wire_get32(od);
-				r->lease_8 = olen2 == 8;
-				r->key_lease = olen2 == 8 ? wire_get32(od + 4) : 0;
-			}
-		}
-		if (oc.err != 0)
-			return RCODE_FORMERR;
-	}
-	if (!r->has_tsig)
-		r->records_end = c.pos;
-	if (c.err != 0 || c.pos != len)
-		return RCODE_FORMERR; /* trailing garbage */
-	return 0;
-}
-
-int
-query_parse(const uint8_t *in, size_t len, struct query_req *r, uint8_t *rcode)
-{
-	int rc = parse(in, len, r);
-	if (rc == 0)
-		return 0;
-	if (rc < 0)
-		return DNSD_EMALF;
-	if (rcode != NULL)
-		*rcode = (uint8_t)rc;
-	return DNSD_ERCODE;
-}
+#define ADDRS_MAX 64 /* addresses an A/AAAA answer for a service name draws from */
 
 /* ---- the response under construction ---- */
 
@@ -140,6 +37,7 @@ struct answer {
 	uint16_t an, ns, ar;
 	uint16_t rcode;
 	bool aa;
+	bool varies;     /* drawn for this query (answer_addrs) */
 	unsigned nseen;
 	const uint8_t *seen[ADDITIONAL_SEEN_MAX]; /* names already in additional */
 };
@@ -150,7 +48,7 @@ bool
 query_cacheable(const struct query_info *info)
 {
 	return info->action == QUERY_REPLY && !info->req.has_tsig && !info->req.compressed &&
-	       info->rcode != RCODE_SERVFAIL;
+	       info->rcode != RCODE_SERVFAIL && !info->varies;
 }
 
 /* Account for a node the answer is built from: its leases bound how long
@@ -418,6 +316,106 @@ put_referral(struct answer *a, const struct zone *z, const struct store_key *cut
 	return true;
 }
 
+/* A draw from the caller's random state (xorshift64). */
+static uint64_t
+draw(struct query_ctx *q)
+{
+	uint64_t x = q->rng != 0 ? q->rng : 0x9e3779b97f4a7c15u;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return q->rng = x;
+}
+
+/* Is this SRV RRset a service name's (NODE_RR_ADDRS), whose targets answer
+ * its address queries? */
+static bool
+srv_gives_addrs(const struct node_rrset *set, uint32_t now)
+{
+	struct node_live_it it;
+	struct node_rr rr;
+	node_live_init(&it, set, now);
+	return node_live_next(&it, &rr) && (rr.flags & NODE_RR_ADDRS);
+}
+
+/*
+ * A or AAAA for a Consul-style service name: the addresses of its SRV
+ * targets, in an order drawn for this query, so that clients which take
+ * the first address (glibc, most HTTP clients) spread over the instances.
+ * With more than the zone's a-record-limit, that many are drawn with a
+ * chance proportional to their SRV weight; an instance of weight 0 comes
+ * only when no other is left. False when no target has an address (NODATA).
+ */
+static bool
+answer_addrs(struct answer *a, const struct zone *z, const uint8_t *owner,
+    const struct node_rrset *srv, uint16_t qtype)
+{
+	struct cand {
+		const uint8_t *rdata;
+		uint16_t rdlen, weight;
+	} c[ADDRS_MAX];
+	size_t n = 0;
+	uint32_t ttl = UINT32_MAX;
+	struct node_live_it si;
+	struct node_rr sr;
+	node_live_init(&si, srv, a->now);
+	while (n < ADDRS_MAX && node_live_next(&si, &sr)) {
+		struct store_val v;
+		struct node_rrset as;
+		struct node_live_it ai;
+		struct node_rr ar;
+		if (sr.rdlen < 7 || wire_name_check(sr.rdata + 6, sr.rdlen - 6u) == 0 ||
+		    !node_lookup(a, sr.rdata + 6, &v) || !node_live_find(v.data, v.len, qtype, a->now, &as))
+			continue;
+		if (node_rr_ttl(&sr, a->now) < ttl)
+			ttl = node_rr_ttl(&sr, a->now);
+		node_live_init(&ai, &as, a->now);
+		while (n < ADDRS_MAX && node_live_next(&ai, &ar)) {
+			if (node_rr_ttl(&ar, a->now) < ttl)
+				ttl = node_rr_ttl(&ar, a->now);
+			c[n++] = (struct cand){ ar.rdata, ar.rdlen, wire_get16(sr.rdata + 2) };
+		}
+	}
+	if (n == 0)
+		return false;
+	a->varies = true;
+	size_t limit = z->conf->a_record_limit;
+	if (limit == 0 || limit > n)
+		limit = n;
+	/* Draw `limit` without putting back: by weight while any weight is
+	 * left, then evenly (weight 0 last, as RFC 2782 orders them). */
+	for (size_t i = 0; i < limit; i++) {
+		uint64_t total = 0;
+		for (size_t j = i; j < n; j++)
+			total += c[j].weight;
+		size_t pick = i;
+		if (total > 0) {
+			uint64_t x = draw(a->q) % total;
+			for (pick = i; pick < n && x >= c[pick].weight; pick++)
+				x -= c[pick].weight;
+		} else {
+			pick = i + (size_t)(draw(a->q) % (n - i));
+		}
+		struct cand t = c[i];
+		c[i] = c[pick];
+		c[pick] = t;
+		struct wire_mark m = wire_buf_mark(&a->w);
+		wire_buf_name(&a->w, owner);
+		wire_buf_u16(&a->w, qtype);
+		wire_buf_u16(&a->w, CLASS_IN);
+		wire_buf_u32(&a->w, ttl);
+		wire_buf_u16(&a->w, c[i].rdlen);
+		wire_buf_bytes(&a->w, c[i].rdata, c[i].rdlen);
+		if (a->w.err != 0) {
+			wire_buf_rollback(&a->w, m);
+			a->tc = true;
+			break;
+		}
+		a->an++;
+	}
+	return true;
+}
+
 /*
  * Answer from one node: the RRset asked for, or a CNAME to follow, or
  * NODATA. `owner` is the name to write (the query name, also for wildcard
@@ -445,6 +443,10 @@ answer_node(struct answer *a, const struct zone *z, const uint8_t *owner,
 		add_additional(a, &set);
 		return NULL;
 	}
+	if ((qtype == RR_A || qtype == RR_AAAA) &&
+	    node_live_find(v->data, v->len, RR_SRV, a->now, &set) && srv_gives_addrs(&set, a->now) &&
+	    answer_addrs(a, z, owner, &set, qtype))
+		return NULL;
 	if (qtype != RR_CNAME && node_live_find(v->data, v->len, RR_CNAME, a->now, &set)) {
 		struct node_live_it ri;
 		struct node_rr rr;
@@ -624,6 +626,7 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	info->zone = NULL;
 	info->action = QUERY_DROP;
 	info->stable_until = UINT32_MAX;
+	info->varies = false;
 	if (prc == DNSD_ERCODE) {
 		/* A FORMERR answer must not echo garbage: header only. */
 		r->qdcount = 0;
@@ -739,5 +742,6 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	info->rcode = (uint8_t)a.rcode;
 	info->zone = z;
 	info->stable_until = a.stable_until;
+	info->varies = a.varies;
 	return reply_finish(out, a.w.len, limit, a.rcode, &opt, signed_by, now);
 }

@@ -43,6 +43,9 @@ struct query_req {
 	bool has_lease;      /* RFC 9664 Update Lease option */
 	bool lease_8;        /* the 8-byte form (LEASE + KEY-LEASE) */
 	uint32_t lease, key_lease;
+	bool has_health;     /* DNSD-HEALTH option (EDNS_OPT_HEALTH) in an UPDATE */
+	uint8_t health;      /* 0 passing, 1 warning, 2 critical */
+	uint16_t health_text_off, health_text_len; /* its text, in the message */
 	bool has_tsig;
 	size_t tsig_offset;
 	bool compressed;     /* a name in it uses a compression pointer, or
@@ -57,6 +60,8 @@ struct query_ctx {
 	uint16_t edns_max; /* largest UDP answer we send (edns-max) */
 	bool forward;      /* names outside the zones go to the forwarder */
 	const struct keyring *keys; /* for signed queries (RFC 8945) */
+	uint64_t rng;      /* the caller's random state (xorshift64; any non-zero
+	                    * seed): draws the order of service-name addresses */
 };
 
 struct query_info {
@@ -69,6 +74,9 @@ struct query_info {
 	 * snapshot until this second (UINT32_MAX: for as long as the snapshot
 	 * lasts); see node_stable_until(). */
 	uint32_t stable_until;
+	/* QUERY_REPLY: the answer was drawn for this query (the addresses of a
+	 * service name, in a random order): never reuse it for another. */
+	bool varies;
 };
 
 /*
@@ -95,7 +103,7 @@ size_t query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_
  * (a signed answer is for one request) that is not SERVFAIL (maybe a
  * passing failure) and whose names use no compression pointer (one could
  * point into the ID, so the same bytes could name something else) and
- * can all be read.
+ * can all be read, and which was not drawn for this query alone.
  */
 bool query_cacheable(const struct query_info *info);
 

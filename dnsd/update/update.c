@@ -28,6 +28,8 @@
 #include "node/node.h"
 #include "query/query.h"
 #include "store/store.h"
+#include "svc/catalog.h"
+#include "update/services.h"
 #include "update/update.h"
 #include "util/err.h"
 #include "zone/zone.h"
@@ -656,12 +658,22 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 	uint32_t expire = res->lease ? u->now + res->lease + 1 : 0;
 	uint32_t owner = u->key ? node_owner_tag(u->key->name_wire) : 0;
 
+	struct svc_ctx sx;
+	svc_ctx_init(&sx, t, NULL, u->now);
 	node_edit_init(&e);
 	if (!update_section(u, &c))
 		rc = DNSD_EMALF;
 	for (unsigned i = 0; i < q->nscount && rc == 0; i++) {
-		if ((rc = read_rr(&c, r)) != 0 || (rc = key_of(u, r->name, &k)) != 0 ||
-		    (rc = store_node_load(t, &k, u->now, &e)) != 0)
+		if ((rc = read_rr(&c, r)) != 0)
+			break;
+		/* An RR about a service instance changes the instance (services.c). */
+		struct update_rr ur = { r->name, r->type, r->klass, r->ttl, r->rdata, r->rdlen };
+		bool absorbed;
+		rc = update_service_rr(&sx, u, &ur, expire, owner, &absorbed);
+		res->changed |= sx.changed;
+		if (rc != 0 || absorbed)
+			continue;
+		if ((rc = key_of(u, r->name, &k)) != 0 || (rc = store_node_load(t, &k, u->now, &e)) != 0)
 			break;
 		int a = is_addition(r) ? process_add(&e, r, expire, owner)
 		                       : process_remove(&e, u, r);
@@ -673,6 +685,14 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 		rc = store_node_save(t, &k, &e);
 	}
 	node_edit_free(&e);
+	/* The views of the instances it changed, before the next update's
+	 * prerequisites look. */
+	if (rc == 0)
+		rc = svc_flush(&sx);
+	res->catalog = sx.changed;
+	res->registered = sx.registered;
+	res->renewed = sx.renewed;
+	res->deregistered = sx.deregistered;
 	if (rc == 0)
 		rc = check_max_records(t, u, owner, &res->rcode);
 	free(r);
@@ -708,8 +728,9 @@ update_apply(struct store_txn *t, const struct update_req *u, struct update_resu
 }
 
 int
-update_reap_one(struct store_txn *t, uint32_t now, unsigned *removed, uint32_t *zone_id)
+update_reap_one(struct svc_ctx *x, unsigned *removed, uint32_t *zone_id)
 {
+	struct store_txn *t = x->t;
 	struct store_key k;
 	struct node_edit e;
 	uint32_t expire;
@@ -718,17 +739,19 @@ update_reap_one(struct store_txn *t, uint32_t now, unsigned *removed, uint32_t *
 	int rc = store_expiry_first(t, &expire, &k);
 	if (rc != 0)
 		return rc == DNSD_ENOTFOUND ? 0 : rc;
-	if (expire > now)
+	if (expire > x->now)
 		return 0;
 	*zone_id = wire_get32(k.b);
 	if ((rc = store_expiry_del(t, expire, &k)) != 0)
 		return rc;
 	/* Remove what is due there (nothing if the entry is stale: the node
-	 * is gone, or was renewed). */
+	 * is gone, or was renewed), and the instance of that name. */
 	node_edit_init(&e);
 	if ((rc = store_node_load(t, &k, 0, &e)) == 0 &&
-	    (*removed = (unsigned)node_edit_drop_expired(&e, now)) > 0)
+	    (*removed = (unsigned)node_edit_drop_expired(&e, x->now)) > 0)
 		rc = store_node_save(t, &k, &e);
 	node_edit_free(&e);
+	if (rc == 0)
+		rc = svc_expire(x, &k);
 	return rc != 0 ? rc : 1;
 }

@@ -29,6 +29,8 @@ struct update_result {
 	uint32_t key_lease;
 	bool changed;      /* it wrote to `t`: a failure leaves changes behind
 	                    * that only aborting `t` undoes */
+	bool catalog;      /* it changed a service instance */
+	unsigned registered, renewed, deregistered; /* instances */
 };
 
 /*
@@ -80,9 +82,11 @@ int update_precheck(struct store_txn *t, const struct update_req *u, uint8_t *rc
 int update_process(struct store_txn *t, const struct update_req *u, struct update_result *res);
 
 /* Remove every expired dynamic record from the node under the expiry
- * entry at the front of the index, if it is due at `now`. Returns 1 if an
- * entry was consumed (*removed records, zone id in *zone_id), 0 if nothing
- * is due, or an error. */
-int update_reap_one(struct store_txn *t, uint32_t now, unsigned *removed, uint32_t *zone_id);
+ * entry at the front of the index, if it is due at x->now, and the
+ * service instance there if its lease ran out (its views follow at
+ * svc_flush). Returns 1 if an entry was consumed (*removed records, zone
+ * id in *zone_id), 0 if nothing is due, or an error. */
+struct svc_ctx;
+int update_reap_one(struct svc_ctx *x, unsigned *removed, uint32_t *zone_id);
 
 #endif

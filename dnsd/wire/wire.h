@@ -45,8 +45,11 @@ enum {
 #define WIRE_OPCODE(f) (((f) >> 11) & 0xf)
 #define WIRE_RCODE(f) ((f) & 0xf)
 
-/* EDNS0 option codes. */
-enum { EDNS_OPT_UL = 2, EDNS_OPT_COOKIE = 10 };
+/* EDNS0 option codes. EDNS_OPT_HEALTH is dnsd's own (from the range for
+ * local use, RFC 6891 section 9): in an UPDATE, the health of the
+ * instances it registers: state:u8 (0 passing, 1 warning, 2 critical),
+ * then up to 255 bytes of text (a check's output). */
+enum { EDNS_OPT_UL = 2, EDNS_OPT_COOKIE = 10, EDNS_OPT_HEALTH = 65401 };
 
 /* Big-endian loads and stores on raw memory. */
 static inline uint16_t wire_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }

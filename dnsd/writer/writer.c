@@ -40,6 +40,7 @@
 #include "reply/reply.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
+#include "svc/catalog.h"
 #include "update/update.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -232,25 +233,27 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 	return true;
 }
 
-/* Remove what has expired; *more if more is due than one batch takes.
- * *removed counts the records removed (committed only if the batch is). */
+/* Remove what has expired at x->now (records, and instances with their
+ * views); *more if more is due than one batch takes. *removed counts the
+ * records removed (committed only if the batch is). */
 static int
-reap(struct store_txn *t, uint32_t now, bool *more, uint64_t *removed)
+reap(struct svc_ctx *x, bool *more, uint64_t *removed)
 {
 	unsigned entries = 0;
+	int rc;
 	*more = false;
 	for (;;) {
 		unsigned n;
 		uint32_t zid;
-		int rc = update_reap_one(t, now, &n, &zid);
-		if (rc <= 0)
-			return rc;
+		if ((rc = update_reap_one(x, &n, &zid)) <= 0)
+			break;
 		*removed += n;
 		if (++entries == REAP_MAX) {
 			*more = true;
-			return 0;
+			break;
 		}
 	}
+	return rc < 0 ? rc : svc_flush(x);
 }
 
 /* The earliest lease deadline in the store, or 0 if none. */
@@ -338,8 +341,9 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	for (struct job *j = jobs; j != NULL; j = j->next)
 		w->st.updates += j->applied;
 	uint64_t reaped = 0;
-	uint32_t reap_now = (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000);
-	if (rc == 0 && (rc = reap(t, reap_now, more, &reaped)) != 0)
+	struct svc_ctx sx;
+	svc_ctx_init(&sx, t, zones, (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000));
+	if (rc == 0 && (rc = reap(&sx, more, &reaped)) != 0)
 		log_err("reaper: %s", dnsd_strerror(rc));
 	/* One serial per zone per batch, and one journal entry for IXFR; a
 	 * batch of pure renewals changes no record and no serial. */

@@ -62,6 +62,7 @@ reply/* 5
 zone/* 5
 query/qcache 5
 query/* 6
+svc/* 6
 update/* 7
 xfr/* 7
 runtime/* 8

@@ -61,7 +61,7 @@ EOF
 }
 key registrar { algorithm hmac-sha256; secret "$REG"; }
 key admin { algorithm hmac-sha256; secret "$ADM"; }
-key limited { algorithm hmac-sha512; secret "$LIM"; max-records 5; min-lease 10; max-lease 60; }
+key limited { algorithm hmac-sha512; secret "$LIM"; max-records 8; min-lease 10; max-lease 60; }
 EOF
 } >"$WORK/dnsd.conf"
 
@@ -422,11 +422,11 @@ expect_update NOERROR "the same A again"
 expect_data dup.$Z A 192.0.2.90 "duplicate across updates: one record"
 serial_same "$s" "re-adding an existing record"
 nsup -y "$KREG" <<EOF
-update add _dup._tcp.$Z 300 PTR Inst._dup._tcp.$Z.
-update add _dup._tcp.$Z 300 PTR inst._DUP._tcp.$Z.
+update add ptrs.$Z 300 PTR Inst.dup.$Z.
+update add ptrs.$Z 300 PTR inst.DUP.$Z.
 EOF
 expect_update NOERROR "PTR twice, targets differing in case"
-[ "$(rrcount _dup._tcp.$Z PTR)" = 1 ] || fail "PTRs whose targets differ only in case were not merged: $(rrdata _dup._tcp.$Z PTR | tr '\n' ';')"
+[ "$(rrcount ptrs.$Z PTR)" = 1 ] || fail "PTRs whose targets differ only in case were not merged: $(rrdata ptrs.$Z PTR | tr '\n' ';')"
 ok "PTR targets compared case-insensitively: one record"
 
 # ---- delete one RR, one RRset, every RRset -------------------------------------
@@ -460,18 +460,21 @@ expect_update NOERROR "delete every RRset at a name"
 expect_nxdomain multi.$Z "delete every RRset at a name"
 
 # ---- grants and the per-key record cap ------------------------------------------
-note "limited key: SRV/TXT/PTR under _web._tcp, at most 5 records"
+note "limited key: SRV/TXT/PTR under _web._tcp, at most 8 records"
+# The key owns what its registrations put in the zone, derived records
+# included: an instance is 4 (the browse PTR and the RFC 2782 SRV at the
+# service name, its own SRV and TXT).
 nsup -y "$KLIM" <<EOF
 update add _web._tcp.$Z 300 PTR i1._web._tcp.$Z.
 update add i1._web._tcp.$Z 300 SRV 0 0 80 web-1.$Z.
 update add i1._web._tcp.$Z 300 TXT "v=1"
 EOF
-expect_update NOERROR "limited key registers i1 (3 records)"
+expect_update NOERROR "limited key registers i1 (4 records)"
 knsup -y "$KLIM" <<EOF
 update add _web._tcp.$Z 300 PTR i2._web._tcp.$Z.
 update add i2._web._tcp.$Z 300 SRV 0 0 80 web-2.$Z.
 EOF
-expect_update NOERROR "limited key registers i2 (records 4 and 5)"
+expect_update NOERROR "limited key registers i2 (records 5 to 8)"
 expect_data _web._tcp.$Z PTR "i1._web._tcp.$Z.
 i2._web._tcp.$Z." "limited key"
 expect_data i2._web._tcp.$Z SRV "0 0 80 web-2.$Z." "limited key"
@@ -480,15 +483,19 @@ update add _web._tcp.$Z 300 PTR i2._web._tcp.$Z.
 update add i2._web._tcp.$Z 300 SRV 0 0 80 web-2.$Z.
 EOF
 expect_update NOERROR "limited key re-sends i2 (no new record)"
-before=$(snapshot $WATCH)
-nsup -y "$KLIM" <<<"update add i2._web._tcp.$Z 300 TXT \"v=1\""
-expect_update REFUSED "6th record for a key with max-records 5"
-expect_unchanged "$before" "6th record refused"
-upd -k "$KLIM" "del i1._web._tcp TXT v=1"
-expect_update NOERROR "limited key deletes one of its records"
 upd -k "$KLIM" "add i2._web._tcp 300 TXT v=1"
-expect_update NOERROR "limited key adds a 5th record again"
-expect_data i2._web._tcp.$Z TXT '"v=1"' "cap counts live records"
+expect_update NOERROR "limited key gives i2 a TXT (it replaces the empty one: no new record)"
+expect_data i2._web._tcp.$Z TXT '"v=1"' "i2's TXT"
+before=$(snapshot $WATCH)
+nsup -y "$KLIM" <<<"update add i9._web._tcp.$Z 300 SRV 0 0 80 web-2.$Z."
+expect_update REFUSED "a third instance for a key with max-records 8"
+expect_unchanged "$before" "third instance refused"
+upd -k "$KLIM" "delrrset i1._web._tcp SRV"
+expect_update NOERROR "limited key deregisters i1"
+expect_data _web._tcp.$Z PTR "i2._web._tcp.$Z." "i1 left the browse PTR with its SRV"
+nsup -y "$KLIM" <<<"update add i9._web._tcp.$Z 300 SRV 0 0 80 web-2.$Z."
+expect_update NOERROR "limited key registers again after a deregistration"
+expect_data i9._web._tcp.$Z SRV "0 0 80 web-2.$Z." "cap counts live records"
 # "Delete all RRsets" at a name deletes every type there: the limited key
 # may not wipe an A it has no grant for.
 upd -k "$KREG" "add i2._web._tcp 300 A 192.0.2.70"

@@ -689,8 +689,8 @@ static const struct ucase process_cases[] = {
 	{ .what = "add: a record that expired comes back", .upd = "gone 300 A 10.0.0.66",
 	  .changes = "+gone 300 A 10.0.0.66" },
 	{ .what = "add: several names and types",
-	  .upd = "_http._tcp.web 300 SRV 0 0 80 web\nweb 300 A 10.0.0.1\nweb 300 TXT \"v=1\"",
-	  .changes = "+_http._tcp.web 300 SRV 0 0 80 web.z.test.\n+web 300 A 10.0.0.1\n"
+	  .upd = "srv.web 300 SRV 0 0 80 web\nweb 300 A 10.0.0.1\nweb 300 TXT \"v=1\"",
+	  .changes = "+srv.web 300 SRV 0 0 80 web.z.test.\n+web 300 A 10.0.0.1\n"
 	             "+web 300 TXT \"v=1\"" },
 	/* CNAME exclusivity, both ways */
 	{ .what = "CNAME where other data lives: ignored", .upd = "www 300 CNAME ns" },
@@ -804,6 +804,8 @@ static const struct ucase process_cases[] = {
 	  .upd = "_http._tcp 300 PTR i._http._tcp\ni._http._tcp 300 SRV 0 0 80 h\n"
 	         "i._http._tcp 300 TXT \"path=/\"\nh 300 A 10.0.0.1",
 	  .changes = "+_http._tcp 300 PTR i._http._tcp.z.test. ; expires +601\n"
+	             "+_http._tcp 300 SRV 0 0 80 h.z.test. ; expires +601\n"
+	             "+_services._dns-sd._udp 300 PTR _http._tcp.z.test. ; expires +601\n"
 	             "+i._http._tcp 300 SRV 0 0 80 h.z.test. ; expires +601\n"
 	             "+i._http._tcp 300 TXT \"path=/\" ; expires +601\n"
 	             "+h 300 A 10.0.0.1 ; expires +601",
@@ -812,15 +814,69 @@ static const struct ucase process_cases[] = {
 	  .upd = "new 300 A 10.0.0.1",
 	  .changes = "-new 300 A 10.0.0.1 ; expires +100\n+new 300 A 10.0.0.1 ; expires +601",
 	  .granted = 600 },
-	{ .what = "lease: a record keeps its longer lease", .state = "+1000 new 300 A 10.0.0.1",
-	  .lease = "600", .upd = "new 300 A 10.0.0.1", .granted = 600 },
-	{ .what = "lease: a permanent dynamic record stays permanent", .state = "0 new 300 A 10.0.0.1",
-	  .lease = "600", .upd = "new 300 A 10.0.0.1", .granted = 600 },
+	{ .what = "lease: a renewal sets the shorter lease it asks for",
+	  .state = "+1000 new 300 A 10.0.0.1", .lease = "600", .upd = "new 300 A 10.0.0.1",
+	  .changes = "-new 300 A 10.0.0.1 ; expires +1000\n+new 300 A 10.0.0.1 ; expires +601",
+	  .granted = 600 },
+	{ .what = "lease: another key's longer lease is kept", .key = "k1",
+	  .state = "capped:+1000 new 300 A 10.0.0.1", .lease = "600", .upd = "new 300 A 10.0.0.1",
+	  .granted = 600 },
+	{ .what = "lease: a renewal with a lease ends the same key's permanent record",
+	  .state = "0 new 300 A 10.0.0.1", .lease = "600", .upd = "new 300 A 10.0.0.1",
+	  .changes = "-new 300 A 10.0.0.1\n+new 300 A 10.0.0.1 ; expires +601", .granted = 600 },
+	{ .what = "lease: another key's permanent record stays permanent", .key = "k1",
+	  .state = "capped:0 new 300 A 10.0.0.1", .lease = "600", .upd = "new 300 A 10.0.0.1",
+	  .granted = 600 },
 	{ .what = "lease: a record from the zone file never expires", .lease = "600",
 	  .upd = "www 3600 A 192.0.2.80", .granted = 600 },
 	{ .what = "lease: the expired record comes back with the new lease", .lease = "600",
 	  .upd = "gone 60 A 10.0.0.66", .changes = "+gone 60 A 10.0.0.66 ; expires +601",
 	  .granted = 600 },
+	/* the service model (services.c): instances change, views follow */
+	{ .what = "service: an RFC 2782 SRV registers the instance named after its target",
+	  .upd = "_ftp._tcp 300 SRV 0 5 21 files",
+	  .changes = "+_ftp._tcp 300 PTR files._ftp._tcp.z.test.\n"
+	             "+_ftp._tcp 300 SRV 0 5 21 files.z.test.\n"
+	             "+_services._dns-sd._udp 300 PTR _ftp._tcp.z.test.\n"
+	             "+files._ftp._tcp 300 SRV 0 5 21 files.z.test.\n"
+	             "+files._ftp._tcp 300 TXT \"\"" },
+	{ .what = "service: a subtype PTR tags the instance",
+	  .upd = "i._http._tcp 300 SRV 0 0 80 h\n_v2._sub._http._tcp 300 PTR i._http._tcp",
+	  .changes = "+_http._tcp 300 PTR i._http._tcp.z.test.\n"
+	             "+_http._tcp 300 SRV 0 0 80 h.z.test.\n"
+	             "+_services._dns-sd._udp 300 PTR _http._tcp.z.test.\n"
+	             "+_v2._sub._http._tcp 300 PTR i._http._tcp.z.test.\n"
+	             "+i._http._tcp 300 SRV 0 0 80 h.z.test.\n"
+	             "+i._http._tcp 300 TXT \"\"" },
+	{ .what = "service: a browse PTR alone registers nothing",
+	  .upd = "_http._tcp 300 PTR x._http._tcp" },
+	{ .what = "service: a subtype PTR to no instance is absorbed",
+	  .upd = "_v2._sub._http._tcp 300 PTR nosuch._http._tcp" },
+	{ .what = "service: _services._dns-sd._udp is derived, not written",
+	  .upd = "_services._dns-sd._udp 300 PTR _http._tcp" },
+	{ .what = "service: registered and deregistered in one update leaves nothing",
+	  .upd = "i._http._tcp 300 SRV 0 0 80 h\ni._http._tcp 0 ANY SRV" },
+	{ .what = "service: deleting the browse PTR deregisters",
+	  .upd = "i._http._tcp 300 SRV 0 0 80 h\n_http._tcp 0 NONE PTR i._http._tcp" },
+	{ .what = "service: deleting the RFC 2782 SRV record deregisters",
+	  .upd = "i._http._tcp 300 SRV 0 0 80 h\n_http._tcp 0 NONE SRV 0 0 80 h" },
+	{ .what = "service: deleting the subtype PTR untags",
+	  .upd = "i._http._tcp 300 SRV 0 0 80 h\n_v2._sub._http._tcp 300 PTR i._http._tcp\n"
+	         "_v2._sub._http._tcp 0 NONE PTR i._http._tcp",
+	  .changes = "+_http._tcp 300 PTR i._http._tcp.z.test.\n"
+	             "+_http._tcp 300 SRV 0 0 80 h.z.test.\n"
+	             "+_services._dns-sd._udp 300 PTR _http._tcp.z.test.\n"
+	             "+i._http._tcp 300 SRV 0 0 80 h.z.test.\n"
+	             "+i._http._tcp 300 TXT \"\"" },
+	{ .what = "service: a TXT where no instance is is a record like any other",
+	  .upd = "j._http._tcp 300 TXT \"a=1\"", .changes = "+j._http._tcp 300 TXT \"a=1\"" },
+	{ .what = "service: the instance's TXT replaces the empty one",
+	  .upd = "i._http._tcp 300 SRV 0 0 80 h\ni._http._tcp 300 TXT \"path=/\"",
+	  .changes = "+_http._tcp 300 PTR i._http._tcp.z.test.\n"
+	             "+_http._tcp 300 SRV 0 0 80 h.z.test.\n"
+	             "+_services._dns-sd._udp 300 PTR _http._tcp.z.test.\n"
+	             "+i._http._tcp 300 SRV 0 0 80 h.z.test.\n"
+	             "+i._http._tcp 300 TXT \"path=/\"" },
 	/* the key's max-records: records the key owns in the zone after the update */
 	{ .what = "max-records: up to the cap", .key = "capped",
 	  .state = "capped:+1000 c1 60 TXT \"1\"\ncapped:+1000 c2 60 TXT \"2\"",

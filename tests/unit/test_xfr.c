@@ -21,6 +21,7 @@
 #include "query/query.h"
 #include "store/store.h"
 #include "testzone.h"
+#include "svc/catalog.h"
 #include "update/update.h"
 #include "util/err.h"
 #include "wire/wire.h"
@@ -118,11 +119,14 @@ reap(struct fx *f, uint32_t now)
 	uint32_t serial = 0, zid;
 	unsigned removed, total = 0;
 	int rc;
+	struct svc_ctx sx;
 	assert_int_equal(store_write_begin(f->tz.store, &t), 0);
 	store_track_changes(t);
-	while ((rc = update_reap_one(t, now, &removed, &zid)) == 1)
+	svc_ctx_init(&sx, t, &f->tz.zones, now);
+	while ((rc = update_reap_one(&sx, &removed, &zid)) == 1)
 		total += removed;
 	assert_int_equal(rc, 0);
+	assert_int_equal(svc_flush(&sx), 0);
 	assert_true(total > 0);
 	assert_int_equal(zone_soa(t, f->z, &old), 0);
 	assert_int_equal(zone_journal_change(t, f->z, &old, &serial), 0);
