@@ -22,7 +22,8 @@ UNIT_TESTS = \
 	tests/unit/test_tsig \
 	tests/unit/test_notify \
 	tests/unit/test_update \
-	tests/unit/test_xfr
+	tests/unit/test_xfr \
+	tests/unit/test_etcd
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -55,6 +56,9 @@ tests_unit_test_update_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 tests_unit_test_xfr_SOURCES = tests/unit/test_xfr.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_xfr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_xfr_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
+tests_unit_test_etcd_SOURCES = tests/unit/test_etcd.c
+tests_unit_test_etcd_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+tests_unit_test_etcd_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS) $(LDNS_LIBS)
 endif
 
 INTEGRATION_TESTS = \
