@@ -17,6 +17,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/etcd/etcd.c dnsd/etcd/etcd.h \
 	dnsd/etcd/conn.c dnsd/etcd/conn.h \
 	dnsd/etcd/msg.c dnsd/etcd/msg.h \
+	dnsd/etcd/watch.c \
 	dnsd/keyring/keyring.c dnsd/keyring/keyring.h \
 	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
