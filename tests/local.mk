@@ -82,7 +82,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_durability.sh \
 	tests/integration/t_axfr.sh \
 	tests/integration/t_secondary_nsd.sh \
-	tests/integration/t_secondary_knot.sh
+	tests/integration/t_secondary_knot.sh \
+	tests/integration/t_etcd.sh
 TESTS += $(INTEGRATION_TESTS)
 # t_conf_doc.sh: the settings table, as the binary has it.
 check_PROGRAMS += tests/integration/list_settings
@@ -100,6 +101,12 @@ noinst_PROGRAMS += tests/unit/qpath_bench
 tests_unit_qpath_bench_SOURCES = tests/unit/qpath_bench.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_qpath_bench_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tests_unit_qpath_bench_LDADD = dnsd/libdnsd.la
+
+# The etcd client against real etcd members (t_etcd.sh drives it).
+check_PROGRAMS += tests/integration/etcdcheck
+tests_integration_etcdcheck_SOURCES = tests/integration/etcdcheck.c
+tests_integration_etcdcheck_CFLAGS = $(AM_CFLAGS)
+tests_integration_etcdcheck_LDADD = dnsd/libdnsd.la
 
 # Fuzz harnesses: built with a deterministic driver for `make check`
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).
