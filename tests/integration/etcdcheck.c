@@ -147,6 +147,16 @@ seen_init(struct seen *s)
 	pthread_cond_init(&s->cv, NULL);
 }
 
+/* After the watch has stopped. */
+static void
+seen_free(struct seen *s)
+{
+	free(s->ev);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	memset(s, 0, sizeof(*s));
+}
+
 static void
 on_watch(void *ctx, const struct etcd_watch_msg *m)
 {
@@ -635,6 +645,7 @@ scenario_watch(void)
 	REQUIRE(s.retries == retries, "a quiet watch did not reconnect (%zu retries)", s.retries - retries);
 	ok("a quiet watch stays connected past 2 x the stall time (its member answers the liveness probes)");
 	etcd_watch_stop(w);
+	seen_free(&s);
 
 	/* from an older revision: the history since */
 	seen_init(&s);
@@ -642,6 +653,7 @@ scenario_watch(void)
 	REQUIRE(wait_field(&s, &s.n, 25, 5000), "the history arrives (%zu)", s.n);
 	REQUIRE(strcmp(s.ev[0].key, "w/before") == 0, "starting at the revision of w/before");
 	etcd_watch_stop(w);
+	seen_free(&s);
 	ok("a watch from an older revision replays the history from there");
 	etcd_free(e);
 }
@@ -687,6 +699,7 @@ scenario_watch_failover(const char *how)
 	    "100 puts each delivered once, in order (%.1f s for the last 50, %zu retries)", how,
 	    s.first_endpoint, s.endpoint, t, s.retries);
 	etcd_watch_stop(w);
+	seen_free(&s);
 	etcd_free(e);
 }
 
@@ -719,6 +732,7 @@ scenario_compact(void)
 	REQUIRE(s.compact_rev == last, "compacted up to %" PRId64 " (%" PRId64 ")", last, s.compact_rev);
 	REQUIRE(s.n == 0 && s.retries == 0, "and delivers nothing");
 	etcd_watch_stop(w);
+	seen_free(&s);
 	ok("a watch from a compacted revision reports ETCD_WATCH_COMPACTED with the compact revision");
 	/* the resync: range, then watch from its revision + 1 */
 	int64_t rev;
@@ -731,6 +745,7 @@ scenario_compact(void)
 	REQUIRE(wait_field(&s, &s.n, 1, 5000) && strcmp(s.ev[0].key, "cmp/new") == 0,
 	    "the resynchronised watch sees the next put only");
 	etcd_watch_stop(w);
+	seen_free(&s);
 	ok("resync: a range, then a watch from its revision + 1, sees what follows and nothing twice");
 	etcd_free(e);
 }
@@ -799,6 +814,7 @@ scenario_quorum(void)
 	REQUIRE(strcmp(s.ev[0].val, "after") == 0, "and only that one ('%s')", s.ev[0].val);
 	ok("after the restart writes work again (%.1f s) and the watch resumes by itself", t);
 	etcd_watch_stop(w);
+	seen_free(&s);
 	etcd_free(e);
 }
 
@@ -823,6 +839,7 @@ scenario_auth(const char *bad_user, const char *bad_password)
 	REQUIRE(wait_field(&s, &s.n, 1, 10000), "the watch sees it");
 	ok("after the token expired (--auth-token-ttl 2): a new one is fetched, the put works");
 	etcd_watch_stop(w);
+	seen_free(&s);
 	etcd_free(e);
 
 	const char *user = setup.user;
@@ -879,6 +896,7 @@ scenario_bench(int n)
 		pthread_mutex_unlock(&s.mu);
 	}
 	etcd_watch_stop(w);
+	seen_free(&s);
 	qsort(put, (size_t)n, sizeof(*put), cmp_u64);
 	qsort(seen, (size_t)n, sizeof(*seen), cmp_u64);
 	ok("bench: %d puts on loopback: put p50 %.2f ms p99 %.2f ms; put until seen by a watch "
