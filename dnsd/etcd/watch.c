@@ -156,6 +156,10 @@ on_message(void *ctx, const char *line, size_t len)
 	} else if (wr.canceled) {
 		on_cancel(w, &wr);
 	} else if (wr.created) {
+		/* A watch "from now" is from the revision after this one: a
+		 * stream that breaks before the first event resumes there. */
+		if (w->next == 0)
+			w->next = wr.revision + 1;
 		deliver(w, ETCD_WATCH_CONNECTED, wr.revision, 0, NULL, 0);
 	} else if (wr.nevents > 0) {
 		on_events(w, &wr);

@@ -658,46 +658,70 @@ scenario_watch(void)
 	etcd_free(e);
 }
 
-/* The shell kills (or stops) the member the watch uses; puts go on
- * through the others, and the watch delivers every one exactly once. */
+/* Puts fo/FROM..fo/TO-1 through e, each retried while a new leader is
+ * elected or a stopped member times out. */
+static void
+put_range(struct etcd *e, int from, int to)
+{
+	char key[32];
+	int r;
+
+	for (int i = from; i < to; i++) {
+		snprintf(key, sizeof(key), "fo/%03d", i);
+		for (int tries = 0; (r = put_s(e, key, "x", 0, NULL)) != 0 && tries < 40; tries++)
+			sleep_ms(250);
+		EXPECT_RC(r, 0, "put");
+	}
+}
+
+/* A watch "from now" whose member the shell kills (or stops) before the
+ * first event, then, with that member back, the one it moved to: every
+ * put is delivered exactly once, in order, across both moves. */
 static void
 scenario_watch_failover(const char *how)
 {
 	struct etcd *e = client();
 	struct seen s;
 	struct etcd_watch *w;
-	char key[32], what[320];
-	int64_t rev;
+	char what[320], first[256], second[256];
 	uint64_t t0;
 
 	seen_init(&s);
-	etcd_delete(e, "fo/", 3, true, NULL, &rev);
-	w = watch(e, &s, "fo/", rev + 1);
+	etcd_delete(e, "fo/", 3, true, NULL, NULL);
+	w = watch(e, &s, "fo/", 0);
 	REQUIRE(wait_field(&s, &s.connected, 1, 5000), "the watch connects");
-	for (int i = 0; i < 50; i++) {
-		snprintf(key, sizeof(key), "fo/%03d", i);
-		EXPECT_RC(put_s(e, key, "x", 0, NULL), 0, "put before");
-	}
-	REQUIRE(wait_field(&s, &s.n, 50, 5000), "50 events before");
-	snprintf(what, sizeof(what), "%s %s", how, s.first_endpoint);
+	snprintf(first, sizeof(first), "%s", s.endpoint);
+	snprintf(what, sizeof(what), "%s %s", how, first);
 	wait_shell(what);
 	t0 = now_us();
-	for (int i = 50; i < 100; i++) {
-		snprintf(key, sizeof(key), "fo/%03d", i);
-		int r;
-		for (int tries = 0; (r = put_s(e, key, "x", 0, NULL)) != 0 && tries < 40; tries++)
-			sleep_ms(250); /* a new leader may be elected meanwhile */
-		EXPECT_RC(r, 0, "put after");
-	}
+	put_range(e, 0, 50);
 	REQUIRE(wait_field(&s, &s.connected, 2, 30000), "the watch reconnects");
+	REQUIRE(wait_field(&s, &s.n, 50, 15000), "50 events (%zu)", s.n);
+	double t1 = (double)(now_us() - t0) / 1e6;
+	pthread_mutex_lock(&s.mu);
+	snprintf(second, sizeof(second), "%s", s.endpoint);
+	pthread_mutex_unlock(&s.mu);
+	REQUIRE(strcmp(second, first) != 0, "now on another member (%s)", second);
+	check_puts(&s, 0, "fo/%03d", 0, 50, "first move");
+	ok("watch from now, %s of its member %s before any event: on %s, the 50 puts made meanwhile "
+	    "delivered once, in order (%.1f s)", how, first, second, t1);
+
+	wait_shell("revive");
+	snprintf(what, sizeof(what), "%s %s", how, second);
+	wait_shell(what);
+	t0 = now_us();
+	put_range(e, 50, 100);
+	REQUIRE(wait_field(&s, &s.connected, 3, 30000), "the watch reconnects again");
 	REQUIRE(wait_field(&s, &s.n, 100, 15000), "100 events in all (%zu)", s.n);
-	double t = (double)(now_us() - t0) / 1e6;
+	double t2 = (double)(now_us() - t0) / 1e6;
 	sleep_ms(300);
-	check_puts(&s, 0, "fo/%03d", 0, 100, "failover");
-	REQUIRE(strcmp(s.endpoint, s.first_endpoint) != 0, "now on another member (%s)", s.endpoint);
-	ok("watch after %s of its member %s: reconnected to %s, resumed after the last revision: "
-	    "100 puts each delivered once, in order (%.1f s for the last 50, %zu retries)", how,
-	    s.first_endpoint, s.endpoint, t, s.retries);
+	check_puts(&s, 0, "fo/%03d", 0, 100, "second move");
+	pthread_mutex_lock(&s.mu);
+	REQUIRE(strcmp(s.endpoint, second) != 0, "moved again (%s)", s.endpoint);
+	ok("%s of the next member %s: resumed on %s after the last revision delivered, 100 puts in "
+	    "all, each once, in order (%.1f s, %zu retries)", how, second, s.endpoint, t2, s.retries);
+	pthread_mutex_unlock(&s.mu);
+	wait_shell("revive");
 	etcd_watch_stop(w);
 	seen_free(&s);
 	etcd_free(e);
@@ -765,6 +789,8 @@ scenario_quorum(void)
 	bool won;
 
 	seen_init(&s);
+	int64_t lease, ttl;
+	EXPECT_RC(etcd_lease_grant(e, 30, 0, &lease, NULL, NULL), 0, "grant with quorum");
 	EXPECT_RC(put_s(e, "q/a", "before", 0, &rev), 0, "put with quorum");
 	w = watch(e, &s, "q/", rev + 1);
 	REQUIRE(wait_field(&s, &s.connected, 1, 5000), "the watch connects");
@@ -786,8 +812,11 @@ scenario_quorum(void)
 	REQUIRE(t <= limit, "txn failed after %.2f s", t);
 	t0 = now_us();
 	EXPECT_RC(etcd_lease_grant(e, 10, 0, &id, NULL, NULL), DNSD_EUNAVAIL, "grant without quorum");
-	ok("without quorum a txn (%.2f s) and a lease grant (%.2f s) are DNSD_EUNAVAIL", t,
-	    (double)(now_us() - t0) / 1e6);
+	double tg = (double)(now_us() - t0) / 1e6;
+	t0 = now_us();
+	EXPECT_RC(etcd_lease_keepalive(e, lease, &ttl, NULL), DNSD_EUNAVAIL, "keepalive without quorum");
+	ok("without quorum a txn (%.2f s), a lease grant (%.2f s) and a keepalive (%.2f s) are "
+	    "DNSD_EUNAVAIL", t, tg, (double)(now_us() - t0) / 1e6);
 	t0 = now_us();
 	r = get_s(e, "q/a", 0, val, sizeof(val), NULL);
 	t = (double)(now_us() - t0) / 1e6;
@@ -812,7 +841,9 @@ scenario_quorum(void)
 	REQUIRE(strcmp(val, "after") == 0, "the write after the restart is read back");
 	REQUIRE(wait_field(&s, &s.n, 1, 20000), "the watch delivers the put after the restart");
 	REQUIRE(strcmp(s.ev[0].val, "after") == 0, "and only that one ('%s')", s.ev[0].val);
-	ok("after the restart writes work again (%.1f s) and the watch resumes by itself", t);
+	EXPECT_RC(etcd_lease_keepalive(e, lease, &ttl, NULL), 0, "keepalive after the restart");
+	ok("after the restart writes work again (%.1f s), the lease granted before is kept alive, and "
+	    "the watch resumes by itself", t);
 	etcd_watch_stop(w);
 	seen_free(&s);
 	etcd_free(e);

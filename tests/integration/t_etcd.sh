@@ -231,24 +231,32 @@ echo "# etcd m1 m2 m3 pids ${MPID[m1]} ${MPID[m2]} ${MPID[m3]} at $ALL"
 
 check -e "$ALL" race 30
 
-# "kill URL" / "stop URL": kill -9 (or SIGSTOP) the watch's member, and
-# remember it to bring back.
+# "kill URL" / "stop URL": kill -9 (or SIGSTOP) the watch's member;
+# "revive": bring it back (restart, or SIGCONT) and wait until all answer.
 VICTIM=
 on_failover() {
-	VICTIM=$(name_of "$2") || fail "no member at $2"
-	if [ "$1" = kill ]; then
-		stop_member "$VICTIM" KILL
-	else
-		kill -STOP "${MPID[$VICTIM]}"
-	fi
-	echo "# $1 of $VICTIM (pid ${MPID[$VICTIM]})" >&2
+	case $1 in
+	kill | stop)
+		VICTIM=$(name_of "$2") || fail "no member at $2"
+		if [ "$1" = kill ]; then
+			stop_member "$VICTIM" KILL
+		else
+			kill -STOP "${MPID[$VICTIM]}"
+		fi
+		echo "# $1 of $VICTIM (pid ${MPID[$VICTIM]})" >&2
+		;;
+	revive)
+		if kill -0 "${MPID[$VICTIM]}" 2>/dev/null; then
+			kill -CONT "${MPID[$VICTIM]}"
+		else
+			run_member "$VICTIM"
+		fi
+		wait_healthy m1 m2 m3
+		;;
+	esac
 }
-check_interactive on_failover -e "$ALL" -s 3000 failover kill
-run_member "$VICTIM"
-wait_healthy m1 m2 m3
-check_interactive on_failover -e "$ALL" -s 3000 failover stop
-kill -CONT "${MPID[$VICTIM]}"
-wait_healthy m1 m2 m3
+check_interactive on_failover -e "$ALL" -t 2000 -s 3000 failover kill
+check_interactive on_failover -e "$ALL" -t 2000 -s 3000 failover stop
 
 # "kill2": kill -9 two members, keeping the watch's; "restart2": back.
 DOWN=()
@@ -272,5 +280,6 @@ on_quorum() {
 }
 check_interactive on_quorum -e "$ALL" -t 3000 -s 3000 quorum
 wait_healthy m1 m2 m3
+check -e "$ALL" bench "${BENCH_N:-1000}"
 
 done_ok
