@@ -175,7 +175,7 @@ struct curl_slist *
 etcd_conn_headers(const struct etcd_conn *c, bool leader)
 {
 	struct curl_slist *l = NULL, *n;
-	char auth[1024];
+	char *auth = NULL;
 	const char *add[4];
 	size_t k = 0;
 
@@ -184,17 +184,21 @@ etcd_conn_headers(const struct etcd_conn *c, bool leader)
 	if (leader)
 		add[k++] = "Grpc-Metadata-hasleader: true";
 	if (c->token != NULL) {
-		if ((size_t)snprintf(auth, sizeof(auth), "Authorization: %s", c->token) >= sizeof(auth))
+		size_t len = strlen(c->token) + sizeof("Authorization: ");
+		if ((auth = malloc(len)) == NULL)
 			return NULL;
+		snprintf(auth, len, "Authorization: %s", c->token);
 		add[k++] = auth;
 	}
 	for (size_t i = 0; i < k; i++) {
 		if ((n = curl_slist_append(l, add[i])) == NULL) {
 			curl_slist_free_all(l);
-			return NULL;
+			l = NULL;
+			break;
 		}
 		l = n;
 	}
+	free(auth); /* curl copied it */
 	return l;
 }
 
