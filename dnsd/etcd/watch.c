@@ -163,7 +163,7 @@ on_message(void *ctx, const char *line, size_t len)
 		deliver(w, ETCD_WATCH_CONNECTED, wr.revision, 0, NULL, 0);
 	} else if (wr.nevents > 0) {
 		on_events(w, &wr);
-	} else if (wr.watch_id != -1 && wr.revision >= w->next) {
+	} else if (wr.watch_id != -1 && wr.revision > 0 && wr.revision >= w->next) {
 		/* etcd's own progress notification for this watch */
 		w->next = wr.revision + 1;
 		deliver(w, ETCD_WATCH_PROGRESS, wr.revision, 0, NULL, 0);
