@@ -15,6 +15,10 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/store/store-int.h dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h dnsd/conf/lex.c dnsd/conf/lex.h \
 	dnsd/conf/acl.c dnsd/conf/settings.c dnsd/conf/internal.h \
+	dnsd/etcd/etcd.c dnsd/etcd/etcd.h \
+	dnsd/etcd/conn.c dnsd/etcd/conn.h \
+	dnsd/etcd/msg.c dnsd/etcd/msg.h \
+	dnsd/etcd/watch.c \
 	dnsd/keyring/keyring.c dnsd/keyring/keyring.h \
 	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
@@ -34,8 +38,10 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/net/udp.c dnsd/net/udp.h \
 	dnsd/net/tcp.c dnsd/net/tcp.h \
 	dnsd/net/server.c dnsd/net/server.h
-dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS)
-dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS) \
+	$(CURL_CFLAGS) $(JANSSON_CFLAGS)
+dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS) \
+	$(JANSSON_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += dnsd/dnsd
 dnsd_dnsd_SOURCES = dnsd/main.c

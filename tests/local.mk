@@ -22,7 +22,8 @@ UNIT_TESTS = \
 	tests/unit/test_tsig \
 	tests/unit/test_notify \
 	tests/unit/test_update \
-	tests/unit/test_xfr
+	tests/unit/test_xfr \
+	tests/unit/test_etcd
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -55,6 +56,9 @@ tests_unit_test_update_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 tests_unit_test_xfr_SOURCES = tests/unit/test_xfr.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_xfr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_xfr_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
+tests_unit_test_etcd_SOURCES = tests/unit/test_etcd.c
+tests_unit_test_etcd_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
+tests_unit_test_etcd_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS) $(LDNS_LIBS)
 endif
 
 INTEGRATION_TESTS = \
@@ -78,7 +82,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_durability.sh \
 	tests/integration/t_axfr.sh \
 	tests/integration/t_secondary_nsd.sh \
-	tests/integration/t_secondary_knot.sh
+	tests/integration/t_secondary_knot.sh \
+	tests/integration/t_etcd.sh
 TESTS += $(INTEGRATION_TESTS)
 # t_conf_doc.sh: the settings table, as the binary has it.
 check_PROGRAMS += tests/integration/list_settings
@@ -96,6 +101,12 @@ noinst_PROGRAMS += tests/unit/qpath_bench
 tests_unit_qpath_bench_SOURCES = tests/unit/qpath_bench.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_qpath_bench_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tests_unit_qpath_bench_LDADD = dnsd/libdnsd.la
+
+# The etcd client against real etcd members (t_etcd.sh drives it).
+check_PROGRAMS += tests/integration/etcdcheck
+tests_integration_etcdcheck_SOURCES = tests/integration/etcdcheck.c
+tests_integration_etcdcheck_CFLAGS = $(AM_CFLAGS)
+tests_integration_etcdcheck_LDADD = dnsd/libdnsd.la
 
 # Fuzz harnesses: built with a deterministic driver for `make check`
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).

@@ -21,6 +21,9 @@ dnsd_strerror(int err)
 	case DNSD_ETSIG: return "TSIG verification failed";
 	case DNSD_ERCODE: return "request answered with an error RCODE";
 	case DNSD_EVERSION: return "store was written by an incompatible version";
+	case DNSD_EUNAVAIL: return "etcd is unreachable or has no quorum";
+	case DNSD_ECOMPACTED: return "etcd revision has been compacted";
+	case DNSD_EETCD: return "etcd refused the request";
 	}
 	if (err < 0 && err > -1000)
 		return strerror(-err);

@@ -23,6 +23,10 @@ enum dnsd_err {
 	DNSD_ETSIG = -1008,     /* TSIG failure (see the TSIG error) */
 	DNSD_ERCODE = -1010,    /* RFC logic decided an RCODE (out-parameter) */
 	DNSD_EVERSION = -1011,  /* store written by an incompatible version */
+	DNSD_EUNAVAIL = -1012,  /* etcd unreachable or without quorum; a write
+	                         * that fails so may still have been applied */
+	DNSD_ECOMPACTED = -1013, /* etcd compacted the revision asked for */
+	DNSD_EETCD = -1014,     /* etcd refused the request (details logged) */
 };
 
 /* Return a static, human-readable message for any dnsd_err or -errno. */

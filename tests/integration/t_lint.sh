@@ -57,6 +57,7 @@ node/* 2
 svc/svc 2
 conf/* 3
 store/* 3
+etcd/* 3
 keyring/* 4
 reply/* 5
 zone/* 5
