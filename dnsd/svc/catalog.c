@@ -3,7 +3,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store.h"
 #include "svc/catalog.h"
@@ -116,16 +118,25 @@ touch(struct svc_ctx *x, const struct zone *z, const uint8_t *service)
 	return 0;
 }
 
-/* The instance's ID, or its label when it has none. */
+/* The instance's ID; without one, its name relative to the zone
+ * ("web-1._web._tcp"), which is unique there. */
 static void
-id_of(const struct svc_instance *in, char *out)
+id_of(const struct zone *z, const struct svc_instance *in, char *out)
 {
 	if (in->id[0] != '\0') {
 		strcpy(out, in->id);
 		return;
 	}
-	size_t n = in->name[0] < SVC_ID_MAX ? in->name[0] : SVC_ID_MAX - 1;
-	memcpy(out, in->name + 1, n);
+	char full[WIRE_NAME_MAX * 4 + 1];
+	wire_name_to_str(in->name, full, sizeof(full));
+	size_t n = strlen(full), zl = strlen(z->name);
+	if (n > zl && strcasecmp(full + n - zl, z->name) == 0 && full[n - zl - 1] == '.')
+		n -= zl + 1;
+	else if (n > 0 && full[n - 1] == '.')
+		n--;
+	if (n >= SVC_ID_MAX)
+		n = SVC_ID_MAX - 1;
+	memcpy(out, full, n);
 	out[n] = '\0';
 }
 
@@ -146,9 +157,10 @@ svc_put(struct svc_ctx *x, const struct zone *z, struct svc_instance *in)
 	if (rc != 0 && rc != DNSD_ENOTFOUND)
 		return rc;
 	bool existed = rc == 0 && svc_live(&old, x->now);
-	id_of(in, id);
+	id_of(z, in, id);
+	snprintf(in->id, sizeof(in->id), "%s", id);
 	if (rc == 0) {
-		id_of(&old, oldid);
+		id_of(z, &old, oldid);
 		if (strcmp(oldid, id) != 0 && (rc = store_inst_id_del(x->t, oldid)) != 0)
 			return rc;
 	}
@@ -157,10 +169,17 @@ svc_put(struct svc_ctx *x, const struct zone *z, struct svc_instance *in)
 	    (rc = store_inst_id_put(x->t, id, &k)) != 0 ||
 	    (rc = svc_view_instance(x->t, z, in, x->now)) != 0)
 		return rc;
-	if (existed)
+	if (existed) {
 		x->renewed++;
-	else
+	} else {
+		char name[WIRE_NAME_MAX * 4 + 1];
 		x->registered++;
+		wire_name_to_str(in->name, name, sizeof(name));
+		/* One line per registration, at most one a second under load. */
+		log_limited(LOG_LVL_INFO, "svc: registered", 1, "registered %s (id %s, %s:%u, %s)",
+		    name, id, in->naddrs > 0 ? "own address" : "host", in->port,
+		    in->expire ? "leased" : "permanent");
+	}
 	return touch(x, z, service);
 }
 
@@ -176,7 +195,7 @@ svc_del(struct svc_ctx *x, const struct zone *z, const uint8_t *name)
 	int rc = svc_get(x->t, z, name, &old);
 	if (rc != 0)
 		return rc;
-	id_of(&old, id);
+	id_of(z, &old, id);
 	struct store_key idk;
 	/* The ID may have moved to another instance since. */
 	if (store_inst_id_get(x->t, id, &idk) == 0 && store_key_make(&k, z->id, name, z->labels) == 0 &&
@@ -188,6 +207,9 @@ svc_del(struct svc_ctx *x, const struct zone *z, const uint8_t *name)
 	    (rc = svc_view_clear_instance(x->t, z, name)) != 0)
 		return rc;
 	x->deregistered++;
+	char text[WIRE_NAME_MAX * 4 + 1];
+	wire_name_to_str(name, text, sizeof(text));
+	log_limited(LOG_LVL_INFO, "svc: deregistered", 1, "deregistered %s (id %s)", text, id);
 	return touch(x, z, service);
 }
 
@@ -250,4 +272,93 @@ svc_service_tags(struct store_txn *t, const struct zone *z, const uint8_t *servi
 	struct tags_arg a = { tags, ntags };
 	*ntags = 0;
 	return svc_walk(t, z, service, add_tags, &a);
+}
+
+/* The zone named `apex` in the context's table. */
+static const struct zone *
+zone_named(const struct zonetab *zones, const uint8_t *apex)
+{
+	for (size_t i = 0; zones != NULL && i < zones->n; i++)
+		if (wire_name_equal(zones->z[i].apex, apex))
+			return &zones->z[i];
+	return NULL;
+}
+
+/* The worst health of the instance's checks. */
+static enum svc_health
+worst_check(const struct svc_instance *in)
+{
+	enum svc_health h = SVC_PASSING;
+	for (size_t i = 0; i < in->nchecks; i++)
+		if (in->checks[i].status > h)
+			h = in->checks[i].status;
+	return h;
+}
+
+static int
+apply_health(struct svc_ctx *x, const struct svc_op *op)
+{
+	struct svc_instance in;
+	const struct zone *z;
+	int rc = svc_get_by_id(x->t, x->zones, op->id, &in, &z);
+	if (rc != 0)
+		return rc;
+	enum svc_health before = in.health;
+	if (op->check[0] == '\0') {
+		in.health = op->health;
+		snprintf(in.note, sizeof(in.note), "%s", op->output);
+	} else {
+		struct svc_check *c = NULL;
+		for (size_t i = 0; i < in.nchecks && c == NULL; i++)
+			if (strcmp(in.checks[i].id, op->check) == 0)
+				c = &in.checks[i];
+		if (c == NULL)
+			return DNSD_ENOTFOUND;
+		if (c->status != op->health)
+			c->since = x->now;
+		c->status = op->health;
+		snprintf(c->output, sizeof(c->output), "%s", op->output);
+		in.health = worst_check(&in);
+		snprintf(in.note, sizeof(in.note), "%s", op->output);
+		/* A TTL check is the instance's lease: each report renews it. */
+		if (c->kind == SVC_CHECK_TTL && c->ttl_ms > 0 && op->health != SVC_CRITICAL)
+			in.expire = x->now + (c->ttl_ms + 999) / 1000 + 1;
+	}
+	if (in.health != before)
+		in.health_since = x->now;
+	return svc_put(x, z, &in);
+}
+
+int
+svc_apply(struct svc_ctx *x, const struct svc_op *op)
+{
+	switch (op->kind) {
+	case SVC_OP_REGISTER: {
+		const struct zone *z = zone_named(x->zones, op->zone);
+		struct svc_instance old;
+		const struct zone *oz;
+		if (z == NULL)
+			return DNSD_ENOTFOUND;
+		/* The same ID under another name: the new registration replaces it. */
+		if (op->inst.id[0] != '\0' &&
+		    svc_get_by_id(x->t, x->zones, op->inst.id, &old, &oz) == 0 &&
+		    (oz != z || !wire_name_equal(old.name, op->inst.name))) {
+			int rc = svc_del(x, oz, old.name);
+			if (rc != 0)
+				return rc;
+			x->deregistered--;
+		}
+		struct svc_instance in = op->inst;
+		return svc_put(x, z, &in);
+	}
+	case SVC_OP_DEREGISTER: {
+		struct svc_instance in;
+		const struct zone *z;
+		int rc = svc_get_by_id(x->t, x->zones, op->id, &in, &z);
+		return rc != 0 ? rc : svc_del(x, z, in.name);
+	}
+	case SVC_OP_HEALTH:
+		return apply_health(x, op);
+	}
+	return DNSD_EMALF;
 }

@@ -71,6 +71,29 @@ int svc_expire(struct svc_ctx *x, const struct store_key *k);
 /* Derive the views of every service touched since the last flush. */
 int svc_flush(struct svc_ctx *x);
 
+/* A change to the model from outside DNS: the HTTP API, a services-dir
+ * file, a health check. */
+enum svc_op_kind { SVC_OP_REGISTER, SVC_OP_DEREGISTER, SVC_OP_HEALTH };
+struct svc_op {
+	enum svc_op_kind kind;
+	uint8_t zone[WIRE_NAME_MAX];   /* REGISTER: the instance's zone */
+	struct svc_instance inst;      /* REGISTER: the whole instance */
+	char id[SVC_ID_MAX];           /* DEREGISTER, HEALTH: the instance's ID */
+	char check[SVC_ID_MAX];        /* HEALTH: a check's ID; "" for the instance */
+	enum svc_health health;        /* HEALTH */
+	char output[SVC_OUTPUT_MAX];   /* HEALTH: the check's output */
+};
+
+/*
+ * Apply one change: register (an instance of the same ID elsewhere is
+ * replaced), deregister by ID, or set health: of the instance, or of one
+ * of its checks, the instance then being as healthy as its worst check; a
+ * TTL check that is not critical renews the instance's lease by its TTL
+ * (so an instance whose TTL check stops passing expires on time). Returns
+ * DNSD_ENOTFOUND for an unknown ID, zone or check.
+ */
+int svc_apply(struct svc_ctx *x, const struct svc_op *op);
+
 /* The tags of a service as last derived (its summary), for the catalog:
  * *ntags names into `tags` (SVC_TAGS_MAX x SVC_TAG_MAX). */
 int svc_service_tags(struct store_txn *t, const struct zone *z, const uint8_t *service,

@@ -61,6 +61,11 @@
 
 struct job {
 	struct job *next;
+	/* a change to the model (writer_submit_op) instead of an UPDATE */
+	struct svc_op *op;
+	writer_op_done done;
+	void *done_arg;
+	int op_rc;
 	struct reply_to to;
 	size_t len;
 	/* filled by the submitting thread */
@@ -76,6 +81,7 @@ struct job {
 /* Counters, logged when the writer stops. */
 struct writer_stats {
 	uint64_t updates, commits, reaped;
+	uint64_t registered, renewed, deregistered, expired; /* instances */
 };
 
 struct writer {
@@ -84,6 +90,7 @@ struct writer {
 	void *ctx;
 	void (*send)(void *ctx, const struct peer_msg *m, size_t n);
 	void (*zone_changed)(void *ctx, const struct zone *z);
+	void (*catalog_changed)(void *ctx, uint64_t index);
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -98,22 +105,9 @@ struct writer {
 	bool *touched;         /* per zone index, during one batch */
 };
 
-void
-writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
-    const struct keyring_check *sig, const struct reply_to *to)
+static void
+enqueue(struct writer *w, struct job *j)
 {
-	struct job *j = malloc(sizeof(*j) + len);
-	if (j == NULL)
-		return; /* the client retries */
-	j->next = NULL;
-	j->to = *to;
-	j->len = len;
-	j->applied = false;
-	j->rlen = 0;
-	memcpy(j->msg, msg, len);
-	j->r = *req;
-	j->sig = *sig;
-	j->sig.key = NULL;
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
 	w->tail = &j->next;
@@ -122,6 +116,41 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 	if ((++w->queued == 1 && !w->gathering) || w->queued == w->expect)
 		pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
+    const struct keyring_check *sig, const struct reply_to *to)
+{
+	struct job *j = malloc(sizeof(*j) + len);
+	if (j == NULL)
+		return; /* the client retries */
+	j->next = NULL;
+	j->op = NULL;
+	j->to = *to;
+	j->len = len;
+	j->applied = false;
+	j->rlen = 0;
+	memcpy(j->msg, msg, len);
+	j->r = *req;
+	j->sig = *sig;
+	j->sig.key = NULL;
+	enqueue(w, j);
+}
+
+void
+writer_submit_op(struct writer *w, const struct svc_op *op, writer_op_done done, void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j) + sizeof(*op));
+	if (j == NULL) {
+		done(arg, -ENOMEM, 0);
+		return;
+	}
+	j->op = (struct svc_op *)j->msg;
+	memcpy(j->op, op, sizeof(*op));
+	j->done = done;
+	j->done_arg = arg;
+	enqueue(w, j);
 }
 
 void
@@ -177,8 +206,46 @@ resolve_key(struct writer *w, struct job *j)
  * it touches once more (about 5% of the writer's CPU with 16 clients); false
  * then means it failed after changing something, and the batch must be
  * run again, nested. */
+/* Count what a change did to the service model (logged at stop). */
+static void
+count_model(struct writer *w, const struct svc_ctx *x)
+{
+	w->st.registered += x->registered;
+	w->st.renewed += x->renewed;
+	w->st.deregistered += x->deregistered;
+	w->st.expired += x->expired;
+}
+
+/* Apply a change to the model (writer_submit_op) inside `batch`, nested
+ * or not as process() does. */
 static bool
-process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested)
+process_op(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested,
+    bool *catalog)
+{
+	struct store_txn *t = batch, *child = NULL;
+	struct svc_ctx sx;
+	int rc = nested ? store_write_nested(batch, &child) : 0;
+	if (rc == 0) {
+		t = nested ? child : batch;
+		svc_ctx_init(&sx, t, &w->rt->zones, now);
+		if ((rc = svc_apply(&sx, j->op)) == 0)
+			rc = svc_flush(&sx);
+		if (!nested && rc != 0 && sx.changed)
+			return false; /* it changed something before it failed: undo */
+		if (nested)
+			rc = rc == 0 ? store_commit(child) : (store_abort(child), rc);
+	}
+	j->op_rc = rc;
+	if (rc == 0 && sx.changed) {
+		*catalog = true;
+		count_model(w, &sx);
+	}
+	return true;
+}
+
+static bool
+process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested,
+    bool *catalog)
 {
 	const struct runtime *rt = w->rt;
 	struct query_req *r = &j->r;
@@ -228,6 +295,12 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 	if (rc != 0) {
 		log_err("update failed: %s", dnsd_strerror(rc));
 		res.rcode = RCODE_SERVFAIL;
+	}
+	if (rc == 0 && res.rcode == RCODE_NOERROR && res.catalog) {
+		struct svc_ctx counted = { .registered = res.registered, .renewed = res.renewed,
+			.deregistered = res.deregistered };
+		*catalog = true;
+		count_model(w, &counted);
 	}
 	build_reply(w, j, res.rcode, &res, now);
 	return true;
@@ -282,6 +355,8 @@ send_replies(struct writer *w, struct job *jobs)
 	struct peer_msg m[64];
 	size_t n = 0;
 	for (struct job *j = jobs; j != NULL; j = j->next) {
+		if (j->op != NULL)
+			continue; /* answered through its callback */
 		m[n++] = (struct peer_msg){ &j->to, j->reply, j->rlen };
 		if (n == 64) {
 			w->send(w->ctx, m, n);
@@ -301,7 +376,8 @@ static void
 fail_jobs(struct writer *w, struct job *jobs, uint32_t now)
 {
 	for (struct job *j = jobs; j != NULL; j = j->next)
-		build_reply(w, j, RCODE_SERVFAIL, NULL, now);
+		if (j->op == NULL)
+			build_reply(w, j, RCODE_SERVFAIL, NULL, now);
 }
 
 /* One batch: updates, reaping, serials, one durable commit, replies. */
@@ -319,12 +395,17 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	*more = false;
 	/* First every update straight in the batch; should one fail after it
 	 * changed something, the whole batch again with an undo for each. */
+	bool catalog = false; /* a service instance changed */
+	struct writer_stats before = w->st;
 	for (bool nested = false;; nested = true) {
 		bool redo = false;
+		catalog = false;
+		w->st = before; /* count each update once, whatever the attempt */
 		for (struct job *j = jobs; j != NULL && rc == 0 && !redo; j = j->next) {
 			j->applied = false;
 			j->rlen = 0;
-			redo = !process(w, t, j, now, nested);
+			redo = j->op != NULL ? !process_op(w, t, j, now, nested, &catalog)
+			                     : !process(w, t, j, now, nested, &catalog);
 		}
 		if (!redo)
 			break;
@@ -345,6 +426,15 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	svc_ctx_init(&sx, t, zones, (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000));
 	if (rc == 0 && (rc = reap(&sx, more, &reaped)) != 0)
 		log_err("reaper: %s", dnsd_strerror(rc));
+	if (rc == 0 && sx.changed) {
+		catalog = true;
+		count_model(w, &sx);
+		if (sx.expired > 0)
+			log_info("%u instance%s expired", sx.expired, sx.expired == 1 ? "" : "s");
+	}
+	uint64_t index = 0;
+	if (rc == 0 && catalog && (rc = store_catalog_bump(t, &index)) != 0)
+		log_err("catalog index: %s", dnsd_strerror(rc));
 	/* One serial per zone per batch, and one journal entry for IXFR; a
 	 * batch of pure renewals changes no record and no serial. */
 	for (size_t i = 0; rc == 0 && i < zones->n; i++) {
@@ -371,16 +461,23 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	if (rc != 0) {
 		log_err("write transaction failed: %s", dnsd_strerror(rc));
 		fail_jobs(w, jobs, now); /* nothing was written: every client learns it */
+		w->st = before;
 	}
 	/* Whatever is queued before the answers leave came from clients that
 	 * were not in this batch; what comes after may be their next update. */
 	pthread_mutex_lock(&w->mu);
 	w->others = w->queued;
 	pthread_mutex_unlock(&w->mu);
-	/* Durable now: tell the secondaries, and answer. */
+	/* Durable now: tell the secondaries and the catalog's watchers, and
+	 * answer. */
 	for (size_t i = 0; rc == 0 && i < zones->n; i++)
 		if (w->touched[i])
 			w->zone_changed(w->ctx, &zones->z[i]);
+	if (rc == 0 && catalog && w->catalog_changed != NULL)
+		w->catalog_changed(w->ctx, index);
+	for (struct job *j = jobs; j != NULL; j = j->next)
+		if (j->op != NULL)
+			j->done(j->done_arg, rc != 0 ? rc : j->op_rc, index);
 	send_replies(w, jobs);
 }
 
@@ -529,6 +626,7 @@ writer_start(const struct writer_setup *s, struct writer **out)
 	w->ctx = s->ctx;
 	w->send = s->send;
 	w->zone_changed = s->zone_changed;
+	w->catalog_changed = s->catalog_changed;
 	w->tail = &w->head;
 	w->touched = calloc(w->rt->zones.n + 1, sizeof(bool));
 	if (w->touched == NULL) {
@@ -560,9 +658,12 @@ writer_stop(struct writer *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
-	log_info("writer: %llu updates in %llu commits, %llu expired records removed",
+	log_info("writer: %llu updates in %llu commits, %llu expired records removed; "
+	         "instances: %llu registered, %llu renewed, %llu deregistered, %llu expired",
 	    (unsigned long long)w->st.updates, (unsigned long long)w->st.commits,
-	    (unsigned long long)w->st.reaped);
+	    (unsigned long long)w->st.reaped, (unsigned long long)w->st.registered,
+	    (unsigned long long)w->st.renewed, (unsigned long long)w->st.deregistered,
+	    (unsigned long long)w->st.expired);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->cv);
 	for (struct job *j = w->head, *n; j != NULL; j = n) {

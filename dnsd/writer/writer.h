@@ -25,6 +25,9 @@ struct writer_setup {
 	void (*send)(void *ctx, const struct peer_msg *m, size_t n);
 	/* A zone's serial changed in a commit that is now durable. */
 	void (*zone_changed)(void *ctx, const struct zone *z);
+	/* The service catalog changed in a durable commit; `index` is the
+	 * catalog index after it (blocking queries wait for it). May be NULL. */
+	void (*catalog_changed)(void *ctx, uint64_t index);
 };
 
 /*
@@ -45,6 +48,17 @@ void writer_stop(struct writer *w);
  */
 void writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
     const struct keyring_check *sig, const struct reply_to *to);
+/*
+ * Queue a change to the service model (svc_op, svc/catalog.h; copied),
+ * applied in the next batch. `done` runs in the writer's thread once the
+ * change is durable (rc 0, with the catalog index after it) or has failed
+ * (rc: DNSD_ENOTFOUND for an unknown ID, zone or check; another error
+ * when the store failed). Thread-safe.
+ */
+struct svc_op;
+typedef void (*writer_op_done)(void *arg, int rc, uint64_t index);
+void writer_submit_op(struct writer *w, const struct svc_op *op, writer_op_done done, void *arg);
+
 /* Ask for the changed zone files to be re-imported (SIGHUP). */
 void writer_request_reload(struct writer *w);
 
