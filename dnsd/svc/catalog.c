@@ -349,7 +349,12 @@ svc_apply(struct svc_ctx *x, const struct svc_op *op)
 			x->deregistered--;
 		}
 		struct svc_instance in = op->inst;
-		return svc_put(x, z, &in);
+		int rc = svc_put(x, z, &in);
+		uint32_t n;
+		if (rc == 0 && op->max_records != 0 && (rc = svc_flush(x)) == 0 &&
+		    (rc = store_owner_count(x->t, z->id, in.owner, &n)) == 0 && n > op->max_records)
+			rc = DNSD_EQUOTA;
+		return rc;
 	}
 	case SVC_OP_DEREGISTER: {
 		struct svc_instance in;

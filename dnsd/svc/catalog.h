@@ -82,6 +82,8 @@ struct svc_op {
 	char check[SVC_ID_MAX];        /* HEALTH: a check's ID; "" for the instance */
 	enum svc_health health;        /* HEALTH */
 	char output[SVC_OUTPUT_MAX];   /* HEALTH: the check's output */
+	uint32_t max_records;          /* REGISTER: the registering key's cap on the
+	                                * records it owns in the zone (0: none) */
 };
 
 /*
@@ -90,7 +92,8 @@ struct svc_op {
  * of its checks, the instance then being as healthy as its worst check; a
  * TTL check that is not critical renews the instance's lease by its TTL
  * (so an instance whose TTL check stops passing expires on time). Returns
- * DNSD_ENOTFOUND for an unknown ID, zone or check.
+ * DNSD_ENOTFOUND for an unknown ID, zone or check, and DNSD_EQUOTA for a
+ * registration over op->max_records (the caller must then abort: it ran).
  */
 int svc_apply(struct svc_ctx *x, const struct svc_op *op);
 

@@ -397,6 +397,14 @@ policy_allows(const struct update_req *u, const uint8_t *name, uint16_t type)
 	return false;
 }
 
+bool
+update_policy_allows(const struct zone *z, const struct conf_key *key, const uint8_t *name,
+    uint16_t type)
+{
+	struct update_req u = { .zone = z, .key = key };
+	return wire_name_is_subdomain(name, z->apex) && policy_allows(&u, name, type);
+}
+
 /* "Delete all RRsets of a name" deletes each type there: the policy must
  * allow every one of them, not only the name (the prescan saw no types).
  * The types a key may not change stay as they are through the update, so

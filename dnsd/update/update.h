@@ -42,6 +42,12 @@ struct update_result {
  */
 uint32_t update_grant_lease(const struct update_req *u, uint32_t requested, bool asked);
 
+/* May `key` (NULL: an unsigned request from an allowed address) change
+ * records of `type` at `name` in zone `z` (RFC 2136 3.3: the zone's
+ * grants)? For other ways of changing the zone, such as the HTTP API. */
+bool update_policy_allows(const struct zone *z, const struct conf_key *key, const uint8_t *name,
+    uint16_t type);
+
 /*
  * Apply RFC 2136 sections 3.1.1 (zone), 3.2 (prerequisites), 3.3
  * (policy), 3.4 (update) in transaction `t`: the zone section, then

@@ -24,6 +24,8 @@ dnsd_strerror(int err)
 	case DNSD_EUNAVAIL: return "etcd is unreachable or has no quorum";
 	case DNSD_ECOMPACTED: return "etcd revision has been compacted";
 	case DNSD_EETCD: return "etcd refused the request";
+	case DNSD_EQUOTA: return "over the key's max-records";
+	case DNSD_EREFUSED: return "refused by policy";
 	}
 	if (err < 0 && err > -1000)
 		return strerror(-err);

@@ -27,6 +27,8 @@ enum dnsd_err {
 	                         * that fails so may still have been applied */
 	DNSD_ECOMPACTED = -1013, /* etcd compacted the revision asked for */
 	DNSD_EETCD = -1014,     /* etcd refused the request (details logged) */
+	DNSD_EQUOTA = -1015,    /* over a key's max-records */
+	DNSD_EREFUSED = -1016,  /* refused by policy (a grant) */
 };
 
 /* Return a static, human-readable message for any dnsd_err or -errno. */
