@@ -77,6 +77,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_acl_mapped.sh \
 	tests/integration/t_update.sh \
 	tests/integration/t_lease.sh \
+	tests/integration/t_services.sh \
 	tests/integration/t_concurrent.sh \
 	tests/integration/t_update_tool.sh \
 	tests/integration/t_durability.sh \
@@ -92,7 +93,7 @@ tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
-	tests/integration/udpflood.py \
+	tests/integration/udpflood.py tests/integration/svcq.py \
 	tests/integration/xfrcheck.py tests/integration/xfrzones.py
 
 # The query path in process, for callgrind instruction counts per query

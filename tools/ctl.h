@@ -61,6 +61,7 @@ struct ctl_opts {
 	const char **zones; /* --zone, repeatable */
 	const char *server; /* --server */
 	const char *resolv_conf; /* --resolv-conf */
+	bool json;          /* -j: services as JSON */
 	uint32_t now;
 };
 
@@ -70,6 +71,8 @@ int ctl_cmd_dump(struct store_txn *t, const struct ctl_opts *o, const char *zone
 int ctl_cmd_stats(struct store_txn *t, const struct ctl_opts *o);
 int ctl_cmd_leases(struct store_txn *t, const struct ctl_opts *o, const char *zone);
 int ctl_cmd_journal(struct store_txn *t, const struct ctl_opts *o, const char *zone);
+/* ctl-services.c: the service catalog (every zone, or ZONE). */
+int ctl_cmd_services(struct store_txn *t, const struct ctl_opts *o, const char *zone);
 int ctl_cmd_resolver(const struct ctl_opts *o, const char *kind);
 int ctl_cmd_doctor(const struct ctl_opts *o, const char *name);
 

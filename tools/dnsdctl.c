@@ -48,6 +48,8 @@ usage(FILE *f)
 	    "                          AXFR sends (expired leases included)\n"
 	    "  stats                   store-wide counts and map usage\n"
 	    "  leases [ZONE]           the expiry index in deadline order\n"
+	    "  services [-j] [ZONE]    the service catalog: services, instances, tags,\n"
+	    "                          health and lease left (-j: as JSON)\n"
 	    "  journal [-v] ZONE       journal entries: serial from -> to, records\n"
 	    "                          removed and added (-v: the records too)\n"
 	    "  check -c FILE           check the configuration and zone files (dnsd -n)\n"
@@ -63,6 +65,7 @@ usage(FILE *f)
 	    "      --all               dump: also expired records not yet reaped\n"
 	    "      --axfr              dump: every stored record, as AXFR sends them\n"
 	    "  -v, --verbose           journal: print the removed and added records\n"
+	    "  -j, --json              services: print JSON\n"
 	    "  -z, --zone ZONE         resolver, doctor: zone (default: the first of -c)\n"
 	    "      --server ADDR@PORT  resolver, doctor: dnsd's address (default: the\n"
 	    "                          first listen address of -c, else 127.0.0.1@53)\n"
@@ -82,6 +85,7 @@ enum {
 	OPT_ZONE = 1 << 5,
 	OPT_SERVER = 1 << 6,
 	OPT_RESOLV = 1 << 7,
+	OPT_JSON = 1 << 8,
 };
 
 static const struct {
@@ -94,6 +98,7 @@ static const struct {
 	{ "dump", 1, 1, OPT_DYNAMIC | OPT_STATIC | OPT_ALL | OPT_AXFR, true },
 	{ "stats", 0, 0, 0, true },
 	{ "leases", 0, 1, 0, true },
+	{ "services", 0, 1, OPT_JSON, true },
 	{ "journal", 1, 1, OPT_VERBOSE, true },
 	{ "check", 0, 0, 0, false },
 	{ "resolver", 1, 1, OPT_ZONE | OPT_SERVER, false },
@@ -102,7 +107,7 @@ static const struct {
 
 static const char *const opt_names[] = {
 	"--dynamic", "--static", "--all", "--axfr", "--verbose", "--zone", "--server",
-	"--resolv-conf",
+	"--resolv-conf", "--json",
 };
 
 /* dnsd -n: the configuration and every zone file. */
@@ -145,6 +150,8 @@ run_store_cmd(const char *cmd, const char *dir, const struct ctl_opts *o, char *
 		rc = ctl_cmd_stats(t, o);
 	else if (strcmp(cmd, "leases") == 0)
 		rc = ctl_cmd_leases(t, o, args[0]);
+	else if (strcmp(cmd, "services") == 0)
+		rc = ctl_cmd_services(t, o, args[0]);
 	else
 		rc = ctl_cmd_journal(t, o, args[0]);
 	store_abort(t);
@@ -170,6 +177,7 @@ main(int argc, char **argv)
 		{ "zone", required_argument, NULL, 'z' },
 		{ "server", required_argument, NULL, 'R' },
 		{ "resolv-conf", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -189,7 +197,7 @@ main(int argc, char **argv)
 		return CTL_FAIL;
 	}
 	conf_init(&c);
-	while ((opt = getopt_long(argc, argv, "c:s:vz:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:vjz:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o.config = optarg; break;
 		case 's': o.store = optarg; break;
@@ -201,6 +209,7 @@ main(int argc, char **argv)
 		case 'z': given |= OPT_ZONE; o.zones[o.nzones++] = optarg; break;
 		case 'R': given |= OPT_SERVER; o.server = optarg; break;
 		case 'r': given |= OPT_RESOLV; o.resolv_conf = optarg; break;
+		case 'j': given |= OPT_JSON; o.json = true; break;
 		case 'h': usage(stdout); status = CTL_OK; goto out;
 		case 'V': printf("dnsdctl %s\n", PACKAGE_VERSION); status = CTL_OK; goto out;
 		default: ctl_err("usage: see dnsdctl -h"); goto out;

@@ -10,9 +10,10 @@ tools_dnsdctl_SOURCES = \
 	tools/ctl.h \
 	tools/ctl-print.c \
 	tools/ctl-store.c \
+	tools/ctl-services.c \
 	tools/ctl-resolver.c
-tools_dnsdctl_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
-tools_dnsdctl_LDADD = dnsd/libdnsd.la $(LDNS_LIBS)
+tools_dnsdctl_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(JANSSON_CFLAGS)
+tools_dnsdctl_LDADD = dnsd/libdnsd.la $(LDNS_LIBS) $(JANSSON_LIBS)
 
 dist_man_MANS += man/dnsdctl.8
 

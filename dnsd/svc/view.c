@@ -10,6 +10,7 @@
  *   I                              TXT  ...         (one empty string if none)
  *   I                              A/AAAA           its own addresses, if any
  *   _tag._sub.S                    PTR  I           per tag (RFC 6763 7.1)
+ *   _tag._sub.S                    SRV  p w port T  per tag, for SRV clients
  *   _services._dns-sd._udp.D       PTR  S           while S has an instance
  * and with consul-domain C (Consul's DNS interface):
  *   web.service.C                  SRV  p w port T  (+ A/AAAA from T per query)
@@ -292,12 +293,15 @@ svc_view_instance(struct store_txn *t, const struct zone *z, const struct svc_in
 	return vnode_end(&v, t, rc);
 }
 
-/* One name whose view is a set drawn from the visible instances: PTR to
- * each (`ptr`), or SRV of each (`srv`, with `flags`), those with `tag`
- * only when it is not NULL. */
+/* What a set of instances puts at a name. */
+enum { SET_PTR = 1, SET_SRV = 2 };
+
+/* One name whose view is a set drawn from the visible instances: a PTR to
+ * each (SET_PTR) and/or the SRV of each (SET_SRV, with `flags`), those
+ * with `tag` only when it is not NULL. */
 static int
 derive_set(struct store_txn *t, const struct zone *nz, const uint8_t *name,
-    const struct ilist *l, const bool *vis, const char *tag, bool ptr, uint32_t ttl_override,
+    const struct ilist *l, const bool *vis, const char *tag, int what, uint32_t ttl_override,
     uint8_t flags)
 {
 	struct vnode v;
@@ -308,10 +312,10 @@ derive_set(struct store_txn *t, const struct zone *nz, const uint8_t *name,
 		if (!vis[i] || (tag != NULL && !inst_has_tag(in, tag)))
 			continue;
 		uint32_t ttl = ttl_override != UINT32_MAX ? ttl_override : in->ttl;
-		if (ptr)
-			rc = vnode_add(&v, RR_PTR, ttl, in, flags, in->name,
+		if (what & SET_PTR)
+			rc = vnode_add(&v, RR_PTR, ttl, in, 0, in->name,
 			    (uint16_t)wire_name_len(in->name));
-		else
+		if (rc == 0 && (what & SET_SRV))
 			rc = vnode_add(&v, RR_SRV, ttl, in, flags, rd, srv_rdata(in, srv_target(in), rd));
 	}
 	return vnode_end(&v, t, rc);
@@ -390,10 +394,10 @@ derive_consul(struct store_txn *t, const struct zone *z, const uint8_t *service,
 	memcpy(base, svc_label, sizeof(svc_label) - 1); /* service.C */
 	memcpy(base + sizeof(svc_label) - 1, cz->apex, al);
 	if (name_prepend(name, svc, strlen(svc), base))           /* web.service.C */
-		rc = derive_set(t, cz, name, l, vis, NULL, false, ttl, NODE_RR_ADDRS);
+		rc = derive_set(t, cz, name, l, vis, NULL, SET_SRV, ttl, NODE_RR_ADDRS);
 	uint8_t any[WIRE_NAME_MAX], tagged[WIRE_NAME_MAX];
 	if (rc == 0 && name_prepend(any, "_tcp", 4, base) && name_prepend_u(name, svc, any))
-		rc = derive_set(t, cz, name, l, vis, NULL, false, ttl, 0); /* _web._tcp.service.C */
+		rc = derive_set(t, cz, name, l, vis, NULL, SET_SRV, ttl, 0); /* _web._tcp.service.C */
 	/* Per tag, now and before (a tag that is gone loses its names). */
 	for (int pass = 0; rc == 0 && pass < 2; pass++) {
 		const struct summary *s = pass == 0 ? now : old;
@@ -404,10 +408,10 @@ derive_consul(struct store_txn *t, const struct zone *z, const uint8_t *service,
 			uint8_t web[WIRE_NAME_MAX];
 			if (name_prepend(web, svc, strlen(svc), base) &&
 			    name_prepend(name, tag, strlen(tag), web))  /* v2.web.service.C */
-				rc = derive_set(t, cz, name, l, vis, tag, false, ttl, NODE_RR_ADDRS);
+				rc = derive_set(t, cz, name, l, vis, tag, SET_SRV, ttl, NODE_RR_ADDRS);
 			if (rc == 0 && name_prepend_u(tagged, tag, base) &&
 			    name_prepend_u(name, svc, tagged))          /* _web._v2.service.C */
-				rc = derive_set(t, cz, name, l, vis, tag, false, ttl, 0);
+				rc = derive_set(t, cz, name, l, vis, tag, SET_SRV, ttl, 0);
 		}
 	}
 	return rc;
@@ -469,7 +473,8 @@ svc_view_derive(struct store_txn *t, const struct zone *z, const uint8_t *servic
 				    has_tag((const char (*)[SVC_TAG_MAX])cur.tags, cur.ntags, s->tags[i]))
 					continue;
 				if (name_prepend_u(name, s->tags[i], sub))
-					rc = derive_set(t, z, name, &l, vis, s->tags[i], true, UINT32_MAX, 0);
+					rc = derive_set(t, z, name, &l, vis, s->tags[i], SET_PTR | SET_SRV,
+					    UINT32_MAX, 0);
 			}
 		}
 	}

@@ -23,26 +23,6 @@
 UZONE=${UZONE:-svc.example.test}
 WATCH=${WATCH:-$UZONE}
 
-need_dnspython() {
-	local p
-	for p in "${PYTHON:-python3}" /usr/bin/python3 python3; do
-		if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import dns.tsig, dns.update' 2>/dev/null; then
-			PYDNS=$(command -v "$p")
-			return 0
-		fi
-	done
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		echo "# dnspython missing: installing python3-dnspython" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-dnspython >"$WORK/apt-dnspython.log" 2>&1 ||
-			{ DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$WORK/apt-dnspython.log" 2>&1 &&
-			  DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-dnspython >>"$WORK/apt-dnspython.log" 2>&1; }
-	fi
-	if /usr/bin/python3 -c 'import dns.tsig, dns.update' 2>/dev/null; then
-		PYDNS=/usr/bin/python3
-		return 0
-	fi
-	skip "dnspython not available (Debian package python3-dnspython could not be installed)"
-}
 
 # new_secret [BYTES]: random key material, base64 on one line.
 new_secret() {

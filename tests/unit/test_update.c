@@ -846,6 +846,7 @@ static const struct ucase process_cases[] = {
 	             "+_http._tcp 300 SRV 0 0 80 h.z.test.\n"
 	             "+_services._dns-sd._udp 300 PTR _http._tcp.z.test.\n"
 	             "+_v2._sub._http._tcp 300 PTR i._http._tcp.z.test.\n"
+	             "+_v2._sub._http._tcp 300 SRV 0 0 80 h.z.test.\n"
 	             "+i._http._tcp 300 SRV 0 0 80 h.z.test.\n"
 	             "+i._http._tcp 300 TXT \"\"" },
 	{ .what = "service: a browse PTR alone registers nothing",
