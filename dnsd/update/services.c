@@ -28,6 +28,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "query/query.h"
@@ -62,11 +63,13 @@ services_meta_name(const uint8_t *name, const uint8_t *apex)
 {
 	static const uint8_t meta[] = "\x09_services\x07_dns-sd\x04_udp";
 	const size_t n = sizeof(meta) - 1;
-	uint8_t low[sizeof(meta)];
 	if (wire_name_len(name) < n + 1)
 		return false;
-	wire_name_lower(low, name, n);
-	return memcmp(low, meta, n) == 0 && wire_name_is_subdomain(name + n, apex);
+	/* Byte by byte, without case (the length bytes are no letters). */
+	for (size_t i = 0; i < n; i++)
+		if (tolower(name[i]) != meta[i])
+			return false;
+	return wire_name_is_subdomain(name + n, apex);
 }
 
 /* The instance named by the first label of `target` under `service`. */
