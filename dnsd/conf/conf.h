@@ -26,6 +26,9 @@ struct sockaddr;
  * holds a few entries. */
 #define CONF_ANSWER_CACHE_DEFAULT (16ULL << 20)
 #define CONF_ANSWER_CACHE_MIN 4096
+/* check-max and check-max-concurrent (check/check.h) when not set (0). */
+#define CONF_CHECK_MAX_DEFAULT 10000
+#define CONF_CHECK_CONCURRENT_DEFAULT 256
 
 /* An address or network: for listen, notify and access lists. */
 struct conf_addr {
@@ -109,6 +112,9 @@ struct conf {
 	struct conf_acl forward_allow;
 	bool forward_allow_set;
 	char *user;
+	/* The health checker (check/check.h); 0: the default above. */
+	unsigned check_max;            /* checks followed at most */
+	unsigned check_max_concurrent; /* checks running at once */
 };
 
 /* Defaults for every setting (no zones, no listeners). */

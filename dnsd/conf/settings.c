@@ -368,6 +368,8 @@ static const struct num_rule edns_max = { U_NONE, 65535, 512, false, "must be at
 static const struct num_rule tcp_idle = { U_TIME, 86400, 1, false, "must be at least 1 second",
 	1000 /* the field is in ms */ };
 static const struct num_rule tcp_max = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
+static const struct num_rule check_max = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
+static const struct num_rule check_conc = { U_NONE, 65536, 1, false, "must be 1 to 65536", 0 };
 
 /* Rows are written with these: LEVEL is TOP, ZONE or KEY, and picks both
  * the level and the struct whose FIELD a typed setter fills. */
@@ -390,6 +392,8 @@ static const struct num_rule tcp_max = { U_NONE, 1000000, 1, false, "must be at 
 static const struct setting table[] = {
 	/* the top level */
 	NUM(TOP, "answer-cache", answer_cache, answer_cache),
+	NUM(TOP, "check-max", check_max, check_max),
+	NUM(TOP, "check-max-concurrent", check_max_concurrent, check_conc),
 	NUM(TOP, "edns-max", edns_max, edns_max),
 	NUM(TOP, "edns-buffer-size", edns_max, edns_max),
 	FN(TOP, "forward", set_forward),

@@ -109,6 +109,9 @@ stats_counter_name(enum stats_counter c)
 		[ST_XFR_AXFR] = "transfers_axfr", [ST_XFR_IXFR] = "transfers_ixfr",
 		[ST_XFR_REFUSED] = "transfers_refused", [ST_FORWARDED] = "forwarded",
 		[ST_FORWARD_FAILED] = "forward_failed",
+		[ST_CHECKS_RUN] = "checks_run", [ST_CHECKS_PASSING] = "checks_passing",
+		[ST_CHECKS_WARNING] = "checks_warning", [ST_CHECKS_CRITICAL] = "checks_critical",
+		[ST_CHECK_DEREGISTERED] = "check_deregistrations",
 	};
 	return c < ST_N && names[c] != NULL ? names[c] : "unknown";
 }
