@@ -35,6 +35,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/net/sock.c dnsd/net/sock.h \
 	dnsd/notify/notify.c dnsd/notify/notify.h \
 	dnsd/forward/forward.c dnsd/forward/forward.h \
+	dnsd/check/check.c dnsd/check/probe.c dnsd/check/table.c dnsd/check/check.h dnsd/check/internal.h \
 	dnsd/net/udp.c dnsd/net/udp.h \
 	dnsd/net/tcp.c dnsd/net/tcp.h \
 	dnsd/net/server.c dnsd/net/server.h

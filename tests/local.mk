@@ -23,7 +23,8 @@ UNIT_TESTS = \
 	tests/unit/test_notify \
 	tests/unit/test_update \
 	tests/unit/test_xfr \
-	tests/unit/test_etcd
+	tests/unit/test_etcd \
+	tests/unit/test_check
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -59,6 +60,9 @@ tests_unit_test_xfr_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 tests_unit_test_etcd_SOURCES = tests/unit/test_etcd.c
 tests_unit_test_etcd_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS) $(CURL_CFLAGS)
 tests_unit_test_etcd_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS) $(LDNS_LIBS)
+tests_unit_test_check_SOURCES = tests/unit/test_check.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_test_check_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS)
+tests_unit_test_check_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 endif
 
 INTEGRATION_TESTS = \

@@ -72,6 +72,7 @@ net/sock 9
 writer/* 10
 notify/* 10
 forward/* 10
+check/* 10
 net/udp 11
 net/tcp 11
 net/server 12
