@@ -1,12 +1,12 @@
 /* server.c -- the only file that knows every module: it opens the store
  * and the zones, binds the sockets, starts the thread modules (writer,
- * notifier, forwarder, TCP loop, UDP workers), wires their callbacks to
- * each other and takes the signals until SIGTERM/SIGINT.
+ * notifier, forwarder, health checker, TCP loop, UDP workers), wires
+ * their callbacks to each other and takes the signals until SIGTERM/SIGINT.
  *
  * Module order (each may use only those before it; t_lint.sh checks):
  *   util < wire < tsig, node < conf, store < keyring < reply, zone
  *   < query < update, xfr < runtime < net/peer, net/sock
- *   < writer, notify, forward < net/udp, net/tcp < net/server
+ *   < writer, notify, forward, check < net/udp, net/tcp < net/server
  */
 #include "config.h"
 
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check/check.h"
 #include "conf/conf.h"
 #include "forward/forward.h"
 #include "net/peer.h"
@@ -29,6 +30,7 @@
 #include "notify/notify.h"
 #include "query/query.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -50,6 +52,7 @@ struct server {
 	struct forwarder *forwarder;
 	struct tcp_loop *tcp;
 	struct udp_pool *udp;
+	struct checker *checker; /* atomic: the writer's thread reads it */
 };
 
 /* ---- callbacks: how the modules reach each other ---- */
@@ -107,6 +110,34 @@ zone_changed(void *ctx, const struct zone *z)
 {
 	struct server *s = ctx;
 	notify_zone(s->notifier, z->id);
+}
+
+/* The catalog changed in a durable commit: every module that follows it. */
+static void
+catalog_changed(void *ctx, uint64_t index)
+{
+	struct server *s = ctx;
+	check_catalog_changed(__atomic_load_n(&s->checker, __ATOMIC_ACQUIRE), index);
+}
+
+/* The health checker's changes go through the writer like any other. */
+static void
+submit_op(void *ctx, const struct svc_op *op, check_op_done done, void *arg)
+{
+	struct server *s = ctx;
+	writer_submit_op(s->writer, op, done, arg);
+}
+
+static int
+checker_start(struct server *s)
+{
+	struct check_setup cs = { .store = s->store, .rt = s->rt, .ctx = s, .submit = submit_op,
+		.stats = stats_block_new() };
+	struct checker *c;
+	int rc = check_start(&cs, &c);
+	if (rc == 0)
+		__atomic_store_n(&s->checker, c, __ATOMIC_RELEASE);
+	return rc;
 }
 
 /* ---- start-up ---- */
@@ -192,7 +223,8 @@ modules_start(struct server *s)
 		.edns_max = c->edns_max, .ctx = s, .send = send_replies };
 	struct notify_setup ns = { .store = s->store, .rt = s->rt };
 	struct writer_setup ws = { .store = s->store, .rt = s->rt, .ctx = s,
-		.send = send_replies, .zone_changed = zone_changed };
+		.send = send_replies, .zone_changed = zone_changed,
+		.catalog_changed = catalog_changed };
 	struct tcp_setup ts = { .store = s->store, .rt = s->rt, .fds = s->tcp_fds,
 		.nfds = s->nlisten, .hooks = hooks };
 	struct udp_setup us = { .store = s->store, .rt = s->rt, .workers = s->workers,
@@ -203,6 +235,7 @@ modules_start(struct server *s)
 	if ((rc = forward_start(&fs, &s->forwarder)) != 0 ||
 	    (rc = notify_start(&ns, &s->notifier)) != 0 ||
 	    (rc = writer_start(&ws, &s->writer)) != 0 ||
+	    (rc = checker_start(s)) != 0 ||
 	    (rc = tcp_start(&ts, &s->tcp)) != 0 ||
 	    (rc = udp_start(&us, &s->udp)) != 0)
 		log_err("cannot start the server's threads: %s", dnsd_strerror(rc));
@@ -217,11 +250,14 @@ modules_stop(struct server *s)
 {
 	udp_stop(s->udp);
 	tcp_stop(s->tcp);
+	check_stop(s->checker); /* no more ops; the writer still calls back */
 	writer_stop(s->writer);
 	notify_stop(s->notifier);
 	forward_stop(s->forwarder);
 	tcp_free(s->tcp);
 	s->tcp = NULL;
+	check_free(s->checker);
+	s->checker = NULL;
 }
 
 int
