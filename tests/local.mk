@@ -88,7 +88,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_axfr.sh \
 	tests/integration/t_secondary_nsd.sh \
 	tests/integration/t_secondary_knot.sh \
-	tests/integration/t_etcd.sh
+	tests/integration/t_etcd.sh \
+	tests/integration/t_checks.sh
 TESTS += $(INTEGRATION_TESTS)
 # t_conf_doc.sh: the settings table, as the binary has it.
 check_PROGRAMS += tests/integration/list_settings
@@ -98,7 +99,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/li
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
 	tests/integration/udpflood.py tests/integration/svcq.py \
-	tests/integration/xfrcheck.py tests/integration/xfrzones.py
+	tests/integration/xfrcheck.py tests/integration/xfrzones.py \
+	tests/integration/checkserver.py
 
 # The query path in process, for callgrind instruction counts per query
 # (see the top of qpath_bench.c). Built, never run by `make check`.
@@ -106,6 +108,12 @@ noinst_PROGRAMS += tests/unit/qpath_bench
 tests_unit_qpath_bench_SOURCES = tests/unit/qpath_bench.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_qpath_bench_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tests_unit_qpath_bench_LDADD = dnsd/libdnsd.la
+
+# Instances with checks, written into the store (t_checks.sh): the HTTP
+# API that registers them comes later.
+check_PROGRAMS += tests/integration/svcput
+tests_integration_svcput_SOURCES = tests/integration/svcput.c
+tests_integration_svcput_LDADD = dnsd/libdnsd.la
 
 # The etcd client against real etcd members (t_etcd.sh drives it).
 check_PROGRAMS += tests/integration/etcdcheck
