@@ -142,6 +142,10 @@ h=$(health gone-1) dt=$(($(now_ms) - t0))
 [ "$h" = critical ] && ok "gone-1 is still registered $dt ms after its check failed (3 s asked)" ||
 	not_ok "gone-1 is $h $dt ms after its check failed (3 s asked)"
 within $((3 + LIMIT)) "gone-1 is gone from the store" health_is gone-1 gone
+out=$("$BUILDDIR/tools/dnsdctl" -s "$WORK/store" services "$Z" 2>&1)
+grep -qE "^ +web-1 .* passing " <<<"$out" && ! grep -q "gone" <<<"$out" &&
+	ok "dnsdctl services lists web-1 and no gone-1" ||
+	{ sed 's/^/    | /' <<<"$out" >&2; not_ok "dnsdctl services after the deregistration"; }
 q gone-1._gone._tcp.$Z SRV
 assert_rcode NXDOMAIN "gone-1's name after the deregistration"
 q _gone._tcp.$Z PTR
