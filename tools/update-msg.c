@@ -9,14 +9,24 @@
  *   web-1._web._tcp.D           TXT  "path=/api"         ("" if no --txt)
  *   _web._tcp.D                 SRV  0 0 8080 web-1.D    RFC 2782 clients
  *   web-1.D                     A    10.0.0.5            the host
- *   web.D                       A    10.0.0.5            every instance
  *   _v2._sub._web._tcp.D        PTR  web-1._web._tcp.D   per --subtype
  *   _services._dns-sd._udp.D    PTR  _web._tcp.D         service types
  *
- * (A becomes AAAA for an IPv6 address.) Deregister deletes everything at
- * web-1._web._tcp.D and web-1.D, and the RRs above at the shared names
- * that point at this instance; it leaves the _services PTR, which other
- * instances share, to expire with its lease. */
+ * (A becomes AAAA for an IPv6 address.) dnsd keeps the instance as one
+ * object and derives the PTRs and the RFC 2782 SRV set from it, absorbing
+ * what an UPDATE adds there; other servers (Knot, BIND) store them as
+ * sent, so that they serve complete DNS-SD data too.
+ *
+ * Not written: an address at the service name (web.D A). It collided
+ * with hosts of that name (re-adding 10.0.0.5 at a zone-file host `web`
+ * gave that RRset the registration's TTL, and deregistering deleted the
+ * host's address); dnsd answers service-name address queries under
+ * web.service.<domain> instead.
+ *
+ * Deregister deletes everything at web-1._web._tcp.D and web-1.D, and the
+ * RRs above at the shared names that point at this instance; then, in a
+ * second UPDATE, the _services PTR on condition that no browse PTR is
+ * left (upd_deregister_type_rrs). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,16 +205,25 @@ subtype_name(const struct upd_instance *in, const char *sub)
 	return name_under(l, in->domain);
 }
 
+/* The PTR that lists the service type (RFC 6763 section 9). */
+static ldns_rr *
+rr_services_ptr(const struct upd_instance *in, uint32_t ttl, ldns_rr_class cls)
+{
+	char svc[80];
+
+	service_labels(in, svc, sizeof(svc));
+	return rr_ptr(name_under("_services._dns-sd._udp", in->domain), ttl,
+	    cls, name_under(svc, in->domain));
+}
+
 ldns_rr_list *
 upd_register_rrs(const struct upd_instance *in)
 {
 	ldns_rr_list *l = ldns_rr_list_new();
 	const ldns_rr_class IN = LDNS_RR_CLASS_IN;
 	uint32_t ttl = in->ttl;
-	char svc[80];
 	bool ok = l != NULL;
 
-	service_labels(in, svc, sizeof(svc));
 	ok = ok && push(l, rr_ptr(upd_name_service(in), ttl, IN,
 	    upd_name_instance(in)));
 	ok = ok && push(l, rr_srv(upd_name_instance(in), ttl, IN,
@@ -212,17 +231,13 @@ upd_register_rrs(const struct upd_instance *in)
 	ok = ok && push(l, rr_txt(upd_name_instance(in), ttl, in));
 	ok = ok && push(l, rr_srv(upd_name_service(in), ttl, IN,
 	    in->priority, in->weight, in->port, upd_name_host(in)));
-	for (size_t i = 0; ok && i < in->naddrs; i++) {
+	for (size_t i = 0; ok && i < in->naddrs; i++)
 		ok = ok && push(l, rr_addr(upd_name_host(in), ttl, IN,
 		    in->addrs[i]));
-		ok = ok && push(l, rr_addr(name_under(in->service, in->domain),
-		    ttl, IN, in->addrs[i]));
-	}
 	for (size_t i = 0; ok && i < in->nsubtypes; i++)
 		ok = ok && push(l, rr_ptr(subtype_name(in, in->subtypes[i]),
 		    ttl, IN, upd_name_instance(in)));
-	ok = ok && push(l, rr_ptr(name_under("_services._dns-sd._udp",
-	    in->domain), ttl, IN, name_under(svc, in->domain)));
+	ok = ok && push(l, rr_services_ptr(in, ttl, IN));
 	if (!ok) {
 		ldns_rr_list_deep_free(l);
 		return NULL;
@@ -274,12 +289,33 @@ upd_deregister_rrs(const struct upd_instance *in, const ldns_rr_list *srvs)
 		}
 		ok = ok && push(l, d);
 	}
-	for (size_t i = 0; ok && i < in->naddrs; i++)
-		ok = ok && push(l, rr_addr(name_under(in->service, in->domain),
-		    0, NONE, in->addrs[i]));
 	if (!ok) {
 		ldns_rr_list_deep_free(l);
 		return NULL;
 	}
 	return l;
+}
+
+int
+upd_deregister_type_rrs(const struct upd_instance *in, ldns_rr_list **prereq,
+    ldns_rr_list **updates)
+{
+	ldns_rr *nx;
+
+	*prereq = ldns_rr_list_new();
+	*updates = ldns_rr_list_new();
+	/* RFC 2136 section 2.4.3: "RRset does not exist" is class NONE,
+	 * TTL 0, no RDATA. */
+	nx = rr_make(upd_name_service(in), 0, LDNS_RR_CLASS_NONE,
+	    LDNS_RR_TYPE_PTR);
+	if (!*prereq || !*updates || !push(*prereq, nx) ||
+	    !push(*updates, rr_services_ptr(in, 0, LDNS_RR_CLASS_NONE))) {
+		if (!*prereq)
+			ldns_rr_free(nx);
+		ldns_rr_list_deep_free(*prereq);
+		ldns_rr_list_deep_free(*updates);
+		*prereq = *updates = NULL;
+		return -1;
+	}
+	return 0;
 }

@@ -97,6 +97,38 @@ lookup(const struct upd_client *c, const ldns_rdf *name, ldns_rr_type t,
 	return UPD_OK;
 }
 
+/* After a deregistration: the _services PTR goes with the service's last
+ * instance (upd_deregister_type_rrs). YXRRSET means other instances are
+ * left, the usual case; the PTR expires with its lease anyway, so any
+ * failure here is only said with -v and leaves the exit status alone. */
+static void
+deregister_type(const struct upd_client *c, const struct upd_instance *in,
+    const ldns_rdf *zone)
+{
+	struct upd_client dc = *c;
+	ldns_rr_list *prereq, *rrs;
+	char err[UPD_ERRLEN];
+	int r;
+
+	if (upd_deregister_type_rrs(in, &prereq, &rrs) < 0)
+		return;
+	dc.lease_set = dc.key_lease_set = false; /* a deletion has no lease */
+	r = upd_send_update(&dc, zone, prereq, rrs, NULL, err);
+	if (c->verbose) {
+		if (r == UPD_OK)
+			fprintf(stderr, "dnsd-update: last instance: service "
+			    "type removed from _services._dns-sd._udp\n");
+		else if (strncmp(err, "YXRRSET", 7) == 0)
+			fprintf(stderr, "dnsd-update: other instances left: "
+			    "_services._dns-sd._udp PTR kept\n");
+		else
+			fprintf(stderr, "dnsd-update: _services._dns-sd._udp "
+			    "PTR not removed: %s\n", err);
+	}
+	ldns_rr_list_deep_free(prereq);
+	ldns_rr_list_deep_free(rrs);
+}
+
 int
 upd_deregister(const struct upd_client *c, struct upd_instance *in,
     const ldns_rdf *zone)
@@ -175,6 +207,8 @@ upd_deregister(const struct upd_client *c, struct upd_instance *in,
 	else if (c->verbose)
 		fprintf(stderr, "dnsd-update: deregistered in %.1f ms\n",
 		    (double)res.latency_us / 1000);
+	if (r == UPD_OK)
+		deregister_type(c, in, zone);
 out:
 	ldns_rr_list_deep_free(srvs);
 	ldns_rr_list_deep_free(rrs);

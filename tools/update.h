@@ -124,8 +124,9 @@ int upd_register(const struct upd_client *c, const struct upd_instance *in,
 
 /* deregister: with ADDRESS PORT, deletes exactly what register with the
  * same arguments added; without, first reads the instance's SRV and its
- * host's A and AAAA from the server (into in->addrs). Returns an exit
- * status. */
+ * host's A and AAAA from the server (into in->addrs). Then removes the
+ * _services PTR if this was the service's last instance. Returns an exit
+ * status (of the first UPDATE). */
 int upd_deregister(const struct upd_client *c, struct upd_instance *in,
     const ldns_rdf *zone);
 
@@ -234,6 +235,14 @@ ldns_rr_list *upd_register_rrs(const struct upd_instance *in);
  * in->addrs the host's addresses. */
 ldns_rr_list *upd_deregister_rrs(const struct upd_instance *in,
     const ldns_rr_list *srvs);
+
+/* The second UPDATE of `deregister`: delete the _services._dns-sd._udp
+ * PTR of the service type, on condition (prerequisite "RRset does not
+ * exist") that no browse PTR is left at _web._tcp.D, so that it goes
+ * with the last instance and never before. Returns 0 with both lists
+ * set (caller frees), or -1 when out of memory. */
+int upd_deregister_type_rrs(const struct upd_instance *in,
+    ldns_rr_list **prereq, ldns_rr_list **updates);
 
 /* Owner names of an instance; the caller frees them. */
 ldns_rdf *upd_name_service(const struct upd_instance *in);  /* _web._tcp.D */

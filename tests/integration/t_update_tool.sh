@@ -31,13 +31,26 @@ grep -q "9009 api-9.$Z." <<<"$(short _api._tcp.$Z SRV)" || fail "service SRV mis
 grep -q "9000 api-1.$Z." <<<"$(short _api._tcp.$Z SRV)" || fail "zone-file SRV lost"
 ok "SRV at the instance and at the service name, TXT, zone-file SRV kept"
 [ "$(short api-9.$Z A)" = 10.0.9.9 ] || fail "host A missing"
-grep -q 10.0.9.9 <<<"$(short api.$Z A)" || fail "service-name A missing"
+grep -q 10.0.9.9 <<<"$(short api.$Z A)" && fail "an address written at the service name (api.$Z A)"
 grep -q "api-9._api._tcp.$Z." <<<"$(short _beta._sub._api._tcp.$Z PTR)" || fail "subtype PTR missing"
 grep -q "_api._tcp.$Z." <<<"$(short _services._dns-sd._udp.$Z PTR)" || fail "service type not listed"
-ok "host and service-name addresses, subtype and _services PTRs"
+ok "host address, subtype and _services PTRs; nothing at the service name"
 ttl=$(dig @127.0.0.1 -p "$PORT" +noall +answer api-9.$Z A | awk '{print $2}')
 [ -n "$ttl" ] && [ "$ttl" -le 30 ] || fail "TTL $ttl exceeds the 30 s lease"
 ok "TTL $ttl within the lease"
+
+# a service named like a zone-file host: the host's records stay as they
+# are (same addresses, TTL 300), at registration and at deregistration
+web_before=$(dig @127.0.0.1 -p "$PORT" +noall +answer web.$Z A | awk '{print $2, $5}' | sort)
+[ "$web_before" = "300 10.0.0.5"$'\n'"300 10.0.0.6" ] || hard_error "zone file: web.$Z A is '$web_before'"
+out=$(upd register web web-9 10.0.0.5 8089 --lease 30 2>&1) || fail "register web web-9 failed: $out"
+grep -q "web-9._web._tcp.$Z." <<<"$(short _web._tcp.$Z PTR)" || fail "web-9 not browsable"
+web_now=$(dig @127.0.0.1 -p "$PORT" +noall +answer web.$Z A | awk '{print $2, $5}' | sort)
+[ "$web_now" = "$web_before" ] || fail "registering service web changed host web: '$web_now'"
+upd deregister web web-9 10.0.0.5 8089 >/dev/null 2>&1 || fail "deregister web web-9 failed"
+web_now=$(dig @127.0.0.1 -p "$PORT" +noall +answer web.$Z A | awk '{print $2, $5}' | sort)
+[ "$web_now" = "$web_before" ] || fail "deregistering service web changed host web: '$web_now'"
+ok "service web next to host web: the host keeps its addresses and TTL 300"
 
 # a lease clamped by the zone's max-lease
 out=$(upd register api api-8 10.0.9.8 9008 --lease 100000 2>&1) || fail "register failed: $out"
