@@ -50,23 +50,44 @@ tsig_error_name(unsigned e, char *buf, size_t len)
 	return upd_rcode_name(e, buf, len);
 }
 
-/* Adds the Update Lease option: 4-byte LEASE, or LEASE and KEY-LEASE
- * (RFC 9664 section 4). The packet owns the list afterwards. */
+/* Appends one EDNS option to list; false (nothing added) if out of memory. */
 static bool
-add_lease_option(ldns_pkt *p, const struct upd_client *c)
+push_option(ldns_edns_option_list *list, uint16_t code, size_t len,
+    const uint8_t *data)
 {
-	ldns_edns_option_list *list = ldns_edns_option_list_new();
-	ldns_edns_option *opt;
-	uint8_t data[8];
+	ldns_edns_option *opt = ldns_edns_new_from_data(code, len, data);
 
-	if (!list)
-		return false;
-	ldns_write_uint32(data, c->lease);
-	ldns_write_uint32(data + 4, c->key_lease);
-	opt = ldns_edns_new_from_data(EDNS_UPDATE_LEASE,
-	    c->key_lease_set ? 8 : 4, data);
 	if (!opt || !ldns_edns_option_list_push(list, opt)) {
 		ldns_edns_deep_free(opt);
+		return false;
+	}
+	return true;
+}
+
+/* Adds the OPT record with what the client sends: the Update Lease
+ * option, 4-byte LEASE or LEASE and KEY-LEASE (RFC 9664 section 4), and
+ * DNSD-HEALTH (update-health.c). The packet owns the list afterwards. */
+static bool
+add_options(ldns_pkt *p, const struct upd_client *c)
+{
+	ldns_edns_option_list *list;
+	uint8_t data[1 + UPD_HEALTH_TEXT_MAX];
+	bool ok = true;
+
+	if (!c->lease_set && !c->health_set)
+		return true;
+	if (!(list = ldns_edns_option_list_new()))
+		return false;
+	if (c->lease_set) {
+		ldns_write_uint32(data, c->lease);
+		ldns_write_uint32(data + 4, c->key_lease);
+		ok = push_option(list, EDNS_UPDATE_LEASE,
+		    c->key_lease_set ? 8 : 4, data);
+	}
+	if (ok && c->health_set)
+		ok = push_option(list, UPD_EDNS_HEALTH,
+		    upd_health_option(data, c->health, c->health_text), data);
+	if (!ok) {
 		ldns_edns_option_list_deep_free(list);
 		return false;
 	}
@@ -128,7 +149,7 @@ upd_build_update(const struct upd_client *c, const ldns_rdf *zone,
 		goto nomem;
 	ldns_pkt_set_rd(p, false); /* RFC 2136 section 2.2: flags are zero */
 	ldns_pkt_set_random_id(p);
-	if (c->lease_set && !add_lease_option(p, c))
+	if (!add_options(p, c))
 		goto nomem;
 	if (c->key.name) {
 		ldns_status s = ldns_pkt_tsig_sign(p, c->key.name,

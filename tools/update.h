@@ -19,6 +19,16 @@ enum upd_status {
 
 #define UPD_ERRLEN 512
 
+/* Health as Consul has it, with the values the DNSD-HEALTH option
+ * carries (update-health.c): warning instances stay in answers, critical
+ * ones leave them. */
+enum upd_health { UPD_PASSING = 0, UPD_WARNING = 1, UPD_CRITICAL = 2 };
+
+/* DNSD-HEALTH: EDNS option code (private use, RFC 6891 section 9) and the
+ * longest text it carries after the state byte. */
+#define UPD_EDNS_HEALTH 65401
+#define UPD_HEALTH_TEXT_MAX 255
+
 /* A TSIG key in the form ldns_pkt_tsig_sign() takes. */
 struct upd_key {
 	char *name;   /* absolute, "registrar.key." */
@@ -38,6 +48,9 @@ struct upd_client {
 	uint32_t lease;      /* LEASE, seconds */
 	bool key_lease_set;  /* send the 8-byte form */
 	uint32_t key_lease;  /* KEY-LEASE, seconds */
+	bool health_set;     /* send DNSD-HEALTH (keepalive, run) */
+	enum upd_health health;
+	char health_text[UPD_HEALTH_TEXT_MAX + 1]; /* cleaned: upd_health_text() */
 	int verbose;
 	int debug;           /* print messages as sent and received */
 };
@@ -125,8 +138,8 @@ int upd_register(const struct upd_client *c, const struct upd_instance *in,
 /* deregister: with ADDRESS PORT, deletes exactly what register with the
  * same arguments added; without, first reads the instance's SRV and its
  * host's A and AAAA from the server (into in->addrs). Then removes the
- * _services PTR if this was the service's last instance. Returns an exit
- * status (of the first UPDATE). */
+ * _services PTR if this was the service's last instance. No DNSD-HEALTH
+ * goes with it. Returns an exit status (of the first UPDATE). */
 int upd_deregister(const struct upd_client *c, struct upd_instance *in,
     const ldns_rdf *zone);
 
@@ -142,6 +155,86 @@ int upd_keepalive(struct upd_opts *o, struct upd_instance *in,
  * it runs and passing it the signals we get; deregisters when it exits.
  * Returns its exit status (128+N if signal N killed it). */
 int upd_run(struct upd_opts *o, struct upd_instance *in, const ldns_rdf *zone);
+
+/* update-health.c -- pure: no sockets, no processes, no clock */
+
+const char *upd_health_name(enum upd_health h);
+enum upd_health upd_health_worst(enum upd_health a, enum upd_health b);
+
+/* An HTTP check's status code (0: no response): 2xx passing, 429 warning,
+ * anything else critical (Consul's HTTP check). */
+enum upd_health upd_health_from_http(long status);
+
+/* An exec check's end: exited with code (exited), or killed / timed out
+ * (!exited): 0 passing, 1 warning, anything else critical (Consul's
+ * script check). */
+enum upd_health upd_health_from_exit(bool exited, int code);
+
+/* The state letter of a /proc/PID/stat line ('R', 'S', 'T' ...), or -1
+ * if the line is not one. */
+int upd_proc_stat_state(const char *line, size_t len);
+
+/* A process state letter (-1: gone): stopped (T, t), zombie or dead
+ * (Z, X) is critical, anything else passing. */
+enum upd_health upd_health_from_proc_state(int state);
+
+/* Copies check output src[0..srclen) into dst (cap bytes) as the text
+ * of the option: valid UTF-8 only (other bytes become '?'), control
+ * characters as spaces, no leading or trailing blanks, at most
+ * UPD_HEALTH_TEXT_MAX bytes, cut between characters. Returns its length
+ * (dst is NUL-terminated). */
+size_t upd_health_text(char *dst, size_t cap, const char *src, size_t srclen);
+
+/* Writes the DNSD-HEALTH option data (state byte, then text, which the
+ * caller has cleaned) to out; returns its length. */
+size_t upd_health_option(uint8_t out[1 + UPD_HEALTH_TEXT_MAX],
+    enum upd_health h, const char *text);
+
+/* Parses a duration as Consul writes them ("10s", "1m30s", "1.5s",
+ * "250ms", "2h"; a bare number is seconds) into milliseconds. Returns 0,
+ * or -1 if s is not one. */
+int upd_duration_parse(const char *s, uint64_t *ms);
+
+/* Splits "host:port" or "[v6addr]:port" (port 1-65535). Returns 0, or -1
+ * if s is not of that form or a part does not fit. */
+int upd_hostport_split(const char *s, char *host, size_t hostlen,
+    char *port, size_t portlen);
+
+/* When keepalive and run renew, report and stop renewing. Times are
+ * milliseconds on one monotonic clock, passed in. */
+struct upd_hm {
+	enum upd_health state;   /* the last result */
+	bool known;              /* a result has come in */
+	bool ever_ok;            /* some result was passing or warning */
+	bool suspended;          /* renewals stopped: critical past the grace */
+	uint64_t critical_since; /* when state became critical */
+	uint64_t grace_ms;       /* --critical-grace */
+};
+
+enum upd_hm_action {
+	UPD_HM_NONE,    /* nothing to send */
+	UPD_HM_RENEW,   /* send the registration (with the state) now */
+	UPD_HM_SUSPEND, /* stop renewing: let the lease run out */
+};
+
+/* Checks run this often until one has passed, if the interval is longer. */
+#define UPD_HM_START_EVERY_MS 1000
+
+void upd_hm_init(struct upd_hm *m, uint64_t grace_ms);
+
+/* A new result h at now. RENEW when it must be reported at once: the
+ * first result, a change of state, or a critical instance whose renewals
+ * had stopped passing again (they resume). */
+enum upd_hm_action upd_hm_result(struct upd_hm *m, enum upd_health h,
+    uint64_t now);
+
+/* A scheduled renewal is due at now: RENEW, SUSPEND once the state has
+ * been critical for longer than the grace (then NONE until a result
+ * that is not critical). */
+enum upd_hm_action upd_hm_renewal_due(struct upd_hm *m, uint64_t now);
+
+/* How long from one round of checks to the next. */
+uint64_t upd_hm_check_every(const struct upd_hm *m, uint64_t interval_ms);
 
 /* update-key.c */
 
@@ -186,8 +279,8 @@ struct upd_msg {
 };
 
 /* Builds and signs (if a key is set) one UPDATE for zone, with the Update
- * Lease option when the client asks for one. Returns UPD_OK, or UPD_EDNS
- * with a message in err. Free with upd_msg_clear(). */
+ * Lease option and DNSD-HEALTH when the client asks for them. Returns
+ * UPD_OK, or UPD_EDNS with a message in err. Free with upd_msg_clear(). */
 int upd_build_update(const struct upd_client *c, const ldns_rdf *zone,
     const ldns_rr_list *prereq, const ldns_rr_list *updates,
     struct upd_msg *m, char *err);
@@ -202,10 +295,10 @@ int upd_check_response(const struct upd_client *c, const struct upd_msg *m,
     struct upd_result *res, char *err);
 
 /* Signs (if a key is set) and sends one UPDATE for zone with the given
- * prerequisite and update sections, adding the Update Lease option when
- * the client asks for one. Verifies the response's TSIG. The lists stay
- * the caller's. Returns UPD_OK, or UPD_EDNS with one line in err
- * ("REFUSED (TSIG error BADKEY)"). res may be NULL. */
+ * prerequisite and update sections, adding the Update Lease option and
+ * DNSD-HEALTH when the client asks for them. Verifies the response's
+ * TSIG. The lists stay the caller's. Returns UPD_OK, or UPD_EDNS with one
+ * line in err ("REFUSED (TSIG error BADKEY)"). res may be NULL. */
 int upd_send_update(const struct upd_client *c, const ldns_rdf *zone,
     const ldns_rr_list *prereq, const ldns_rr_list *updates,
     struct upd_result *res, char *err);

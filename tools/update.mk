@@ -14,10 +14,23 @@ tools_dnsd_update_SOURCES = \
 	tools/update-send.c \
 	tools/update-net.c \
 	tools/update-batch.c \
-	tools/update-bench.c
+	tools/update-bench.c \
+	tools/update-health.c
 tools_dnsd_update_CPPFLAGS = $(AM_CPPFLAGS) -DUPDATE_VERSION='"$(PACKAGE_VERSION)"'
 tools_dnsd_update_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
 tools_dnsd_update_LDADD = $(LDNS_LIBS) $(PTHREAD_LIBS)
+
+# The pure parts (update-health.c): option encoding, result mapping,
+# durations, the renew/report/stop machine.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_update_health
+TESTS += tests/unit/test_update_health
+tests_unit_test_update_health_SOURCES = tests/unit/test_update_health.c \
+	tools/update-health.c tools/update.h
+tests_unit_test_update_health_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
+tests_unit_test_update_health_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_update_health_LDADD = $(CMOCKA_LIBS)
+endif
 
 dist_man_MANS += man/dnsd-update.1
 
