@@ -24,13 +24,20 @@
 #define DEFAULT_SERVER "127.0.0.1@53"
 #define DEFAULT_TIMEOUT_S 5
 #define DEFAULT_TTL 30
+/* Checks (keepalive, run): as Consul's defaults for an agent's checks. */
+#define DEFAULT_INTERVAL_MS 10000
+#define DEFAULT_CHECK_TIMEOUT_MS 5000
+#define MIN_INTERVAL_MS 100
+#define MAX_INTERVAL_MS (24 * 3600 * 1000ULL)
+#define MIN_CHECK_TIMEOUT_MS 10
 
 static const char usage_text[] =
 "usage: dnsd-update [options] register   SERVICE INSTANCE ADDRESS PORT [reg-options]\n"
 "       dnsd-update [options] renew      SERVICE INSTANCE ADDRESS PORT [reg-options]\n"
 "       dnsd-update [options] deregister SERVICE INSTANCE [ADDRESS PORT] [reg-options]\n"
-"       dnsd-update [options] keepalive  SERVICE INSTANCE ADDRESS PORT [reg-options]\n"
-"       dnsd-update [options] run        SERVICE INSTANCE ADDRESS PORT [reg-options] -- COMMAND [ARG...]\n"
+"       dnsd-update [options] keepalive  SERVICE INSTANCE ADDRESS PORT [reg-options] [check-options]\n"
+"       dnsd-update [options] run        SERVICE INSTANCE ADDRESS PORT [reg-options] [check-options]\n"
+"                                        -- COMMAND [ARG...]\n"
 "       dnsd-update [options] bench      [-n COUNT] [-c CLIENTS] [SERVICE]\n"
 "       dnsd-update [options] < COMMANDS      (nsupdate-like: add, del, prereq, send)\n"
 "\n"
@@ -58,6 +65,15 @@ static const char usage_text[] =
 "      --aaaa ADDRESS           an IPv6 address too (repeatable)\n"
 "      --udp                    protocol _udp instead of _tcp\n"
 "      --priority N, --weight N SRV priority and weight (default 0 0)\n"
+"check-options (keepalive, run; each reported to the server in DNSD-HEALTH):\n"
+"      --check-http URL         GET URL: 2xx passing, 429 warning, else critical\n"
+"      --check-tcp HOST:PORT    connect: passing if it succeeds\n"
+"      --check-exec CMD         sh -c CMD: exit 0 passing, 1 warning, else critical\n"
+"      --check-interval DURATION  between checks (default 10s; run checks its\n"
+"                               command at this interval too)\n"
+"      --check-timeout DURATION   per check, less than the interval (default 5s)\n"
+"      --critical-grace DURATION  stop renewing once critical this long\n"
+"                               (default: the lease)\n"
 "bench options:\n"
 "  -n COUNT                     updates to send (default 1000)\n"
 "  -c CLIENTS                   concurrent clients (default 4)\n"
@@ -94,7 +110,9 @@ parse_ulong(const char *s, unsigned long min, unsigned long max,
 
 enum {
 	OPT_TCP = 256, OPT_LEASE, OPT_KEY_LEASE, OPT_TTL, OPT_TXT, OPT_SUBTYPE,
-	OPT_AAAA, OPT_UDP, OPT_PRIORITY, OPT_WEIGHT,
+	OPT_AAAA, OPT_UDP, OPT_PRIORITY, OPT_WEIGHT, OPT_CHECK_HTTP,
+	OPT_CHECK_TCP, OPT_CHECK_EXEC, OPT_CHECK_INTERVAL, OPT_CHECK_TIMEOUT,
+	OPT_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -117,8 +135,41 @@ static const struct option long_opts[] = {
 	{ "udp", no_argument, NULL, OPT_UDP },
 	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "check-http", required_argument, NULL, OPT_CHECK_HTTP },
+	{ "check-tcp", required_argument, NULL, OPT_CHECK_TCP },
+	{ "check-exec", required_argument, NULL, OPT_CHECK_EXEC },
+	{ "check-interval", required_argument, NULL, OPT_CHECK_INTERVAL },
+	{ "check-timeout", required_argument, NULL, OPT_CHECK_TIMEOUT },
+	{ "critical-grace", required_argument, NULL, OPT_GRACE },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The check-options: for keepalive and run only; interval, timeout and
+ * grace need a check to apply to (run always checks its command). */
+static int
+check_opts(struct upd_opts *o)
+{
+	bool loop = o->cmd == UPD_CMD_KEEPALIVE || o->cmd == UPD_CMD_RUN;
+	bool tuned = o->interval_set || o->timeout_set || o->grace_set;
+
+	if (!loop && (o->nchecks || tuned))
+		return upd_usage_error("%s", "--check-* and --critical-grace "
+		    "are for keepalive and run");
+	if (o->cmd == UPD_CMD_KEEPALIVE && tuned && !o->nchecks)
+		return upd_usage_error("%s", "--check-interval, --check-timeout "
+		    "and --critical-grace need --check-http, --check-tcp or "
+		    "--check-exec");
+	if (!o->timeout_set) {
+		/* 5 s, or half the interval if that is shorter. */
+		o->check_timeout_ms = DEFAULT_CHECK_TIMEOUT_MS;
+		if (o->check_timeout_ms > o->check_interval_ms / 2)
+			o->check_timeout_ms = o->check_interval_ms / 2;
+	} else if (o->check_timeout_ms >= o->check_interval_ms) {
+		return upd_usage_error("%s", "--check-timeout must be shorter "
+		    "than --check-interval");
+	}
+	return UPD_OK;
+}
 
 int
 upd_args_parse(struct upd_opts *o, int argc, char **argv)
@@ -137,12 +188,14 @@ upd_args_parse(struct upd_opts *o, int argc, char **argv)
 	o->subtypes = calloc((size_t)argc, sizeof(*o->subtypes));
 	o->aaaa = calloc((size_t)argc, sizeof(*o->aaaa));
 	o->pos = o->pos_alloc = calloc((size_t)argc + 1, sizeof(*o->pos));
-	if (!o->txt || !o->subtypes || !o->aaaa || !o->pos)
+	o->checks = calloc((size_t)argc, sizeof(*o->checks));
+	if (!o->txt || !o->subtypes || !o->aaaa || !o->pos || !o->checks)
 		return upd_usage_error("%s", "out of memory");
 	o->c.timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	o->ttl = DEFAULT_TTL;
 	o->bench_n = 1000;
 	o->bench_c = 4;
+	o->check_interval_ms = DEFAULT_INTERVAL_MS;
 
 	opterr = 0;
 	while ((ch = getopt_long(dashdash, argv, ":s:z:k:y:t:vdhVn:c:",
@@ -221,6 +274,40 @@ upd_args_parse(struct upd_opts *o, int argc, char **argv)
 				return upd_usage_error("bad weight '%s' "
 				    "(0-65535)", optarg);
 			break;
+		case OPT_CHECK_HTTP:
+		case OPT_CHECK_TCP:
+		case OPT_CHECK_EXEC:
+			if (!*optarg)
+				return upd_usage_error("%s needs an argument",
+				    argv[optind - 1]);
+			o->checks[o->nchecks].kind = ch == OPT_CHECK_HTTP ?
+			    UPD_CHECK_HTTP : ch == OPT_CHECK_TCP ?
+			    UPD_CHECK_TCP : UPD_CHECK_EXEC;
+			o->checks[o->nchecks++].target = optarg;
+			break;
+		case OPT_CHECK_INTERVAL:
+			if (upd_duration_parse(optarg, &o->check_interval_ms) < 0 ||
+			    o->check_interval_ms < MIN_INTERVAL_MS ||
+			    o->check_interval_ms > MAX_INTERVAL_MS)
+				return upd_usage_error("bad check interval '%s' "
+				    "(a duration such as 10s, 500ms, 1m; 100ms-24h)",
+				    optarg);
+			o->interval_set = true;
+			break;
+		case OPT_CHECK_TIMEOUT:
+			if (upd_duration_parse(optarg, &o->check_timeout_ms) < 0 ||
+			    o->check_timeout_ms < MIN_CHECK_TIMEOUT_MS)
+				return upd_usage_error("bad check timeout '%s' "
+				    "(a duration such as 5s or 500ms; at least "
+				    "10ms)", optarg);
+			o->timeout_set = true;
+			break;
+		case OPT_GRACE:
+			if (upd_duration_parse(optarg, &o->grace_ms) < 0)
+				return upd_usage_error("bad critical grace '%s' "
+				    "(a duration such as 30s, 5m)", optarg);
+			o->grace_set = true;
+			break;
 		case ':':
 			return upd_usage_error("option %s needs an argument",
 			    argv[optind - 1]);
@@ -275,6 +362,8 @@ upd_args_parse(struct upd_opts *o, int argc, char **argv)
 		    "bench sends over UDP only (no --tcp)");
 	if (o->c.key_lease_set && !o->c.lease_set)
 		return upd_usage_error("%s", "--key-lease needs --lease");
+	if ((r = check_opts(o)) != UPD_OK)
+		return r;
 
 	if ((r = upd_server_parse(&o->c, server, err)) != UPD_OK)
 		return upd_usage_error("%s", err);
@@ -309,6 +398,7 @@ upd_opts_free(struct upd_opts *o)
 	free(o->subtypes);
 	free(o->aaaa);
 	free(o->pos_alloc);
+	free(o->checks);
 	upd_key_clear(&o->c.key);
 }
 

@@ -113,6 +113,7 @@ deregister_type(const struct upd_client *c, const struct upd_instance *in,
 	if (upd_deregister_type_rrs(in, &prereq, &rrs) < 0)
 		return;
 	dc.lease_set = dc.key_lease_set = false; /* a deletion has no lease */
+	dc.health_set = false;
 	r = upd_send_update(&dc, zone, prereq, rrs, NULL, err);
 	if (c->verbose) {
 		if (r == UPD_OK)
@@ -130,15 +131,18 @@ deregister_type(const struct upd_client *c, const struct upd_instance *in,
 }
 
 int
-upd_deregister(const struct upd_client *c, struct upd_instance *in,
+upd_deregister(const struct upd_client *cl, struct upd_instance *in,
     const ldns_rdf *zone)
 {
+	struct upd_client dc = *cl; /* a deletion reports no health */
+	const struct upd_client *c = &dc;
 	ldns_rr_list *srvs = ldns_rr_list_new(), *rrs = NULL;
 	ldns_rdf *iname = upd_name_instance(in), *host = upd_name_host(in);
 	struct upd_result res;
 	char err[UPD_ERRLEN];
 	int r = UPD_EDNS;
 
+	dc.health_set = false;
 	if (!srvs || !iname || !host) {
 		fprintf(stderr, "dnsd-update: out of memory\n");
 		goto out;

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <ldns/ldns.h>
 
@@ -84,6 +86,19 @@ struct upd_instance {
 enum upd_cmd { UPD_CMD_BATCH, UPD_CMD_REGISTER, UPD_CMD_RENEW,
 	UPD_CMD_DEREGISTER, UPD_CMD_KEEPALIVE, UPD_CMD_RUN, UPD_CMD_BENCH };
 
+/* A check that keepalive and run perform next to the instance. */
+enum upd_check_kind {
+	UPD_CHECK_HTTP,  /* GET URL: 2xx passing, 429 warning, else critical */
+	UPD_CHECK_TCP,   /* connect to HOST:PORT: passing if it succeeds */
+	UPD_CHECK_EXEC,  /* sh -c CMD: exit 0 passing, 1 warning, else critical */
+	UPD_CHECK_CHILD, /* run's command: running passing, stopped critical */
+};
+
+struct upd_check_spec {
+	enum upd_check_kind kind;
+	const char *target; /* URL, HOST:PORT or CMD (argv's) */
+};
+
 /* The command line, as upd_args_parse() leaves it. */
 struct upd_opts {
 	struct upd_client c;
@@ -97,6 +112,10 @@ struct upd_opts {
 	size_t ntxt, nsubtypes, naaaa;
 	unsigned long bench_n, bench_c;
 	bool bench_opts;
+	struct upd_check_spec *checks; /* --check-http, --check-tcp, --check-exec */
+	size_t nchecks;
+	uint64_t check_interval_ms, check_timeout_ms, grace_ms;
+	bool interval_set, timeout_set, grace_set;
 	char **pos;       /* positional arguments after the subcommand */
 	int npos;
 	char **command;   /* run: the command after -- */
@@ -235,6 +254,48 @@ enum upd_hm_action upd_hm_renewal_due(struct upd_hm *m, uint64_t now);
 
 /* How long from one round of checks to the next. */
 uint64_t upd_hm_check_every(const struct upd_hm *m, uint64_t interval_ms);
+
+/* update-check.c -- running checks: processes, sockets, libcurl */
+
+struct upd_checks;
+
+/* A round's outcome: the worst state, and the output of the check that
+ * gave it (cleaned for the option). */
+struct upd_check_outcome {
+	enum upd_health state;
+	char text[UPD_HEALTH_TEXT_MAX + 1];
+};
+
+/* Sets up the checks (specs are copied; the strings stay argv's), each
+ * round bounded by timeout_ms; resolves TCP targets and validates URLs.
+ * Returns UPD_OK, or UPD_EUSAGE with a message in err. */
+int upd_checks_new(struct upd_checks **out, const struct upd_check_spec *specs,
+    size_t n, uint64_t timeout_ms, char *err);
+
+/* Kills what still runs (SIGKILL to each exec check's process group),
+ * reaps it (bounded) and frees. NULL is fine. */
+void upd_checks_free(struct upd_checks *cs);
+
+/* run: the command's pid for UPD_CHECK_CHILD. */
+void upd_checks_set_child(struct upd_checks *cs, pid_t pid);
+
+/* Starts a round of every check at now. */
+void upd_checks_start(struct upd_checks *cs, uint64_t now);
+bool upd_checks_running(const struct upd_checks *cs);
+
+/* Waits until one of extra[] (the caller's descriptors, revents set on
+ * return), a check's descriptor or deadline (ms), then moves the checks
+ * on: output read, connects finished, transfers done, processes reaped,
+ * overdue ones stopped. Returns poll()'s sign: -1 EINTR, 0, 1. */
+int upd_checks_wait(struct upd_checks *cs, struct pollfd *extra, size_t nextra,
+    uint64_t deadline);
+
+/* True once, when the round just finished, with its outcome. */
+bool upd_checks_done(struct upd_checks *cs, struct upd_check_outcome *o);
+
+/* The state of process pid now, from /proc/PID/stat, and a line saying
+ * so ("process 42 is stopped (T)"). */
+enum upd_health upd_child_health(pid_t pid, char *text, size_t len);
 
 /* update-key.c */
 

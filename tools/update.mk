@@ -1,7 +1,8 @@
 # tools/update.mk -- dnsd-update (registration client, ldns)
 #
-# A plain RFC 2136 client: it links ldns (and libcrypto through it), never
-# libdnsd, so that it works against any server and installs on its own.
+# A plain RFC 2136 client: it links ldns (and libcrypto through it) and
+# libcurl (HTTP health checks), never libdnsd, so that it works against
+# any server and installs on its own.
 bin_PROGRAMS += tools/dnsd-update
 tools_dnsd_update_SOURCES = \
 	tools/dnsd-update.c \
@@ -15,10 +16,11 @@ tools_dnsd_update_SOURCES = \
 	tools/update-net.c \
 	tools/update-batch.c \
 	tools/update-bench.c \
-	tools/update-health.c
+	tools/update-health.c \
+	tools/update-check.c
 tools_dnsd_update_CPPFLAGS = $(AM_CPPFLAGS) -DUPDATE_VERSION='"$(PACKAGE_VERSION)"'
-tools_dnsd_update_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS)
-tools_dnsd_update_LDADD = $(LDNS_LIBS) $(PTHREAD_LIBS)
+tools_dnsd_update_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(CURL_CFLAGS)
+tools_dnsd_update_LDADD = $(LDNS_LIBS) $(CURL_LIBS) $(PTHREAD_LIBS)
 
 # The pure parts (update-health.c): option encoding, result mapping,
 # durations, the renew/report/stop machine.
