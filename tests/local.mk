@@ -84,6 +84,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_services.sh \
 	tests/integration/t_concurrent.sh \
 	tests/integration/t_update_tool.sh \
+	tests/integration/t_update_health.sh \
+	tests/integration/t_health_client.sh \
 	tests/integration/t_durability.sh \
 	tests/integration/t_axfr.sh \
 	tests/integration/t_secondary_nsd.sh \
@@ -100,7 +102,8 @@ EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/li
 	tests/integration/storm.py tests/integration/qloop.py \
 	tests/integration/udpflood.py tests/integration/svcq.py \
 	tests/integration/xfrcheck.py tests/integration/xfrzones.py \
-	tests/integration/checkserver.py
+	tests/integration/checkserver.py \
+	tests/integration/updsink.py tests/integration/httpcheck.py
 
 # The query path in process, for callgrind instruction counts per query
 # (see the top of qpath_bench.c). Built, never run by `make check`.

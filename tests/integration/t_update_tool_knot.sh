@@ -391,6 +391,24 @@ check "keepalive exits 0 on SIGTERM" [ $rc -eq 0 ]
 expect "keepalive deregistered" web-k A ""
 expect "keepalive removed its SRV" _web._tcp SRV ""
 
+# --- keepalive with a check: DNSD-HEALTH is an option Knot does not know,
+# which it must ignore (RFC 6891 section 6.1.2); the records are the same -----
+$U $K -z $Z keepalive web web-h 10.0.0.16 9093 --lease 10 --check-exec 'exit 1' \
+    --check-interval 1s 2>"$tmp/herr" &
+loop_pid=$!
+i=0
+while [ "$(q web-h A)" != "10.0.0.16" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect "keepalive --check-exec registered (warning) on Knot" web-h._web._tcp SRV "0 0 9093 web-h.$Z."
+expect "and its service type listed" _services._dns-sd._udp PTR "_web._tcp.$Z."
+kill -TERM $loop_pid
+wait $loop_pid
+rc=$?
+loop_pid=
+check "keepalive with a check exits 0 on SIGTERM" [ $rc -eq 0 ]
+expect "keepalive with a check deregistered" web-h A ""
+expect "the service type went with it" _services._dns-sd._udp PTR ""
+check "no update failed" sh -c "! grep -q 'update failed' '$tmp/herr'"
+
 # --- bench ---------------------------------------------------------------------------
 $U $K -z $Z bench -n 200 -c 4 >"$tmp/bench" 2>&1
 rc=$?
