@@ -30,6 +30,8 @@
 #define MIN_INTERVAL_MS 100
 #define MAX_INTERVAL_MS (24 * 3600 * 1000ULL)
 #define MIN_CHECK_TIMEOUT_MS 10
+/* Checks per instance (each is a descriptor in one poll). */
+#define MAX_CHECKS 16
 
 static const char usage_text[] =
 "usage: dnsd-update [options] register   SERVICE INSTANCE ADDRESS PORT [reg-options]\n"
@@ -280,6 +282,9 @@ upd_args_parse(struct upd_opts *o, int argc, char **argv)
 			if (!*optarg)
 				return upd_usage_error("%s needs an argument",
 				    argv[optind - 1]);
+			if (o->nchecks == MAX_CHECKS)
+				return upd_usage_error("%s",
+				    "at most 16 checks");
 			o->checks[o->nchecks].kind = ch == OPT_CHECK_HTTP ?
 			    UPD_CHECK_HTTP : ch == OPT_CHECK_TCP ?
 			    UPD_CHECK_TCP : UPD_CHECK_EXEC;

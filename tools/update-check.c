@@ -243,8 +243,17 @@ exec_reap(struct check *ck)
 	if (r == 0)
 		return false;
 	ck->pid = 0;
-	if (r < 0 || ck->st != CK_RUNNING)
+	if (ck->st != CK_RUNNING)
 		return true; /* killed at its timeout: already judged */
+	if (r < 0) {
+		int e = errno;
+		if (ck->outfd >= 0)
+			close(ck->outfd);
+		ck->outfd = -1;
+		finish(ck, UPD_CRITICAL, "cannot wait for the check: %s",
+		    strerror(e));
+		return true;
+	}
 	exec_read(ck); /* what is left in the pipe */
 	if (ck->outfd >= 0) {
 		close(ck->outfd); /* a daemonized grandchild may hold it */
