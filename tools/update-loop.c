@@ -130,6 +130,7 @@ struct loop {
 	uint64_t next_round;
 	struct upd_result res;
 	pid_t child;               /* run's command, 0 for keepalive */
+	bool child_stopped;        /* by a signal, not continued since */
 	int child_status;          /* its wait status, once it ended */
 	bool done;
 };
@@ -209,6 +210,7 @@ child_changed(struct loop *l)
 	while ((r = waitpid(l->child, &st, WNOHANG | WUNTRACED |
 	    WCONTINUED)) == l->child) {
 		if (WIFSTOPPED(st)) {
+			l->child_stopped = true;
 			upd_child_health(l->child, text, sizeof(text));
 			if (l->c->verbose)
 				fprintf(stderr, "dnsd-update: %ld stopped by "
@@ -217,6 +219,7 @@ child_changed(struct loop *l)
 			on_result(l, UPD_CRITICAL, text, now_ms());
 		} else if (WIFCONTINUED(st)) {
 			/* A fresh round says whether it is well again. */
+			l->child_stopped = false;
 			l->next_round = now_ms();
 		} else {
 			l->child_status = st;
@@ -247,6 +250,10 @@ read_signals(struct loop *l)
 				fprintf(stderr, "dnsd-update: passing signal %d "
 				    "to %ld\n", sig, (long)l->child);
 			kill(l->child, sig);
+			/* A stopped command would keep SIGTERM pending, and
+			 * us waiting, until someone continues it. */
+			if (l->child_stopped && sig != SIGHUP)
+				kill(l->child, SIGCONT);
 		}
 	}
 }

@@ -364,6 +364,34 @@ else
 	not_ok "run -- exit 7: rc=$rc, sent: $(sink | tail -n +$((n0 + 1)))"
 fi
 
+# SIGTERM to run while its command is stopped: passed on, and the command
+# continued so that it can act on it (as systemd does)
+rm -f "$WORK/child.pid"
+"${U[@]}" run web run-6 10.0.1.6 9006 --lease 30 \
+	-- sh -c "echo \$\$ >'$WORK/child.pid'; exec sleep 300" 2>"$WORK/run6.err" &
+runpid=$!
+track_pid $runpid
+wait_for 5 test -s "$WORK/child.pid" || fail "run: the command did not start"
+child=$(cat "$WORK/child.pid")
+track_pid "$child"
+n=$(nupd)
+kill -STOP "$child"
+expect_sent "stopped: critical" 5 "$n" "health=2 text=process $child is stopped"
+n=$(nupd)
+kill -TERM $runpid
+if wait_for 5 gone "$child" && wait_for 5 sh -c "! kill -0 $runpid 2>/dev/null"; then
+	wait $runpid
+	rc=$?
+	if [ "$rc" = 143 ] && sent_after "$n" "add=0 del=4 "; then
+		ok "SIGTERM to run with its command stopped: the command ends, deregistered, exit 143"
+	else
+		not_ok "SIGTERM with the command stopped: rc=$rc, sent: $(sink | tail -n +$((n + 1)))"
+	fi
+else
+	not_ok "SIGTERM to run with its command stopped: still waiting (command $child)"
+	kill -KILL "$child" $runpid 2>/dev/null
+fi
+
 # --check-http on the command itself: critical until it answers, then a hung
 # command fails by the timeout, and a stopped one at once.
 CPORT=$(pick_port) || hard_error "no free port"
