@@ -17,6 +17,8 @@ need_tool dig
 need_tool python3
 UPDATE=$BUILDDIR/tools/dnsd-update
 [ -x "$UPDATE" ] || hard_error "no $UPDATE (build first)"
+DNSDCTL=${DNSDCTL:-$BUILDDIR/tools/dnsdctl}
+[ -x "$DNSDCTL" ] || hard_error "no $DNSDCTL (build first)"
 
 Z=svc.example.test
 SECRET=$(head -c 32 /dev/urandom | base64 -w0)
@@ -50,6 +52,13 @@ out_of_dns() {
 # consul_has NAME ADDR: NAME.service.consul A lists ADDR.
 consul_has() { grep -qx "$2" <<<"$(short "$1.service.consul" A)"; }
 consul_lacks() { ! consul_has "$@"; }
+# catalog_health INST: the instance's health in `dnsdctl services`.
+catalog_health() {
+	"$DNSDCTL" -s "$STORE" services "$Z" 2>/dev/null |
+		awk -v i="$1._" 'index($1, i) == 1 { for (f = 2; f <= NF; f++)
+			if ($f ~ /^(passing|warning|critical)$/) print $f }'
+}
+catalog_is() { [ "$(catalog_health "$1")" = "$2" ]; }
 # expired SVC INST: nothing left at the instance's own names.
 expired() {
 	[ -z "$(short "$2._$1._tcp.$Z" SRV)" ] && [ -z "$(short "$2.$Z" A)" ]
@@ -106,17 +115,17 @@ if consul_lacks shop 10.0.3.1 && consul_lacks v2.shop 10.0.3.1 && consul_has sho
 else
 	not_ok "stopped: shop '$(short shop.service.consul A)', v2.shop '$(short v2.shop.service.consul A)'"
 fi
-if [ -n "$(short shop-1._shop._tcp.$Z SRV)" ] || [ -n "$(short shop-1.$Z A)" ]; then
-	ok "stopped: still registered (critical, not deregistered): the catalog keeps it"
+if catalog_is shop-1 critical; then
+	ok "[server] stopped: still registered, critical in dnsdctl services"
 else
-	not_ok "stopped: deregistered instead of reported critical"
+	not_ok "stopped: dnsdctl services says '$(catalog_health shop-1)', not critical"
 fi
 kill -CONT "$child"
 within "SIGCONT: back in the SRV set and the browse PTRs" 4 in_dns shop shop-1 8001
-if consul_has shop 10.0.3.1; then
-	ok "and in shop.service.consul A"
+if consul_has shop 10.0.3.1 && catalog_is shop-1 passing; then
+	ok "and in shop.service.consul A, passing in dnsdctl services"
 else
-	not_ok "continued, but not in shop.service.consul A: $(short shop.service.consul A)"
+	not_ok "continued: shop.service.consul A '$(short shop.service.consul A)', catalog '$(catalog_health shop-1)'"
 fi
 kill -TERM "$child"
 wait $runpid
@@ -139,6 +148,11 @@ echo 500 >"$WORK/status"
 within "[server] HTTP 500: out of DNS" 4 out_of_dns pay pay-1 8002
 echo 429 >"$WORK/status"
 within "HTTP 429 (warning): in DNS" 4 in_dns pay pay-1 8002
+if catalog_is pay-1 warning; then
+	ok "[server] warning in dnsdctl services"
+else
+	not_ok "dnsdctl services says '$(catalog_health pay-1)', not warning"
+fi
 # stays while warning: a few more rounds, still there
 r0=$(grep -c . "$WORK/http.log")
 wait_for 10 sh -c "[ \$(grep -c . '$WORK/http.log') -ge $((r0 + 2)) ]"
