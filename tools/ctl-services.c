@@ -145,6 +145,7 @@ instance_json(const struct svc_instance *in, uint32_t now)
 	json_object_set_new(o, "addresses", addrs);
 	json_object_set_new(o, "txt", json_string(txt));
 	json_object_set_new(o, "health", json_string(svc_health_str(in->health)));
+	json_object_set_new(o, "note", json_string(in->note));
 	json_object_set_new(o, "origin", json_string(origin_str(in->origin)));
 	json_object_set_new(o, "live", json_boolean(svc_live(in, now)));
 	if (in->expire != 0)
@@ -177,6 +178,8 @@ print_instance(const struct svc_instance *in, uint32_t now)
 	}
 	if (txt[0] != '\0')
 		printf("  txt %s", txt);
+	if (in->note[0] != '\0')
+		printf("  note \"%s\"", in->note);
 	printf("\n");
 }
 
