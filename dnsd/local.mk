@@ -39,6 +39,11 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/net/udp.c dnsd/net/udp.h \
 	dnsd/net/tcp.c dnsd/net/tcp.h \
 	dnsd/net/server.c dnsd/net/server.h
+# Where dnsd and dnsdctl look when told nothing (conf.h, "Paths"): from
+# configure's --sysconfdir and --localstatedir.
+dnsd_libdnsd_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DDNSD_CONF_FILE='"$(sysconfdir)/dnsd/dnsd.conf"' \
+	-DDNSD_STATE_DIR='"$(localstatedir)/lib/dnsd"'
 dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS) \
 	$(CURL_CFLAGS) $(JANSSON_CFLAGS)
 dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS) \

@@ -130,9 +130,19 @@ conf_acl_parse(const char *file, const struct stmt *s, struct conf_acl *acl)
 		if (strcmp(v, "key") == 0) {
 			if (++i == s->nargs)
 				return conf_bad(file, s, "'key' needs a key name");
-			char *k = strdup(s->args[i]);
-			if (k == NULL || conf_push((void **)&acl->keys, &acl->nkeys, sizeof(k), &k) != 0) {
+			/* key_where grows first, so that it always has an entry
+			 * for every key. */
+			size_t nw = acl->nkeys;
+			char *k = strdup(s->args[i]), *w = conf_where(file, s);
+			if (k == NULL || w == NULL ||
+			    conf_push((void **)&acl->key_where, &nw, sizeof(w), &w) != 0) {
 				free(k);
+				free(w);
+				return -ENOMEM;
+			}
+			if (conf_push((void **)&acl->keys, &acl->nkeys, sizeof(k), &k) != 0) {
+				free(k);
+				free(w); /* key_where[nkeys]: past the entries that count */
 				return -ENOMEM;
 			}
 			continue;
@@ -164,8 +174,11 @@ void
 conf_acl_free(struct conf_acl *acl)
 {
 	free(acl->addrs);
-	for (size_t i = 0; i < acl->nkeys; i++)
+	for (size_t i = 0; i < acl->nkeys; i++) {
 		free(acl->keys[i]);
+		free(acl->key_where[i]);
+	}
 	free(acl->keys);
+	free(acl->key_where);
 	memset(acl, 0, sizeof(*acl));
 }

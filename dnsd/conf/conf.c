@@ -16,6 +16,22 @@
 
 /* ---- keys ---- */
 
+/* Can `alg` and `secret` make a TSIG key? NULL if so, else why not in
+ * words. */
+static const char *
+key_problem(const char *name, const char *alg, const char *secret)
+{
+	struct tsig_key tk;
+	if (tsig_alg_from_str(alg) == 0)
+		return "unknown algorithm (hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, "
+		       "hmac-sha384 or hmac-sha512)";
+	int rc = tsig_key_init(&tk, name, alg, secret);
+	explicit_bzero(&tk, sizeof(tk));
+	if (rc != 0)
+		return "the secret is not valid base64, or longer than 256 bytes once decoded";
+	return NULL;
+}
+
 /* key NAME { algorithm ALG; secret "BASE64"; ... } (internal.h) */
 int
 conf_stmt_key(const struct conf_ctx *x, const struct stmt *s)
@@ -32,16 +48,24 @@ conf_stmt_key(const struct conf_ctx *x, const struct stmt *s)
 		return -ENOMEM;
 	struct conf_ctx kx = { .conf = c, .obj = &k, .file = file };
 	rc = conf_settings_apply_block(&kx, CONF_KEY, s);
+	const char *why;
 	if (rc == 0 && (k.algorithm == NULL || k.secret == NULL))
 		rc = conf_bad(file, s, "needs both algorithm and secret");
+	if (rc == 0 && (why = key_problem(k.name, k.algorithm, k.secret)) != NULL)
+		rc = conf_badf(file, s, "%s: %s", k.name, why);
+	if (rc == 0 && k.max_lease != 0 && k.min_lease > k.max_lease)
+		rc = conf_badf(file, s, "%s: min-lease is above max-lease", k.name);
 	if (rc == 0 && conf_key_find(c, k.name_wire) != NULL)
 		rc = conf_bad(file, s, "key defined twice");
+	if (rc == 0 && (k.where = conf_where(file, s)) == NULL)
+		rc = -ENOMEM;
 	if (rc == 0)
 		rc = conf_push((void **)&c->keys, &c->nkeys, sizeof(k), &k);
 	if (rc != 0) {
 		free(k.name);
 		free(k.algorithm);
 		free(k.secret);
+		free(k.where);
 	}
 	return rc;
 }
@@ -57,17 +81,25 @@ conf_add_key(struct conf *c, const char *name, const char *alg, const char *secr
 	}
 	wire_name_lower(k.name_wire, k.name_wire, wire_name_len(k.name_wire));
 	if (conf_key_find(c, k.name_wire) != NULL) {
-		log_err("key %s: defined twice", name);
+		log_err("-y %s: key defined twice", name);
+		return DNSD_ECONF;
+	}
+	const char *why = key_problem(name, alg, secret);
+	if (why != NULL) {
+		log_err("-y %s: %s", name, why);
 		return DNSD_ECONF;
 	}
 	k.name = strdup(name);
 	k.algorithm = strdup(alg);
 	k.secret = strdup(secret);
-	if (k.name == NULL || k.algorithm == NULL || k.secret == NULL ||
+	if (asprintf(&k.where, "-y %s", name) < 0)
+		k.where = NULL;
+	if (k.name == NULL || k.algorithm == NULL || k.secret == NULL || k.where == NULL ||
 	    conf_push((void **)&c->keys, &c->nkeys, sizeof(k), &k) != 0) {
 		free(k.name);
 		free(k.algorithm);
 		free(k.secret);
+		free(k.where);
 		return -ENOMEM;
 	}
 	return 0;
@@ -123,15 +155,11 @@ conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s)
 	bool journal_set = false;
 	for (size_t i = 0; i < s->nkids; i++)
 		journal_set |= strcmp(s->kids[i].word, "journal-size") == 0;
-	if (rc == 0 && z->file != NULL && z->file[0] != '/' && strchr(file, '/') != NULL) {
+	if (rc == 0 && z->file != NULL) {
 		/* A relative zone file is relative to the configuration file. */
-		const char *slash = strrchr(file, '/');
-		size_t dl = (size_t)(slash - file + 1);
-		char *p = malloc(dl + strlen(z->file) + 1);
+		char *p = conf_path_in(file, z->file);
 		if (p == NULL)
 			return -ENOMEM;
-		memcpy(p, file, dl);
-		strcpy(p + dl, z->file);
 		free(z->file);
 		z->file = p;
 	}
@@ -145,7 +173,65 @@ conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s)
 	return rc;
 }
 
-/* ---- files ---- */
+/* ---- files and paths ---- */
+
+#ifndef DNSD_CONF_FILE
+#define DNSD_CONF_FILE "/etc/dnsd/dnsd.conf"
+#endif
+#ifndef DNSD_STATE_DIR
+#define DNSD_STATE_DIR "/var/lib/dnsd"
+#endif
+
+/* The configuration file when none is given (conf.h). */
+const char *
+conf_default_path(void)
+{
+	return DNSD_CONF_FILE;
+}
+
+/* The store when none is configured (conf.h). */
+const char *
+conf_default_store(void)
+{
+	static __thread char first[4096];
+	const char *sd = getenv("STATE_DIRECTORY");
+	if (sd != NULL && sd[0] == '/') {
+		/* "A colon-separated list" when StateDirectory= names several. */
+		size_t n = strcspn(sd, ":");
+		if (n < sizeof(first)) {
+			memcpy(first, sd, n);
+			first[n] = '\0';
+			return first;
+		}
+	}
+	return DNSD_STATE_DIR;
+}
+
+/* A path made absolute against the current folder (conf.h). */
+char *
+conf_abspath(const char *p)
+{
+	char cwd[4096];
+	char *a;
+	if (p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return strdup(p);
+	if (strcmp(p, ".") == 0)
+		return strdup(cwd);
+	if (strncmp(p, "./", 2) == 0)
+		p += 2;
+	return asprintf(&a, "%s/%s", cwd, p) < 0 ? NULL : a;
+}
+
+/* A path written in `file`, relative to the file's folder (internal.h). */
+char *
+conf_path_in(const char *file, const char *v)
+{
+	const char *slash = strrchr(file, '/');
+	char *p;
+	if (v[0] == '/' || slash == NULL)
+		return strdup(v);
+	return asprintf(&p, "%.*s/%s", (int)(slash - file), file, v) < 0 ? NULL : p;
+}
 
 /* Give each top-level statement of a file its meaning. */
 static int
@@ -165,13 +251,14 @@ conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 		return conf_bad(file, s, "expects: include \"FILE\"");
 	if (depth >= 8)
 		return conf_bad(file, s, "included too deeply (a loop?)");
-	char path[4096];
-	const char *inc = s->args[0];
-	const char *slash = strrchr(file, '/');
-	if (inc[0] != '/' && slash != NULL)
-		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - file), file, inc);
-	else
-		snprintf(path, sizeof(path), "%s", inc);
+	char *path = conf_path_in(file, s->args[0]);
+	if (path == NULL)
+		return -ENOMEM;
+	if (access(path, R_OK) != 0) {
+		int rc = conf_badf(file, s, "cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return rc;
+	}
 	struct stmt root;
 	depth++;
 	int rc = conf_parse_file(path, &root);
@@ -179,6 +266,7 @@ conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 		rc = interpret(x->conf, path, &root);
 	stmt_free(&root);
 	depth--;
+	free(path);
 	return rc;
 }
 
@@ -318,26 +406,33 @@ conf_add_zone_dir(struct conf *c, const char *dir)
 static char *
 absolute(char *p)
 {
-	char cwd[4096];
-	if (p == NULL || p[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+	if (p == NULL || p[0] == '/')
 		return p;
-	char *a = malloc(strlen(cwd) + strlen(p) + 2);
-	if (a != NULL)
-		sprintf(a, "%s/%s", cwd, p);
+	char *a = conf_abspath(p);
 	free(p);
 	return a;
 }
 
+/* Is `name` a key of the configuration? If not, say where it was named:
+ * "file:line: WHAT: no key NAME is defined". */
 static bool
-acl_keys_known(const struct conf *c, const struct conf_acl *acl, const char *zone)
+key_known(const struct conf *c, const char *name, const char *where, const char *what,
+    const char *zone)
 {
-	for (size_t i = 0; i < acl->nkeys; i++) {
-		uint8_t kn[WIRE_NAME_MAX];
-		if (wire_name_from_str(acl->keys[i], kn) == 0 || conf_key_find(c, kn) == NULL) {
-			log_err("zone %s: access list names unknown key %s", zone, acl->keys[i]);
+	uint8_t kn[WIRE_NAME_MAX];
+	if (wire_name_from_str(name, kn) != 0 && conf_key_find(c, kn) != NULL)
+		return true;
+	log_err("%s: %s: no key %s is defined (zone %s)", where ? where : "?", what, name, zone);
+	return false;
+}
+
+static bool
+acl_keys_known(const struct conf *c, const struct conf_acl *acl, const char *what,
+    const char *zone)
+{
+	for (size_t i = 0; i < acl->nkeys; i++)
+		if (!key_known(c, acl->keys[i], acl->key_where[i], what, zone))
 			return false;
-		}
-	}
 	return true;
 }
 
@@ -386,7 +481,7 @@ conf_finish(struct conf *c)
 {
 	if (c->nlisten == 0 && conf_add_listen(c, "127.0.0.1@53") != 0)
 		return -ENOMEM;
-	if (c->store_dir == NULL && (c->store_dir = strdup("/var/lib/dnsd")) == NULL)
+	if (c->store_dir == NULL && (c->store_dir = strdup(conf_default_store())) == NULL)
 		return -ENOMEM;
 	if (c->nzones == 0) {
 		log_err("no zones configured (use a zone statement, -z or --zone-dir)");
@@ -400,21 +495,14 @@ conf_finish(struct conf *c)
 		struct stmt s = { .word = "forward-allow", .nargs = 1, .args = (char *[]){ "localhost" } };
 		conf_acl_parse("default", &s, &c->forward_allow);
 	}
-	for (size_t i = 0; i < c->nkeys; i++) {
-		const struct conf_key *k = &c->keys[i];
-		struct tsig_key tk;
-		if (tsig_key_init(&tk, k->name, k->algorithm, k->secret) != 0) {
-			log_err("key %s: unknown algorithm %s or secret not valid base64", k->name,
-			    k->algorithm);
-			return DNSD_ECONF;
-		}
-		memset(&tk, 0, sizeof(tk));
-		if (k->max_lease != 0 && k->min_lease > k->max_lease) {
-			log_err("key %s: min-lease is above max-lease", k->name);
-			return DNSD_ECONF;
-		}
-	}
+	/* Keys were checked as they were read (conf_stmt_key, conf_add_key). */
 	if ((c->store_dir = absolute(c->store_dir)) == NULL)
+		return -ENOMEM;
+	if (c->pid_file == NULL && asprintf(&c->pid_file, "%s/dnsd.pid", c->store_dir) < 0) {
+		c->pid_file = NULL;
+		return -ENOMEM;
+	}
+	if ((c->pid_file = absolute(c->pid_file)) == NULL)
 		return -ENOMEM;
 	int rc = consul_zones(c);
 	if (rc != 0)
@@ -423,29 +511,20 @@ conf_finish(struct conf *c)
 		struct conf_zone *z = &c->zones[i];
 		if (z->file != NULL && (z->file = absolute(z->file)) == NULL)
 			return -ENOMEM;
-		if (!acl_keys_known(c, &z->allow_transfer, z->name) ||
-		    !acl_keys_known(c, &z->allow_update_unsigned, z->name))
+		if (!acl_keys_known(c, &z->allow_transfer, "allow-transfer", z->name) ||
+		    !acl_keys_known(c, &z->allow_update_unsigned, "allow-update-unsigned", z->name))
 			return DNSD_ECONF;
-		if (z->notify_key != NULL) {
-			uint8_t kn[WIRE_NAME_MAX];
-			if (wire_name_from_str(z->notify_key, kn) == 0 || conf_key_find(c, kn) == NULL) {
-				log_err("zone %s: notify names unknown key %s", z->name, z->notify_key);
-				return DNSD_ECONF;
-			}
-		}
+		if (z->notify_key != NULL &&
+		    !key_known(c, z->notify_key, z->notify_where, "notify", z->name))
+			return DNSD_ECONF;
 		if (z->file != NULL && access(z->file, R_OK) != 0) {
 			log_err("zone %s: cannot read %s: %s", z->name, z->file, strerror(errno));
 			return DNSD_ECONF;
 		}
-		for (size_t g = 0; g < z->ngrants; g++) {
-			if (z->grants[g].key == NULL)
-				continue;
-			uint8_t kn[WIRE_NAME_MAX];
-			if (wire_name_from_str(z->grants[g].key, kn) == 0 || conf_key_find(c, kn) == NULL) {
-				log_err("zone %s: grant names unknown key %s", z->name, z->grants[g].key);
+		for (size_t g = 0; g < z->ngrants; g++)
+			if (z->grants[g].key != NULL &&
+			    !key_known(c, z->grants[g].key, z->grants[g].where, "grant", z->name))
 				return DNSD_ECONF;
-			}
-		}
 	}
 	return 0;
 }
@@ -459,26 +538,82 @@ conf_free(struct conf *c)
 	free(c->store_dir);
 	free(c->zone_dir);
 	free(c->user);
+	free(c->pid_file);
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct conf_zone *z = &c->zones[i];
 		free(z->name);
 		free(z->file);
 		conf_acl_free(&z->allow_update_unsigned);
 		conf_acl_free(&z->allow_transfer);
-		for (size_t g = 0; g < z->ngrants; g++)
+		for (size_t g = 0; g < z->ngrants; g++) {
 			free(z->grants[g].key);
+			free(z->grants[g].where);
+		}
 		free(z->grants);
 		free(z->notify);
 		free(z->notify_key);
+		free(z->notify_where);
 	}
 	free(c->zones);
 	for (size_t i = 0; i < c->nkeys; i++) {
 		free(c->keys[i].name);
 		free(c->keys[i].algorithm);
 		free(c->keys[i].secret);
+		free(c->keys[i].where);
 	}
 	free(c->keys);
 	free(c->forward);
 	conf_acl_free(&c->forward_allow);
 	memset(c, 0, sizeof(*c));
+}
+
+/* ---- reloads ---- */
+
+static bool
+str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+static bool
+addrs_differ(const struct conf_addr *a, size_t na, const struct conf_addr *b, size_t nb)
+{
+	if (na != nb)
+		return true;
+	for (size_t i = 0; i < na; i++)
+		if (a[i].family != b[i].family || a[i].port != b[i].port ||
+		    a[i].prefix != b[i].prefix || memcmp(a[i].addr, b[i].addr, 16) != 0)
+			return true;
+	return false;
+}
+
+/* Which restart-only settings differ (conf.h). */
+size_t
+conf_restart_changes(const struct conf *old, const struct conf *new, const char **names,
+    size_t max)
+{
+	const struct {
+		const char *name;
+		bool differs;
+	} checks[] = {
+		{ "listen", addrs_differ(old->listen, old->nlisten, new->listen, new->nlisten) },
+		{ "workers", old->workers != new->workers },
+		{ "store", str_differs(old->store_dir, new->store_dir) },
+		{ "store-size", old->store_size != new->store_size },
+		{ "user", str_differs(old->user, new->user) },
+		{ "answer-cache", old->answer_cache != new->answer_cache },
+		{ "udp-coalesce", old->udp_coalesce_us != new->udp_coalesce_us ||
+		                      old->udp_coalesce_rate != new->udp_coalesce_rate },
+		{ "forward", addrs_differ(old->forward, old->nforward, new->forward, new->nforward) },
+		{ "pid-file", str_differs(old->pid_file, new->pid_file) },
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		if (!checks[i].differs)
+			continue;
+		if (n < max)
+			names[n] = checks[i].name;
+		n++;
+	}
+	return n;
 }

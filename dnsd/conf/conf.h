@@ -46,6 +46,7 @@ struct conf_key {
 	char *secret;    /* base64 */
 	uint32_t min_lease, max_lease; /* 0 = zone's */
 	unsigned max_records;         /* 0 = no cap */
+	char *where;     /* "file:line" of its statement, or "-y NAME" */
 };
 
 /* One rule of an update policy: which key may change which names and types. */
@@ -56,13 +57,18 @@ struct conf_grant {
 	uint8_t name[WIRE_NAME_MAX]; /* lower-case wire; outside the zone: relative to it */
 	size_t ntypes;
 	uint16_t types[32]; /* empty = every type but SOA and NS */
+	char *where; /* "file:line" of the statement, for messages */
 };
 
+/* An access list. Each entry is one way in: a request is allowed if its
+ * address matches any address entry, or if it is signed with any key
+ * entry ("either", never "both"; dnsd.conf(5)). */
 struct conf_acl {
 	size_t naddrs;
 	struct conf_addr *addrs;
 	size_t nkeys;
 	char **keys;
+	char **key_where; /* per key: "file:line" of the statement naming it */
 };
 
 struct conf_zone {
@@ -78,6 +84,7 @@ struct conf_zone {
 	size_t nnotify;
 	struct conf_addr *notify;
 	char *notify_key;
+	char *notify_where;   /* "file:line" of the notify statement naming the key */
 	unsigned journal_max; /* journal depth in entries (0: none) */
 	/* The service model (svc/catalog.h): */
 	bool only_passing;      /* answers leave out warning instances too */
@@ -115,7 +122,25 @@ struct conf {
 	/* The health checker (check/check.h); 0: the default above. */
 	unsigned check_max;            /* checks followed at most */
 	unsigned check_max_concurrent; /* checks running at once */
+	char *pid_file;             /* conf_finish: default STORE/dnsd.pid */
 };
+
+/*
+ * Paths. A relative path in a configuration file (store, file, include,
+ * keys-file, zone-dir, pid-file) is relative to the folder of the file it
+ * is written in; one given on a command line is relative to the current
+ * folder. conf_finish makes them all absolute, so they keep their meaning
+ * after dnsd goes to the background, and dnsd and dnsdctl read the same
+ * configuration the same way wherever they start.
+ */
+/* The configuration file read when none is given: $sysconfdir/dnsd/dnsd.conf. */
+const char *conf_default_path(void);
+/* The store folder when the configuration names none: $STATE_DIRECTORY
+ * (set by systemd's StateDirectory=; its first entry) if set, else
+ * $localstatedir/lib/dnsd. */
+const char *conf_default_store(void);
+/* `p` made absolute against the current folder (a copy; NULL: no memory). */
+char *conf_abspath(const char *p);
 
 /* Defaults for every setting (no zones, no listeners). */
 void conf_init(struct conf *c);
@@ -157,6 +182,16 @@ const struct conf_key *conf_key_find(const struct conf *c, const uint8_t *name);
 int conf_finish(struct conf *c);
 /* Free everything `c` holds; it can be conf_init'ed again. */
 void conf_free(struct conf *c);
+
+/*
+ * The settings that a running server cannot take from a reloaded
+ * configuration (listen, workers, store, store-size, user, answer-cache,
+ * udp-coalesce, forward, pid-file): fill `names` with the keywords of
+ * those that differ between `old` and `new` (both finished), at most
+ * `max`, and return how many differ.
+ */
+size_t conf_restart_changes(const struct conf *old, const struct conf *new, const char **names,
+    size_t max);
 
 /* Call fn for each row of the settings table, in table order: every
  * keyword dnsd.conf knows, once per level it may appear at. `level` is

@@ -24,6 +24,16 @@ struct conf_ctx {
 
 /* Log "file:line: keyword: msg" for statement `s`; returns DNSD_ECONF. */
 int conf_bad(const char *file, const struct stmt *s, const char *msg);
+/* The same with a printf format. */
+int conf_badf(const char *file, const struct stmt *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "file:line" of statement `s`, malloc'ed (NULL: no memory), kept with
+ * what the statement configures so that later checks (conf_finish) can
+ * name where it was written. */
+char *conf_where(const char *file, const struct stmt *s);
+/* The path `v`, written in `file`: as it is if absolute, else relative to
+ * the folder of `file` (conf.h, "Paths"). malloc'ed; NULL: no memory. */
+char *conf_path_in(const char *file, const char *v);
 
 /* Give statement `s`, found at `level`, its meaning: look the keyword up in
  * the settings table and run the row's parser on x->obj. A keyword that is

@@ -18,8 +18,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +38,26 @@ conf_bad(const char *file, const struct stmt *s, const char *msg)
 {
 	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
 	return DNSD_ECONF;
+}
+
+/* The same with a format (internal.h). */
+int
+conf_badf(const char *file, const struct stmt *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return conf_bad(file, s, msg);
+}
+
+/* "file:line" of a statement (internal.h). */
+char *
+conf_where(const char *file, const struct stmt *s)
+{
+	char *w;
+	return asprintf(&w, "%s:%u", file, s->line) < 0 ? NULL : w;
 }
 
 static int
@@ -227,10 +249,37 @@ set_udp_coalesce(const struct conf_ctx *x, const struct stmt *s)
 	return rc;
 }
 
+/* A path setting: one value, relative to the file it is written in. */
+static int
+set_path(const struct conf_ctx *x, const struct stmt *s, char **out)
+{
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	char *p = conf_path_in(x->file, s->args[0]);
+	if (p == NULL)
+		return -ENOMEM;
+	free(*out);
+	*out = p;
+	return 0;
+}
+
+static int
+set_store(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_path(x, s, &x->conf->store_dir);
+}
+
+static int
+set_pid_file(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_path(x, s, &x->conf->pid_file);
+}
+
 static int
 set_zone_dir(const struct conf_ctx *x, const struct stmt *s)
 {
-	int rc = store_str(x->file, s, &x->conf->zone_dir);
+	int rc = set_path(x, s, &x->conf->zone_dir);
 	return rc != 0 ? rc : conf_add_zone_dir(x->conf, x->conf->zone_dir);
 }
 
@@ -315,8 +364,10 @@ set_grant(const struct conf_ctx *x, const struct stmt *s)
 		}
 		g.types[g.ntypes++] = (uint16_t)t;
 	}
-	if (conf_push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
+	if ((g.where = conf_where(file, s)) == NULL ||
+	    conf_push((void **)&z->grants, &z->ngrants, sizeof(g), &g) != 0) {
 		free(g.key);
+		free(g.where);
 		return -ENOMEM;
 	}
 	return 0;
@@ -342,7 +393,9 @@ set_notify(const struct conf_ctx *x, const struct stmt *s)
 		struct conf_addr a;
 		if (strcmp(s->args[j], "key") == 0 && j + 1 < s->nargs) {
 			free(z->notify_key);
-			if ((z->notify_key = strdup(s->args[++j])) == NULL)
+			free(z->notify_where);
+			z->notify_where = conf_where(x->file, s);
+			if ((z->notify_key = strdup(s->args[++j])) == NULL || z->notify_where == NULL)
 				return -ENOMEM;
 			continue;
 		}
@@ -403,7 +456,8 @@ static const struct setting table[] = {
 	FN(TOP, "keys-file", conf_stmt_include),
 	FN(TOP, "listen", set_listen),
 	FN(TOP, "log-level", set_log_level),
-	STR(TOP, "store", store_dir),
+	FN(TOP, "pid-file", set_pid_file),
+	FN(TOP, "store", set_store),
 	NUM(TOP, "store-size", store_size, store_size),
 	NUM(TOP, "tcp-idle-timeout", tcp_idle_ms, tcp_idle),
 	NUM(TOP, "tcp-max-connections", tcp_max, tcp_max),

@@ -118,6 +118,22 @@ srcdir(void)
 	return s != NULL ? s : ".";
 }
 
+/* The same for an error that the final check finds (conf_finish): the
+ * file loads, and the check names "file:line" of the statement. */
+static void
+expect_finish_error(struct fx *f, const char *text, unsigned line, const char *what)
+{
+	conf_free(&f->c);
+	conf_init(&f->c);
+	const char *path = put_file(f, "bad.conf", text);
+	assert_int_equal(load_capture(f, L_CONF, path), 0);
+	assert_int_equal(load_capture(f, L_FINISH, NULL), DNSD_ECONF);
+	char want[300];
+	snprintf(want, sizeof(want), "%s:%u: ", path, line);
+	if (strstr(f->err, want) == NULL || strstr(f->err, what) == NULL)
+		fail_msg("want \"%s\" ... \"%s\" in: %s", want, what, f->err);
+}
+
 /* ---- tests ---- */
 
 static void
@@ -134,8 +150,16 @@ test_example_conf(void **state)
 	assert_int_equal(f->c.listen[0].family, AF_INET);
 	assert_memory_equal(f->c.listen[0].addr, "\x7f\x00\x00\x01", 4);
 	assert_int_equal(f->c.listen[0].port, 5300);
-	assert_string_equal(f->c.store_dir, "state");
+	/* The store, like the zone files, is relative to the file's folder. */
+	char store[1100];
+	snprintf(store, sizeof(store), "%s/zones/state", srcdir());
+	assert_string_equal(f->c.store_dir, store);
 	assert_int_equal(f->c.workers, 2);
+	/* The README's registration needs the key and a grant for it. */
+	assert_int_equal(f->c.nkeys, 1);
+	assert_string_equal(f->c.keys[0].name, "registrar");
+	assert_int_equal(f->c.zones[0].ngrants, 1);
+	assert_string_equal(f->c.zones[0].grants[0].key, "registrar");
 	assert_int_equal(f->c.log_level, LOG_LVL_INFO);
 	assert_int_equal(f->c.nzones, 2);
 	uint8_t apex[WIRE_NAME_MAX];
@@ -284,8 +308,27 @@ test_errors_name_file_line(void **state)
 	expect_error(f, "\n\nkey k { algorithm hmac-sha256; }\n", 3, "secret");
 	expect_error(f, "key k {\n algorithm hmac-sha256\n secret \"" SECRET "\"\n colour red\n}\n", 4,
 	    "unknown key setting");
-	expect_error(f, "key k { algorithm hmac-sha256; secret x; }\nkey K. { algorithm hmac-sha256; secret x; }\n",
+	expect_error(f, "key k { algorithm hmac-sha256; secret \"" SECRET "\"; }\n"
+	                "key K. { algorithm hmac-sha256; secret \"" SECRET "\"; }\n",
 	    2, "twice");
+	/* A bad secret is named as such, not as an unknown algorithm. */
+	expect_error(f, "\nkey k {\n algorithm hmac-sha256\n secret \"not base64 !!\"\n}\n", 2,
+	    "key: k: the secret is not valid base64");
+	expect_error(f, "key k { algorithm hmac-whirlpool; secret \"" SECRET "\"; }\n", 1,
+	    "key: k: unknown algorithm");
+	expect_error(f, "key k { algorithm hmac-sha256; secret \"" SECRET "\"; min-lease 1h; max-lease 1m }\n",
+	    1, "k: min-lease is above max-lease");
+	/* Names of keys that do not exist: where they are named. */
+	expect_finish_error(f, "zone a.test {\n grant nokey name a.test\n}\n", 2,
+	    "grant: no key nokey is defined");
+	expect_finish_error(f, "zone a.test {\n\n allow-transfer 10.0.0.1 key nokey\n}\n", 3,
+	    "allow-transfer: no key nokey is defined");
+	expect_finish_error(f, "zone a.test {\n allow-update-unsigned key nokey\n}\n", 2,
+	    "allow-update-unsigned: no key nokey is defined");
+	expect_finish_error(f, "zone a.test {\n notify 192.0.2.1 key nokey\n}\n", 2,
+	    "notify: no key nokey is defined");
+	/* An include that cannot be read: the statement that names it. */
+	expect_error(f, "workers 1\ninclude \"no-such.conf\"\n", 2, "cannot read");
 	expect_error(f, "zone a.test {\n default-lease 10x\n}\n", 2, "duration");
 	expect_error(f, "zone a.test {\n min-lease 100; max-lease 10\n}\n", 1, "min-lease");
 	expect_error(f, "zone a.test {\n grant k1 nearby a.test\n}\n", 2, "match");
@@ -401,24 +444,33 @@ test_bind_key_file(void **state)
 	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
 
 	/* A key whose secret is not base64 or whose algorithm is unknown is
-	 * rejected when the configuration is checked. */
+	 * refused as it is read, naming the file and line of its statement. */
 	conf_free(&f->c);
 	conf_init(&f->c);
 	conf = put_file(f, "k2.conf",
-	    "key x { algorithm hmac-sha256; secret \"not base64 !!\"; }\nzone a.test\n");
-	assert_int_equal(load_capture(f, L_CONF, conf), 0);
-	assert_int_equal(load_capture(f, L_FINISH, NULL), DNSD_ECONF);
+	    "zone a.test\nkey x { algorithm hmac-sha256; secret \"not base64 !!\"; }\n");
+	assert_int_equal(load_capture(f, L_CONF, conf), DNSD_ECONF);
+	char want2[300];
+	snprintf(want2, sizeof(want2), "%s:2: key: x: the secret is not valid base64", conf);
+	if (strstr(f->err, want2) == NULL)
+		fail_msg("want %s in %s", want2, f->err);
 	conf_free(&f->c);
 	conf_init(&f->c);
 	conf = put_file(f, "k3.conf",
 	    "key x { algorithm hmac-whirlpool; secret \"" SECRET "\"; }\nzone a.test\n");
-	assert_int_equal(load_capture(f, L_CONF, conf), 0);
-	assert_int_equal(load_capture(f, L_FINISH, NULL), DNSD_ECONF);
+	assert_int_equal(load_capture(f, L_CONF, conf), DNSD_ECONF);
+	assert_non_null(strstr(f->err, "k3.conf:1: key: x: unknown algorithm"));
 
-	/* conf_add_key (the command line) and duplicates. */
+	/* conf_add_key (the command line) and duplicates; a bad key there is
+	 * named by its -y. */
 	conf_free(&f->c);
 	conf_init(&f->c);
+	fflush(stderr);
+	assert_int_not_equal(conf_add_key(&f->c, "cli.key", "hmac-sha256", "!!"), 0);
+	assert_int_not_equal(conf_add_key(&f->c, "cli.key", "md4", SECRET), 0);
+	assert_int_equal(f->c.nkeys, 0);
 	assert_int_equal(conf_add_key(&f->c, "cli.key", "hmac-sha256", SECRET), 0);
+	assert_string_equal(f->c.keys[0].where, "-y cli.key");
 	assert_int_equal(load_capture(f, L_KEYS, keys), 0);
 	assert_int_equal(f->c.nkeys, 3);
 	assert_int_not_equal(conf_add_key(&f->c, "CLI.KEY.", "hmac-sha256", SECRET), 0);
@@ -736,6 +788,7 @@ test_finish(void **state)
 	assert_non_null(strstr(f->err, "no zones"));
 
 	/* Defaults filled in. */
+	unsetenv("STATE_DIRECTORY");
 	conf_free(&f->c);
 	conf_init(&f->c);
 	assert_int_equal(f->c.edns_max, 1232);
@@ -747,18 +800,31 @@ test_finish(void **state)
 	assert_int_equal(f->c.nlisten, 1);
 	assert_int_equal(f->c.listen[0].port, 53);
 	assert_memory_equal(f->c.listen[0].addr, "\x7f\x00\x00\x01", 4);
-	assert_string_equal(f->c.store_dir, "/var/lib/dnsd");
+	/* The store: $localstatedir/lib/dnsd, or systemd's StateDirectory. */
+	assert_string_equal(f->c.store_dir, conf_default_store());
+	assert_non_null(strstr(conf_default_store(), "/lib/dnsd"));
+	/* The pid file: in the store. */
+	char pid[4200];
+	snprintf(pid, sizeof(pid), "%s/dnsd.pid", f->c.store_dir);
+	assert_string_equal(f->c.pid_file, pid);
 	assert_true(match4(&f->c.forward_allow, "127.0.0.1"));
 	assert_false(match4(&f->c.forward_allow, "192.0.2.1"));
+	conf_free(&f->c);
+	conf_init(&f->c);
+	setenv("STATE_DIRECTORY", "/var/lib/dnsd-unit:/var/lib/other", 1);
+	assert_string_equal(conf_default_store(), "/var/lib/dnsd-unit");
+	assert_int_equal(conf_add_zone(&f->c, "a.test"), 0);
+	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
+	assert_string_equal(f->c.store_dir, "/var/lib/dnsd-unit");
+	assert_string_equal(f->c.pid_file, "/var/lib/dnsd-unit/dnsd.pid");
+	unsetenv("STATE_DIRECTORY");
 
-	/* Names of keys that do not exist. */
+	/* Names of keys that do not exist; a zone file that cannot be read. */
 	const char *cases[] = {
 		"zone a.test { grant nokey name a.test }\n",
 		"zone a.test { allow-transfer key nokey }\n",
 		"zone a.test { notify 192.0.2.1 key nokey }\n",
 		"zone a.test { file does-not-exist.zone }\n",
-		"key k { algorithm hmac-sha256; secret \"" SECRET "\"; min-lease 1h; max-lease 1m; }\n"
-		"zone a.test\n",
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		conf_free(&f->c);
@@ -769,6 +835,98 @@ test_finish(void **state)
 			fail_msg("accepted: %s", cases[i]);
 		assert_true(strlen(f->err) > 0);
 	}
+}
+
+/* Every path of a configuration file is relative to that file's folder,
+ * whatever the current folder; command-line paths are made absolute
+ * against the current folder. */
+static void
+test_relative_paths(void **state)
+{
+	struct fx *f = *state;
+	char sub[128], want[512];
+	snprintf(sub, sizeof(sub), "%s/etc", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	snprintf(want, sizeof(want), "%s/etc/zd", f->dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	put_file(f, "etc/zd/d.test.zone", "; empty\n");
+	put_file(f, "etc/a.zone", "; empty\n");
+	put_file(f, "etc/inc.conf", "zone b.test { file a.zone }\n");
+	const char *p = put_file(f, "etc/dnsd.conf",
+	    "store \"db\"\npid-file run/dnsd.pid\nzone a.test { file a.zone }\n"
+	    "include inc.conf\nzone-dir zd\n");
+	/* From another folder, by a relative name of the file. */
+	char cwd[512];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(f->dir), 0);
+	int rc = load_capture(f, L_CONF, "etc/dnsd.conf");
+	int rc2 = rc == 0 ? load_capture(f, L_FINISH, NULL) : -1;
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(rc2, 0);
+	(void)p;
+	snprintf(want, sizeof(want), "%s/etc/db", f->dir);
+	assert_string_equal(f->c.store_dir, want);
+	snprintf(want, sizeof(want), "%s/etc/run/dnsd.pid", f->dir);
+	assert_string_equal(f->c.pid_file, want);
+	assert_int_equal(f->c.nzones, 3);
+	snprintf(want, sizeof(want), "%s/etc/a.zone", f->dir);
+	assert_string_equal(f->c.zones[0].file, want);
+	assert_string_equal(f->c.zones[1].file, want); /* from the included file */
+	snprintf(want, sizeof(want), "%s/etc/zd/d.test.zone", f->dir);
+	assert_string_equal(f->c.zones[2].file, want);
+
+	/* conf_abspath: against the current folder. */
+	char *a = conf_abspath("x/y");
+	snprintf(want, sizeof(want), "%s/x/y", cwd);
+	assert_string_equal(a, want);
+	free(a);
+	a = conf_abspath("./z");
+	snprintf(want, sizeof(want), "%s/z", cwd);
+	assert_string_equal(a, want);
+	free(a);
+	a = conf_abspath("/abs");
+	assert_string_equal(a, "/abs");
+	free(a);
+	/* The default file is $sysconfdir/dnsd/dnsd.conf. */
+	assert_non_null(strstr(conf_default_path(), "/dnsd/dnsd.conf"));
+	assert_true(conf_default_path()[0] == '/');
+}
+
+/* conf_restart_changes names exactly the restart-only settings that moved. */
+static void
+test_restart_changes(void **state)
+{
+	struct fx *f = *state;
+	struct conf b;
+	const char *names[16];
+	conf_init(&b);
+	assert_int_equal(conf_add_zone(&f->c, "a.test"), 0);
+	assert_int_equal(conf_add_zone(&b, "a.test"), 0);
+	assert_int_equal(conf_add_listen(&f->c, "127.0.0.1@5300"), 0);
+	assert_int_equal(conf_add_listen(&b, "127.0.0.1@5300"), 0);
+	f->c.store_dir = strdup("/s");
+	b.store_dir = strdup("/s");
+	b.workers = f->c.workers;
+	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
+	assert_int_equal(conf_finish(&b), 0);
+	assert_int_equal(conf_restart_changes(&f->c, &b, names, 16), 0);
+	/* Live settings do not count. */
+	b.edns_max = 4096;
+	b.tcp_max = 7;
+	b.log_level = LOG_LVL_DEBUG;
+	assert_int_equal(conf_restart_changes(&f->c, &b, names, 16), 0);
+	/* Restart-only ones do. */
+	b.workers = f->c.workers + 1;
+	b.listen[0].port = 5301;
+	free(b.store_dir);
+	b.store_dir = strdup("/t");
+	assert_int_equal(conf_restart_changes(&f->c, &b, names, 16), 3);
+	assert_string_equal(names[0], "listen");
+	assert_string_equal(names[1], "workers");
+	assert_string_equal(names[2], "store");
+	assert_int_equal(conf_restart_changes(&f->c, &b, names, 1), 3); /* counts past max */
+	conf_free(&b);
 }
 
 static void
@@ -1004,6 +1162,8 @@ main(void)
 		T(test_zone_dir),
 		T(test_add_zone),
 		T(test_finish),
+		T(test_relative_paths),
+		T(test_restart_changes),
 		T(test_numbers),
 		T(test_levels),
 		T(test_number_floors),
