@@ -5,6 +5,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/util/err.c dnsd/util/err.h \
 	dnsd/util/log.c dnsd/util/log.h \
 	dnsd/util/clock.c dnsd/util/clock.h \
+	dnsd/util/sdnotify.c dnsd/util/sdnotify.h \
 	dnsd/wire/wire.c dnsd/wire/wire.h \
 	dnsd/node/node.c dnsd/node/node.h \
 	dnsd/svc/svc.c dnsd/svc/svc.h \
@@ -45,9 +46,9 @@ dnsd_libdnsd_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDNSD_CONF_FILE='"$(sysconfdir)/dnsd/dnsd.conf"' \
 	-DDNSD_STATE_DIR='"$(localstatedir)/lib/dnsd"'
 dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS) \
-	$(CURL_CFLAGS) $(JANSSON_CFLAGS)
+	$(CURL_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS) \
-	$(JANSSON_LIBS) $(PTHREAD_LIBS)
+	$(JANSSON_LIBS) $(SYSTEMD_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += dnsd/dnsd
 dnsd_dnsd_SOURCES = dnsd/main.c
