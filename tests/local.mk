@@ -74,6 +74,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_storm.sh \
 	tests/integration/t_answer_cache.sh \
 	tests/integration/t_reload.sh \
+	tests/integration/t_reload_conf.sh \
 	tests/integration/t_coalesce.sh \
 	tests/integration/t_listen_any.sh \
 	tests/integration/t_glibc.sh \

@@ -1,17 +1,22 @@
 /* dnsdctl.c -- the local admin tool: command line, configuration, dispatch
  *
  * dnsdctl reads the store of a running (or stopped) dnsd without changing
- * it, checks configurations as dnsd -n does, and helps wire dnsd into the
- * system resolver. The commands live in ctl-store.c (store views) and
- * ctl-resolver.c (resolver snippets, doctor); see dnsdctl(8).
+ * it, checks configurations as dnsd -n does, tells a running dnsd to
+ * reload, and helps wire dnsd into the system resolver. The commands live
+ * in ctl-store.c (store views) and ctl-resolver.c (resolver snippets,
+ * doctor); see dnsdctl(8). It reads the same configuration file as dnsd
+ * (-c, else the default one) and resolves its paths the same way.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "ctl.h"
@@ -20,8 +25,6 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "zone/zone.h"
-
-#define DEFAULT_STORE "/var/lib/dnsd" /* as conf_finish() */
 
 void
 ctl_err(const char *fmt, ...)
@@ -52,14 +55,18 @@ usage(FILE *f)
 	    "                          health and lease left (-j: as JSON)\n"
 	    "  journal [-v] ZONE       journal entries: serial from -> to, records\n"
 	    "                          removed and added (-v: the records too)\n"
-	    "  check -c FILE           check the configuration and zone files (dnsd -n)\n"
+	    "  check                   check the configuration and zone files (dnsd -n)\n"
+	    "  reload                  check the configuration, then make the running\n"
+	    "                          dnsd reload it (SIGHUP to the pid in its pid file)\n"
 	    "  resolver resolv.conf|systemd-resolved|dnsmasq [--zone Z]... [--server A@P]\n"
 	    "                          print a snippet that sends the zones to dnsd\n"
 	    "  doctor NAME [--zone Z]... [--server A@P] [--resolv-conf FILE]\n"
 	    "                          check that getaddrinfo finds NAME through dnsd\n"
 	    "options:\n"
 	    "  -c, --config FILE       dnsd.conf(5): store, zones, listen addresses, keys\n"
-	    "  -s, --store DIR         LMDB store folder (default: from -c, else %s)\n"
+	    "                          (default %s, if it exists)\n"
+	    "  -s, --store DIR         LMDB store folder (default: from the configuration,\n"
+	    "                          else %s)\n"
 	    "      --dynamic           dump: only records added by UPDATE, with leases\n"
 	    "      --static            dump: only zone-file records\n"
 	    "      --all               dump: also expired records not yet reaped\n"
@@ -73,7 +80,7 @@ usage(FILE *f)
 	    "  -h, --help              this help\n"
 	    "  -V, --version           print the version\n"
 	    "exit status: 0 ok, 1 error or problem found, 2 usage error\n",
-	    DEFAULT_STORE);
+	    conf_default_path(), conf_default_store());
 }
 
 enum {
@@ -101,6 +108,7 @@ static const struct {
 	{ "services", 0, 1, OPT_JSON, true },
 	{ "journal", 1, 1, OPT_VERBOSE, true },
 	{ "check", 0, 0, 0, false },
+	{ "reload", 0, 0, 0, false },
 	{ "resolver", 1, 1, OPT_ZONE | OPT_SERVER, false },
 	{ "doctor", 1, 1, OPT_ZONE | OPT_SERVER | OPT_RESOLV, false },
 };
@@ -125,6 +133,52 @@ cmd_check(struct conf *c, const char *path)
 		printf("%s: configuration OK: %zu zone%s\n", path, c->nzones,
 		    c->nzones == 1 ? "" : "s");
 	return status;
+}
+
+/* Is process `pid` a dnsd? A pid file that outlived its dnsd may name
+ * another program by now: that one must not get the signal. */
+static bool
+is_dnsd(long pid)
+{
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	bool ok = fgets(comm, sizeof(comm), f) != NULL && strcmp(comm, "dnsd\n") == 0;
+	fclose(f);
+	return ok;
+}
+
+/* The configuration must be good (as dnsd -n says, zone files included:
+ * a zone added with a broken file makes dnsd refuse the reload), then
+ * SIGHUP to the dnsd of its pid file. Whether dnsd applied it, its log
+ * says ("reload: configuration generation N" or "reload refused"). */
+static int
+cmd_reload(struct conf *c, const char *path)
+{
+	if (cmd_check(c, path) != CTL_OK)
+		return CTL_FAIL;
+	FILE *f = fopen(c->pid_file, "r");
+	long pid = 0;
+	if (f == NULL) {
+		ctl_err("reload: %s: %s (is dnsd running with this configuration?)", c->pid_file,
+		    strerror(errno));
+		return CTL_FAIL;
+	}
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1)
+		pid = 0;
+	fclose(f);
+	if (pid == 0 || !is_dnsd(pid)) {
+		ctl_err("reload: %s names no running dnsd (a stale pid file?)", c->pid_file);
+		return CTL_FAIL;
+	}
+	if (kill((pid_t)pid, SIGHUP) != 0) {
+		ctl_err("reload: cannot signal dnsd (pid %ld): %s", pid, strerror(errno));
+		return CTL_FAIL;
+	}
+	printf("dnsd (pid %ld) is reloading %s; its log says when it is done\n", pid, path);
+	return CTL_OK;
 }
 
 /* Open the store read-only and run one command on one read transaction. */
@@ -246,10 +300,11 @@ main(int argc, char **argv)
 		        "already includes expired records)");
 		goto out;
 	}
-	if (strcmp(cmd, "check") == 0 && o.config == NULL) {
-		ctl_err("check: give the configuration with -c FILE");
-		goto out;
-	}
+	/* Without -c, the file dnsd reads without -c: required by check and
+	 * reload, used by the others when it is there. */
+	bool needs_conf = strcmp(cmd, "check") == 0 || strcmp(cmd, "reload") == 0;
+	if (o.config == NULL && (needs_conf || access(conf_default_path(), R_OK) == 0))
+		o.config = conf_default_path();
 
 	log_init(true, LOG_LVL_WARN);
 	o.now = clock_now();
@@ -259,10 +314,18 @@ main(int argc, char **argv)
 			goto out;
 		o.conf = &c;
 	}
+	if (o.store != NULL) {
+		/* -s wins, as with dnsd; conf_finish makes it absolute */
+		free(c.store_dir);
+		if ((c.store_dir = strdup(o.store)) == NULL)
+			goto out;
+	}
 	if (strcmp(cmd, "check") == 0) {
 		status = cmd_check(&c, o.config);
+	} else if (strcmp(cmd, "reload") == 0) {
+		status = cmd_reload(&c, o.config);
 	} else if (commands[ci].store) {
-		const char *dir = o.store ? o.store : c.store_dir ? c.store_dir : DEFAULT_STORE;
+		const char *dir = c.store_dir ? c.store_dir : conf_default_store();
 		status = run_store_cmd(cmd, dir, &o, args);
 	} else if (strcmp(cmd, "resolver") == 0) {
 		status = ctl_cmd_resolver(&o, args[0]);

@@ -1,7 +1,8 @@
 /* server.c -- the only file that knows every module: it opens the store
  * and the zones, binds the sockets, starts the thread modules (writer,
  * notifier, forwarder, health checker, TCP loop, UDP workers), wires
- * their callbacks to each other and takes the signals until SIGTERM/SIGINT.
+ * their callbacks to each other and takes the signals until SIGTERM/SIGINT:
+ * SIGHUP reloads the configuration (reload() below).
  *
  * Module order (each may use only those before it; t_lint.sh checks):
  *   util < wire < tsig, node < conf, store < keyring < reply, zone
@@ -11,10 +12,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +25,7 @@
 #include "check/check.h"
 #include "conf/conf.h"
 #include "forward/forward.h"
+#include "keyring/keyring.h"
 #include "net/peer.h"
 #include "net/server.h"
 #include "net/sock.h"
@@ -35,6 +39,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 #include "writer/writer.h"
 #include "zone/zone.h"
 
@@ -53,6 +58,12 @@ struct server {
 	struct tcp_loop *tcp;
 	struct udp_pool *udp;
 	struct checker *checker; /* atomic: the writer's thread reads it */
+	char *pid_file;         /* the one written at start, removed at exit */
+	/* writer_set_runtime's answer, for the main thread that waits */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool switch_done;
+	int switch_rc;
 };
 
 /* ---- callbacks: how the modules reach each other ---- */
@@ -140,6 +151,33 @@ checker_start(struct server *s)
 	return rc;
 }
 
+/* From the writer: a new generation's zones are in the store; the other
+ * modules switch to it, each at a point of its own choosing. */
+static void
+publish(void *ctx, struct runtime *rt)
+{
+	struct server *s = ctx;
+	udp_set_runtime(s->udp, rt);
+	tcp_set_runtime(s->tcp, rt);
+	notify_set_runtime(s->notifier, rt);
+	struct checker *ck = __atomic_load_n(&s->checker, __ATOMIC_ACQUIRE);
+	if (ck != NULL)
+		check_set_runtime(ck, rt);
+}
+
+/* From the writer: the switch is over; wake the main thread. */
+static void
+switched(void *ctx, struct runtime *rt, int rc)
+{
+	struct server *s = ctx;
+	(void)rt;
+	pthread_mutex_lock(&s->mu);
+	s->switch_rc = rc;
+	s->switch_done = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* ---- start-up ---- */
 
 static int
@@ -189,6 +227,39 @@ sockets_close(struct server *s)
 	free(s->pktinfo);
 }
 
+/* The pid file (dnsdctl reload reads it): "PID\n". A failure is only a
+ * warning: dnsd serves without it. */
+static void
+pid_file_write(struct server *s, const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+		log_warn("pid file %s: %s (dnsdctl reload will not find dnsd)", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	s->pid_file = strdup(path);
+}
+
+/* Remove the pid file if it is still ours. */
+static void
+pid_file_remove(struct server *s)
+{
+	char buf[32];
+	FILE *f = s->pid_file != NULL ? fopen(s->pid_file, "r") : NULL;
+	if (f != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL && atol(buf) == (long)getpid())
+			unlink(s->pid_file);
+		fclose(f);
+	}
+	free(s->pid_file);
+	s->pid_file = NULL;
+}
+
 /* After binding (port 53 needs root) and opening the store: run as `user`. */
 static int
 drop_privileges(const char *user)
@@ -224,7 +295,7 @@ modules_start(struct server *s)
 	struct notify_setup ns = { .store = s->store, .rt = s->rt };
 	struct writer_setup ws = { .store = s->store, .rt = s->rt, .ctx = s,
 		.send = send_replies, .zone_changed = zone_changed,
-		.catalog_changed = catalog_changed };
+		.catalog_changed = catalog_changed, .publish = publish, .switched = switched };
 	struct tcp_setup ts = { .store = s->store, .rt = s->rt, .fds = s->tcp_fds,
 		.nfds = s->nlisten, .hooks = hooks };
 	struct udp_setup us = { .store = s->store, .rt = s->rt, .workers = s->workers,
@@ -260,13 +331,135 @@ modules_stop(struct server *s)
 	s->checker = NULL;
 }
 
+/* ---- reload ---- */
+
+/* Is a zone with this apex in the table? */
+static bool
+zonetab_has(const struct zonetab *t, const uint8_t *apex)
+{
+	const struct zone *z = zonetab_find(t, apex);
+	return z != NULL && wire_name_equal(z->apex, apex);
+}
+
+/* The zone files of zones new to the configuration parse (file:line
+ * otherwise), so that a broken one refuses the reload before anything is
+ * written. Files of the zones already served are re-imported by the
+ * writer, which keeps a zone's previous data if its file is broken. */
+static int
+new_zone_files_ok(const struct runtime *cur, const struct conf *c)
+{
+	int rc = 0;
+	for (size_t i = 0; i < c->nzones; i++) {
+		const struct conf_zone *z = &c->zones[i];
+		if (z->file != NULL && !zonetab_has(&cur->zones, z->apex) &&
+		    zone_check_file(z->file, z->apex) != 0)
+			rc = DNSD_ECONF;
+	}
+	return rc;
+}
+
+/* Say what a reload changes: zones and keys added and removed, and the
+ * settings that only a restart applies. */
+static void
+reload_report(const struct runtime *cur, const struct runtime *next)
+{
+	const struct conf *a = cur->conf, *b = next->conf;
+	const char *names[16];
+	size_t n = conf_restart_changes(a, b, names, 16);
+	for (size_t i = 0; i < n && i < 16; i++)
+		log_warn("reload: %s changed; it takes a restart, the running server keeps the old"
+		         " value", names[i]);
+	for (size_t i = 0; i < next->zones.n; i++)
+		if (!zonetab_has(&cur->zones, next->zones.z[i].apex))
+			log_info("reload: zone %s added", next->zones.z[i].name);
+	for (size_t i = 0; i < cur->zones.n; i++)
+		if (!zonetab_has(&next->zones, cur->zones.z[i].apex))
+			log_info("reload: zone %s removed (no longer served; its data stays in the store)",
+			    cur->zones.z[i].name);
+	for (size_t i = 0; i < b->nkeys; i++) {
+		const struct conf_key *old = conf_key_find(a, b->keys[i].name_wire);
+		if (old == NULL)
+			log_info("reload: key %s added", b->keys[i].name);
+		else if (strcmp(old->secret, b->keys[i].secret) != 0 ||
+		    tsig_alg_from_str(old->algorithm) != tsig_alg_from_str(b->keys[i].algorithm))
+			log_info("reload: key %s changed", b->keys[i].name);
+	}
+	for (size_t i = 0; i < a->nkeys; i++)
+		if (conf_key_find(b, a->keys[i].name_wire) == NULL)
+			log_info("reload: key %s removed", a->keys[i].name);
+}
+
+/*
+ * SIGHUP: build the configuration again and switch every module to it.
+ * What a generation holds changes at once for new requests: keys, grants
+ * and lease limits, zones added or removed, access lists, notify lists,
+ * edns-max, TCP limits, forward-allow, the log level. (Later, also: HTTP
+ * tokens and the services folder -- a new part of struct conf, built and
+ * checked here like the rest, reaches its module through publish().)
+ * Sockets, workers and the store stay as they are (reload_report names
+ * what changed among them). A configuration that fails to load, a new
+ * zone whose file is broken, or a generation the writer cannot open, is
+ * refused, and the running one stays.
+ */
+static void
+reload(struct server *s, const struct server_setup *setup)
+{
+	struct conf *c = NULL;
+	struct runtime *rt = NULL;
+	char status[128];
+	int rc;
+
+	sdnotify_reloading();
+	if (setup->reload == NULL) {
+		log_info("SIGHUP: re-importing changed zone files");
+		writer_request_reload(s->writer);
+		sdnotify_ready("serving");
+		return;
+	}
+	log_info("SIGHUP: reading the configuration again");
+	if ((rc = setup->reload(setup->arg, &c)) == 0 && (rc = new_zone_files_ok(s->rt, c)) != 0) {
+		conf_free(c);
+		free(c);
+	}
+	if (rc == 0 && (rc = runtime_new(c, s->rt->generation + 1, &rt)) == 0) {
+		reload_report(s->rt, rt);
+		pthread_mutex_lock(&s->mu);
+		s->switch_done = false;
+		pthread_mutex_unlock(&s->mu);
+		writer_set_runtime(s->writer, rt);
+		pthread_mutex_lock(&s->mu);
+		while (!s->switch_done)
+			pthread_cond_wait(&s->cv, &s->mu);
+		rc = s->switch_rc;
+		pthread_mutex_unlock(&s->mu);
+	}
+	if (rc == 0) {
+		runtime_drop(s->rt);
+		s->rt = rt; /* our reference */
+		log_set_level((enum log_level)rt->conf->log_level);
+		log_info("reload: configuration generation %u: %zu zone%s, %zu key%s", rt->generation,
+		    rt->zones.n, rt->zones.n == 1 ? "" : "s", rt->conf->nkeys,
+		    rt->conf->nkeys == 1 ? "" : "s");
+	} else {
+		runtime_drop(rt);
+		log_err("reload refused: still serving configuration generation %u", s->rt->generation);
+	}
+	snprintf(status, sizeof(status), "serving %zu zone%s (configuration generation %u)",
+	    s->rt->zones.n, s->rt->zones.n == 1 ? "" : "s", s->rt->generation);
+	sdnotify_ready(status);
+}
+
 int
-server_main(struct conf *c)
+server_main(const struct server_setup *setup)
 {
 	struct server s = { 0 };
+	struct conf *c = setup->conf;
 	sigset_t sigs;
-	int rc, status = 1;
+	char status[128];
+	int rc, status_code = 1;
 
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
 	/* Threads inherit this mask; only the main thread takes signals. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -279,7 +472,7 @@ server_main(struct conf *c)
 		log_err("cannot open the store in %s: %s", c->store_dir, dnsd_strerror(rc));
 		conf_free(c);
 		free(c);
-		return 1;
+		goto out;
 	}
 	if ((rc = runtime_new(c, 1, &s.rt)) != 0)
 		goto out;
@@ -290,29 +483,34 @@ server_main(struct conf *c)
 	}
 	if ((rc = sockets_open(&s, c)) != 0 || (rc = drop_privileges(c->user)) != 0)
 		goto out;
+	pid_file_write(&s, c->pid_file);
 	if ((rc = modules_start(&s)) != 0)
 		goto stop;
-	log_info("serving %zu zone%s on %zu address%s with %u worker%s", s.rt->zones.n,
-	    s.rt->zones.n == 1 ? "" : "s", c->nlisten, c->nlisten == 1 ? "" : "es", c->workers,
-	    c->workers == 1 ? "" : "s");
+	snprintf(status, sizeof(status), "serving %zu zone%s on %zu address%s with %u worker%s",
+	    s.rt->zones.n, s.rt->zones.n == 1 ? "" : "s", c->nlisten, c->nlisten == 1 ? "" : "es",
+	    c->workers, c->workers == 1 ? "" : "s");
+	log_info("%s", status);
+	sdnotify_ready(status);
 
 	for (;;) {
 		int sig = sigwaitinfo(&sigs, NULL);
 		if (sig == SIGINT || sig == SIGTERM) {
 			log_info("signal %d: shutting down", sig);
+			sdnotify_stopping();
 			break;
 		}
-		if (sig == SIGHUP) {
-			log_info("SIGHUP: reloading changed zone files");
-			writer_request_reload(s.writer);
-		}
+		if (sig == SIGHUP)
+			reload(&s, setup);
 	}
-	status = 0;
+	status_code = 0;
 stop:
 	modules_stop(&s);
 out:
 	sockets_close(&s);
+	pid_file_remove(&s);
 	runtime_drop(s.rt);
 	store_close(s.store);
-	return status;
+	pthread_mutex_destroy(&s.mu);
+	pthread_cond_destroy(&s.cv);
+	return status_code;
 }

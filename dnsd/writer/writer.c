@@ -91,6 +91,8 @@ struct writer {
 	void (*send)(void *ctx, const struct peer_msg *m, size_t n);
 	void (*zone_changed)(void *ctx, const struct zone *z);
 	void (*catalog_changed)(void *ctx, uint64_t index);
+	void (*publish)(void *ctx, struct runtime *rt);
+	void (*switched)(void *ctx, struct runtime *rt, int rc);
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -101,6 +103,7 @@ struct writer {
 	bool gathering;        /* waiting for `expect` jobs until gather_end */
 	struct timespec gather_end;
 	bool stop, reload;
+	struct runtime *next_rt; /* writer_set_runtime: a generation to switch to */
 	struct writer_stats st;
 	bool *touched;         /* per zone index, during one batch */
 };
@@ -158,6 +161,16 @@ writer_request_reload(struct writer *w)
 {
 	pthread_mutex_lock(&w->mu);
 	w->reload = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_set_runtime(struct writer *w, struct runtime *rt)
+{
+	pthread_mutex_lock(&w->mu);
+	runtime_drop(w->next_rt); /* never: the server waits for switched() */
+	w->next_rt = runtime_hold(rt);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -509,6 +522,47 @@ reload_zones(struct writer *w)
 	free(before);
 }
 
+/* Switch to the generation `rt` (writer_set_runtime), whose queued
+ * reference this takes over. */
+static void
+switch_runtime(struct writer *w, struct runtime *rt)
+{
+	size_t n = rt->zones.n;
+	uint32_t *before = calloc(2 * n + 1, sizeof(uint32_t));
+	uint32_t *after = before != NULL ? before + n : NULL;
+	bool *touched = calloc(n + 1, sizeof(bool));
+	int rc = before != NULL && touched != NULL ? 0 : -ENOMEM;
+
+	if (rc == 0 && zone_serials(w->store, &rt->zones, before) < 0)
+		memset(before, 0, n * sizeof(uint32_t));
+	if (rc == 0 && zone_reload_all(w->store, &rt->zones, clock_now()) != 0)
+		log_warn("reload: some zones kept their previous data");
+	if (rc == 0 && (rc = zone_serials(w->store, &rt->zones, after)) > 0) {
+		log_err("reload: %d zone%s of the new configuration could not be loaded", rc,
+		    rc == 1 ? "" : "s");
+		rc = DNSD_ECONF;
+	}
+	if (rc != 0) {
+		free(before);
+		free(touched);
+		w->switched(w->ctx, rt, rc);
+		runtime_drop(rt);
+		return;
+	}
+	runtime_drop(w->rt);
+	w->rt = rt;
+	free(w->touched);
+	w->touched = touched;
+	w->publish(w->ctx, rt);
+	if (n > 0 && (rc = zone_touch(w->store, &rt->zones.z[0])) != 0)
+		log_warn("reload: answer caches not retired: %s", dnsd_strerror(rc));
+	for (size_t i = 0; i < n; i++)
+		if (after[i] != before[i])
+			w->zone_changed(w->ctx, &rt->zones.z[i]);
+	free(before);
+	w->switched(w->ctx, rt, 0);
+}
+
 /* The monotonic time `us` microseconds from now. */
 static struct timespec
 mono_in(long us)
@@ -571,7 +625,7 @@ writer_run(void *arg)
 				w->expect = 1; /* nobody came: answer the next one at once */
 		}
 		bool due = more || expiry_due(deadline);
-		if (w->head == NULL && !w->reload && !due && !w->stop) {
+		if (w->head == NULL && !w->reload && w->next_rt == NULL && !due && !w->stop) {
 			sleep_until(w, deadline);
 			continue;
 		}
@@ -592,9 +646,13 @@ writer_run(void *arg)
 		if (w->head == NULL)
 			w->tail = &w->head;
 		bool reload = w->reload;
+		struct runtime *next_rt = w->next_rt;
 		w->reload = false;
+		w->next_rt = NULL;
 		pthread_mutex_unlock(&w->mu);
 
+		if (next_rt != NULL)
+			switch_runtime(w, next_rt);
 		if (reload)
 			reload_zones(w);
 		run_batch(w, jobs, &more);
@@ -627,6 +685,8 @@ writer_start(const struct writer_setup *s, struct writer **out)
 	w->send = s->send;
 	w->zone_changed = s->zone_changed;
 	w->catalog_changed = s->catalog_changed;
+	w->publish = s->publish;
+	w->switched = s->switched;
 	w->tail = &w->head;
 	w->touched = calloc(w->rt->zones.n + 1, sizeof(bool));
 	if (w->touched == NULL) {
@@ -670,6 +730,7 @@ writer_stop(struct writer *w)
 		n = j->next;
 		free(j);
 	}
+	runtime_drop(w->next_rt);
 	runtime_drop(w->rt);
 	free(w->touched);
 	free(w);

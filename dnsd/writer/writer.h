@@ -28,6 +28,14 @@ struct writer_setup {
 	/* The service catalog changed in a durable commit; `index` is the
 	 * catalog index after it (blocking queries wait for it). May be NULL. */
 	void (*catalog_changed)(void *ctx, uint64_t index);
+	/* writer_set_runtime, from the writer thread: every zone of `rt` is
+	 * in the store and the writer now writes with `rt`; hand it to the
+	 * other modules (copy what must outlive the call: take a reference). */
+	void (*publish)(void *ctx, struct runtime *rt);
+	/* writer_set_runtime is over: `rc` 0 after publish (and NOTIFY for
+	 * the zones whose serial moved), else the error that kept the writer
+	 * on its previous generation (a new zone could not be loaded). */
+	void (*switched)(void *ctx, struct runtime *rt, int rc);
 };
 
 /*
@@ -59,7 +67,19 @@ struct svc_op;
 typedef void (*writer_op_done)(void *arg, int rc, uint64_t index);
 void writer_submit_op(struct writer *w, const struct svc_op *op, writer_op_done done, void *arg);
 
-/* Ask for the changed zone files to be re-imported (SIGHUP). */
+/* Ask for the changed zone files to be re-imported. */
 void writer_request_reload(struct writer *w);
+/*
+ * Switch to a newer generation (a configuration reload). In the writer
+ * thread, between batches: open its zones in the store (zones new to the
+ * configuration are created, changed zone files re-imported; a zone whose
+ * file is broken keeps its previous data), then publish() it, start a
+ * new store snapshot (answer caches must not outlive the old
+ * configuration), NOTIFY the zones whose serial moved, and switched().
+ * If a zone of `rt` is not in the store after that (a new zone whose file
+ * failed), the writer stays on its generation and switched() says why.
+ * Takes a reference. One switch at a time: wait for switched().
+ */
+void writer_set_runtime(struct writer *w, struct runtime *rt);
 
 #endif

@@ -130,3 +130,42 @@ out:
 	node_edit_free(&e);
 	return rc;
 }
+
+int
+zone_serials(struct store *s, const struct zonetab *t, uint32_t *serials)
+{
+	struct store_txn *txn;
+	int rc = store_read_begin(s, &txn), missing = 0;
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < t->n; i++) {
+		struct store_zone sz;
+		struct zone z = t->z[i];
+		serials[i] = 0;
+		if (store_zone_get(txn, z.apex, &sz) != 0) {
+			missing++;
+			continue;
+		}
+		z.id = sz.id;
+		if (zone_serial(txn, &z, &serials[i]) != 0)
+			serials[i] = 0;
+	}
+	store_abort(txn);
+	return missing;
+}
+
+int
+zone_touch(struct store *s, const struct zone *z)
+{
+	struct store_txn *t;
+	struct store_zone sz;
+	int rc = store_write_begin(s, &t);
+	if (rc != 0)
+		return rc;
+	if ((rc = store_zone_get(t, z->apex, &sz)) != 0 ||
+	    (rc = store_zone_put(t, z->apex, &sz)) != 0) {
+		store_abort(t);
+		return rc;
+	}
+	return store_commit(t);
+}

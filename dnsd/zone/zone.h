@@ -80,4 +80,23 @@ int zone_journal_change(struct store_txn *t, const struct zone *z, const struct 
 /* The current SOA serial of a zone. */
 int zone_serial(struct store_txn *t, const struct zone *z, uint32_t *serial);
 
+/*
+ * The current serial of every zone of `t`, found in the store by apex (so
+ * the table's ids need not be filled in yet: a reload's new table before
+ * zone_open_all), into serials[0..t->n-1]; 0 for a zone the store does
+ * not have or that has no SOA. Returns how many zones the store does not
+ * have, or a negative error.
+ */
+int zone_serials(struct store *s, const struct zonetab *t, uint32_t *serials);
+
+/*
+ * Commit a write that changes nothing any reader sees (the metadata of
+ * zone `z`, rewritten as it is), so that the next snapshot differs from
+ * the last: whoever keys what it remembers by snapshot (the UDP workers'
+ * answer caches) starts afresh, as after any commit. A configuration
+ * reload that removes a zone, or changes how its answers are made, needs
+ * that, since it changes no record.
+ */
+int zone_touch(struct store *s, const struct zone *z);
+
 #endif
