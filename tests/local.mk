@@ -75,6 +75,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_answer_cache.sh \
 	tests/integration/t_reload.sh \
 	tests/integration/t_reload_conf.sh \
+	tests/integration/t_systemd.sh \
+	tests/integration/t_install.sh \
 	tests/integration/t_coalesce.sh \
 	tests/integration/t_listen_any.sh \
 	tests/integration/t_glibc.sh \
@@ -101,7 +103,7 @@ tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
-	tests/integration/udpflood.py tests/integration/svcq.py \
+	tests/integration/udpflood.py tests/integration/svcq.py tests/integration/notifylisten.py \
 	tests/integration/xfrcheck.py tests/integration/xfrzones.py \
 	tests/integration/checkserver.py \
 	tests/integration/updsink.py tests/integration/httpcheck.py

@@ -171,6 +171,7 @@ need_tool() {
 	drill) pkg=ldnsutils ;;
 	python3) pkg=python3 ;;
 	ss) pkg=iproute2 ;;
+	systemd-analyze | systemd-sysusers) pkg=systemd ;;
 	*) pkg=$tool ;;
 	esac
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

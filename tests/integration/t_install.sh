@@ -1,0 +1,60 @@
+#!/bin/bash
+# t_install.sh -- make install (into a DESTDIR) puts in place what running
+# dnsd as a service needs: the programs, the man pages, the systemd unit
+# and sysusers.d entry (where configure put them), and a first
+# /etc/dnsd/dnsd.conf, never over one that is there; make uninstall keeps
+# a configuration that was changed.
+. "$(dirname "$0")/lib.sh"
+
+[ -f "$BUILDDIR/Makefile" ] || hard_error "no $BUILDDIR/Makefile"
+var() { make -s --no-print-directory -C "$BUILDDIR" -f Makefile -f - print-var VAR="$1" <<'MK'
+print-var:
+	@echo '$($(VAR))'
+MK
+}
+D=$WORK/dest
+install_it() { make -s -C "$BUILDDIR" install DESTDIR="$D" >"$WORK/install.log" 2>&1; }
+
+sbindir=$(var sbindir)
+bindir=$(var bindir)
+sysconfdir=$(var sysconfdir)
+mandir=$(var mandir)
+unitdir=$(var systemdsystemunitdir)
+sysusersdir=$(var sysusersdir)
+[ -n "$sbindir" ] && [ -n "$sysconfdir" ] || hard_error "cannot read the install folders from the Makefile"
+
+install_it || { cat "$WORK/install.log" >&2; fail "make install DESTDIR=... failed"; }
+ok "make install into a DESTDIR"
+for f in "$sbindir/dnsd" "$sbindir/dnsdctl" "$bindir/dnsd-update" "$bindir/dnsd-resolve"; do
+	[ -x "$D$f" ] && ok "installed $f" || not_ok "missing $f"
+done
+for f in man8/dnsd.8 man5/dnsd.conf.5 man8/dnsdctl.8 man1/dnsd-update.1; do
+	[ -f "$D$mandir/$f" ] && ok "installed $mandir/$f" || not_ok "missing $mandir/$f"
+done
+cmp -s "$D$sysconfdir/dnsd/dnsd.conf" "$SRCDIR/system/dnsd.conf" &&
+	ok "installed $sysconfdir/dnsd/dnsd.conf (the first configuration)" || not_ok "no $sysconfdir/dnsd/dnsd.conf"
+if [ "$unitdir" = no ]; then
+	note "configured --without-systemdsystemunitdir: no unit to look for"
+else
+	[ -f "$D$unitdir/dnsd.service" ] && ok "installed $unitdir/dnsd.service" || not_ok "no $unitdir/dnsd.service"
+	grep -qx "ExecStart=$sbindir/dnsd -f -c $sysconfdir/dnsd/dnsd.conf" "$D$unitdir/dnsd.service" &&
+		ok "the unit starts the installed dnsd with the installed configuration" ||
+		not_ok "ExecStart: $(grep ExecStart "$D$unitdir/dnsd.service")"
+	grep -q '^u dnsd ' "$D$sysusersdir/dnsd.conf" && ok "installed $sysusersdir/dnsd.conf (user dnsd)" ||
+		not_ok "no sysusers.d entry in $sysusersdir"
+fi
+
+note "a second install keeps a changed configuration"
+echo "# changed by the administrator" >>"$D$sysconfdir/dnsd/dnsd.conf"
+install_it || fail "second make install failed"
+grep -q 'changed by the administrator' "$D$sysconfdir/dnsd/dnsd.conf" &&
+	ok "make install did not overwrite the changed configuration" || not_ok "the configuration was overwritten"
+make -s -C "$BUILDDIR" uninstall DESTDIR="$D" >"$WORK/uninstall.log" 2>&1 || fail "make uninstall failed"
+[ ! -e "$D$sbindir/dnsd" ] && ok "make uninstall removes dnsd" || not_ok "dnsd left after uninstall"
+[ -f "$D$sysconfdir/dnsd/dnsd.conf" ] && ok "make uninstall keeps the changed configuration" ||
+	not_ok "uninstall removed a changed configuration"
+rm -f "$D$sysconfdir/dnsd/dnsd.conf"
+install_it && make -s -C "$BUILDDIR" uninstall DESTDIR="$D" >/dev/null 2>&1
+[ ! -e "$D$sysconfdir/dnsd/dnsd.conf" ] && ok "make uninstall removes an unchanged configuration" ||
+	not_ok "an unchanged configuration was left"
+done_ok
