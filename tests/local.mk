@@ -77,6 +77,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_reload_conf.sh \
 	tests/integration/t_systemd.sh \
 	tests/integration/t_install.sh \
+	tests/integration/t_logs.sh \
 	tests/integration/t_coalesce.sh \
 	tests/integration/t_listen_any.sh \
 	tests/integration/t_glibc.sh \

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,4 +102,60 @@ keyring_check_key_in(const struct keyring_check *chk, char *const *names, size_t
 			return true;
 	}
 	return false;
+}
+
+const char *
+keyring_check_str(const struct keyring_check *chk, uint32_t now, char *buf, size_t n)
+{
+	char key[WIRE_NAME_MAX * 4 + 1], alg[WIRE_NAME_MAX * 4 + 1];
+	const struct tsig_rr *rr = &chk->rr;
+	if (n == 0)
+		return buf;
+	if (chk->status == KEYRING_UNSIGNED) {
+		snprintf(buf, n, "unsigned");
+		return buf;
+	}
+	if (chk->status == KEYRING_INVALID && chk->tsig_error == TSIG_NOERROR) {
+		snprintf(buf, n, "a malformed TSIG record");
+		return buf;
+	}
+	wire_name_to_str(rr->key_name, key, sizeof(key));
+	wire_name_to_str(rr->alg_name, alg, sizeof(alg));
+	/* Names read as configured: without the final dot. */
+	size_t kl = strlen(key), al = strlen(alg);
+	if (kl > 1 && key[kl - 1] == '.')
+		key[kl - 1] = '\0';
+	if (al > 1 && alg[al - 1] == '.')
+		alg[al - 1] = '\0';
+	if (chk->status == KEYRING_VALID) {
+		snprintf(buf, n, "signed with key %s", key);
+		return buf;
+	}
+	long long skew = (long long)rr->time_signed - (long long)now;
+	switch (chk->tsig_error) {
+	case TSIG_BADKEY:
+		snprintf(buf, n, "BADKEY: no key %s with algorithm %s is configured", key, alg);
+		break;
+	case TSIG_BADSIG:
+		snprintf(buf, n, "BADSIG: the MAC does not match for key %s", key);
+		break;
+	case TSIG_BADTIME:
+		if (skew > rr->fudge || -skew > rr->fudge)
+			snprintf(buf, n, "BADTIME: signed %lld s %s our clock, beyond the fudge of %u s, "
+			                 "by key %s",
+			    skew < 0 ? -skew : skew, skew < 0 ? "behind" : "ahead of", rr->fudge, key);
+		else
+			snprintf(buf, n, "BADTIME: a request signed with key %s that was seen before "
+			                 "(a replay), or a fudge beyond what dnsd accepts",
+			    key);
+		break;
+	case TSIG_BADTRUNC:
+		snprintf(buf, n, "BADTRUNC: the MAC is truncated to %u bytes, which key %s does not allow",
+		    rr->mac_len, key);
+		break;
+	default:
+		snprintf(buf, n, "TSIG error %u for key %s", chk->tsig_error, key);
+		break;
+	}
+	return buf;
 }

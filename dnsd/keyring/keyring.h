@@ -66,4 +66,17 @@ void keyring_verify(const struct keyring *kr, const uint8_t *msg, size_t len, ui
 /* Is the request signed by a key named in `names` (presentation form)? */
 bool keyring_check_key_in(const struct keyring_check *chk, char *const *names, size_t n);
 
+/*
+ * How a request's TSIG checked out, in words, for log lines: "unsigned",
+ * "signed with key registrar", "BADSIG: the MAC does not match for key
+ * registrar", "BADKEY: no key registrar with algorithm hmac-sha256 is
+ * configured", "BADTIME: signed 400 s from our clock, fudge 300 s, by key
+ * registrar" (or, within the fudge, "a request signed with key registrar
+ * that was seen before (a replay)"), "BADTRUNC: ...", "a malformed TSIG
+ * record". `now` is the time the request was checked at. Writes at most
+ * `n` bytes to `buf` and returns it.
+ */
+const char *keyring_check_str(const struct keyring_check *chk, uint32_t now, char *buf,
+    size_t n);
+
 #endif

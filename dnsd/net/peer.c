@@ -1,7 +1,9 @@
 /* peer.c -- reply addresses, access lists on them, and sending replies */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conf/conf.h"
@@ -88,4 +90,19 @@ peer_send(const struct peer_msg *m, size_t n,
 	}
 	if (k > 0)
 		send_all(fd, mm, k);
+}
+
+const char *
+peer_str(const struct sockaddr_storage *peer, char *buf, size_t n)
+{
+	const void *a = NULL;
+	if (peer->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)peer)->sin_addr;
+	else if (peer->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+	if (n == 0)
+		return buf;
+	if (a == NULL || inet_ntop(peer->ss_family, a, buf, (socklen_t)n) == NULL)
+		snprintf(buf, n, "(unknown)");
+	return buf;
 }

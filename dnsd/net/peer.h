@@ -52,6 +52,11 @@ struct peer_msg {
  * `out`. Returns its length, 0 if the datagram carried none. */
 size_t net_reply_ctl(struct msghdr *in, union net_ctl *out);
 
+/* The peer's address as text (no port) for log lines; `n` >= 46 holds
+ * any. Returns `buf`. */
+#define PEER_STR_MAX 46
+const char *peer_str(const struct sockaddr_storage *peer, char *buf, size_t n);
+
 /* Is the peer's address in the access list's addresses? */
 bool peer_in_acl(const struct conf_acl *acl, const struct reply_to *to);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -273,23 +274,37 @@ xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mle
 	struct keyring_check sig;
 	uint16_t rcode = RCODE_REFUSED;
 
+	/* One line per transfer: the client, its key, and why not, in words
+	 * (refusals are an outsider's doing: rate-limited per client and
+	 * reason). */
+	char addr[PEER_STR_MAX], how[320], lkey[64];
+	const char *what = info->req.qtype == RR_AXFR ? "AXFR" : "IXFR";
 	keyring_verify(t->q.keys, msg, mlen, now, &sig);
+	peer_str(&c->to.peer, addr, sizeof(addr));
+	keyring_check_str(&sig, now, how, sizeof(how));
+	snprintf(lkey, sizeof(lkey), "xfr %s %d/%u", addr, (int)sig.status, sig.tsig_error);
 	if (sig.status == KEYRING_INVALID) {
 		rcode = sig.tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
+		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s: %s", z->name, what, addr,
+		    how);
 	} else if (xfr_allowed(c, &z->conf->allow_transfer, &sig)) {
 		bool sign = sig.status == KEYRING_VALID;
 		int rc = xfr_start(t->store, z, msg, mlen, &info->req, sign ? &sig.key->tsig : NULL,
 		    sign ? &sig.rr : NULL, now, &c->xfr);
 		if (rc == 0) {
 			c->xfr_rt = runtime_hold(t->rt);
-			log_info("zone %s: %s to client started", z->name,
-			    info->req.qtype == RR_AXFR ? "AXFR" : "IXFR");
+			log_info("zone %s: %s to %s started (%s)", z->name, what, addr, how);
 			return;
 		}
-		log_err("zone %s: transfer failed: %s", z->name, dnsd_strerror(rc));
+		log_err("zone %s: %s to %s failed: %s", z->name, what, addr, dnsd_strerror(rc));
 		rcode = RCODE_SERVFAIL;
 	} else {
-		log_info("zone %s: transfer refused", z->name);
+		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s (%s): %s", z->name, what,
+		    addr, how,
+		    sig.status == KEYRING_VALID
+		        ? "allow-transfer lists neither this key nor this address"
+		        : "allow-transfer does not list this address, and the request is not signed"
+		          " with a key it lists");
 	}
 	size_t len = query_error_reply(&info->req, t->abuf, 65535, rcode, t->q.edns_max, &sig, now);
 	if (len > 0)

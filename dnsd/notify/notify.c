@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -161,6 +162,42 @@ send_notify(struct notifier *n, struct target *tg)
 		sendto(fd, buf, len, 0, (struct sockaddr *)&tg->addr, tg->addrlen);
 }
 
+/* "ADDR@PORT" of a secondary, for log lines. */
+static const char *
+target_str(const struct target *tg, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (tg->addr.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)&tg->addr;
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		port = ntohs(sin->sin_port);
+	} else if (tg->addr.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)&tg->addr;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+		port = ntohs(sin6->sin6_port);
+	}
+	snprintf(buf, n, "%s@%u", a, port);
+	return buf;
+}
+
+/* What a secondary's answer to our NOTIFY means, in words. */
+static const char *
+answer_str(unsigned rcode)
+{
+	switch (rcode) {
+	case RCODE_NOERROR: return "NOERROR: acknowledged";
+	case RCODE_FORMERR: return "FORMERR: it found the message malformed";
+	case RCODE_SERVFAIL: return "SERVFAIL: it failed to handle it";
+	case RCODE_NOTIMP: return "NOTIMP: it does not take NOTIFY";
+	case RCODE_REFUSED: return "REFUSED: it does not take NOTIFY for this zone from this server"
+	                           " (its allow-notify, or the key it wants)";
+	case RCODE_NOTAUTH: return "NOTAUTH: it is not a secondary for this zone, or does not accept"
+	                           " the signature (an unknown key, another secret)";
+	default: return "an unexpected rcode";
+	}
+}
+
 static bool
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -193,9 +230,22 @@ receive(struct notifier *n, int fd)
 		for (size_t i = 0; i < n->ntargets; i++) {
 			struct target *tg = &n->targets[i];
 			if (tg->pending && tg->id == id && same_addr(&tg->addr, &from)) {
+				/* Any answer ends the retries: one that refuses
+				 * will refuse again. */
+				unsigned rcode = WIRE_RCODE(wire_get16(buf + 2));
+				const char *key = tg->zone->conf->notify_key;
+				char who[INET6_ADDRSTRLEN + 8], lkey[80];
 				tg->pending = false;
-				log_debug("zone %s: NOTIFY acknowledged (rcode %u)", tg->zone->name,
-				    WIRE_RCODE(wire_get16(buf + 2)));
+				target_str(tg, who, sizeof(who));
+				if (rcode == RCODE_NOERROR) {
+					log_debug("zone %s: NOTIFY to %s acknowledged", tg->zone->name, who);
+					continue;
+				}
+				snprintf(lkey, sizeof(lkey), "notify-answer %s", who);
+				log_limited(LOG_LVL_WARN, lkey, 60,
+				    "zone %s: NOTIFY to %s (%s%s) answered %s (rcode %u)", tg->zone->name,
+				    who, key != NULL ? "key " : "unsigned", key != NULL ? key : "",
+				    answer_str(rcode), rcode);
 			}
 		}
 	}
@@ -303,8 +353,11 @@ notify_run(void *arg)
 				continue;
 			if (tg->next_ms <= now) {
 				if (tg->attempts == NOTIFY_ATTEMPTS) {
-					log_warn("zone %s: NOTIFY not acknowledged, giving up",
-					    tg->zone->name);
+					char who[INET6_ADDRSTRLEN + 8];
+					log_warn("zone %s: NOTIFY to %s not answered after %u tries, "
+					         "giving up until the next change",
+					    tg->zone->name, target_str(tg, who, sizeof(who)),
+					    NOTIFY_ATTEMPTS);
 					tg->pending = false;
 					continue;
 				}

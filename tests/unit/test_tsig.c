@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "keyring/keyring.h"
 #include "tsig/tsig.h"
 #include "util/err.h"
 #include "wire/wire.h"
@@ -948,6 +949,52 @@ test_sign_space(void **state)
 	assert_int_equal(wire_get16(buf + 10), 1);
 }
 
+/* keyring_check_str: each TSIG outcome in words, with the key's name, for
+ * the log lines of refused updates, transfers and NOTIFYs. (keyring.h;
+ * here because it reads what tsig_find fills in.) */
+static void
+test_keyring_check_str(void **state)
+{
+	(void)state;
+	struct keyring_check c;
+	char buf[256];
+	memset(&c, 0, sizeof(c));
+	wire_name_from_str("registrar", c.rr.key_name);
+	wire_name_from_str("hmac-sha256", c.rr.alg_name);
+	c.rr.fudge = 300;
+	c.rr.time_signed = 1000;
+
+	c.status = KEYRING_UNSIGNED;
+	assert_string_equal(keyring_check_str(&c, 1000, buf, sizeof(buf)), "unsigned");
+	c.status = KEYRING_VALID;
+	assert_string_equal(keyring_check_str(&c, 1000, buf, sizeof(buf)), "signed with key registrar");
+	c.status = KEYRING_INVALID;
+	c.tsig_error = TSIG_NOERROR;
+	assert_string_equal(keyring_check_str(&c, 1000, buf, sizeof(buf)), "a malformed TSIG record");
+	c.tsig_error = TSIG_BADSIG;
+	assert_string_equal(keyring_check_str(&c, 1000, buf, sizeof(buf)),
+	    "BADSIG: the MAC does not match for key registrar");
+	c.tsig_error = TSIG_BADKEY;
+	assert_string_equal(keyring_check_str(&c, 1000, buf, sizeof(buf)),
+	    "BADKEY: no key registrar with algorithm hmac-sha256 is configured");
+	c.tsig_error = TSIG_BADTIME;
+	assert_string_equal(keyring_check_str(&c, 1400, buf, sizeof(buf)),
+	    "BADTIME: signed 400 s behind our clock, beyond the fudge of 300 s, by key registrar");
+	assert_string_equal(keyring_check_str(&c, 600, buf, sizeof(buf)),
+	    "BADTIME: signed 400 s ahead of our clock, beyond the fudge of 300 s, by key registrar");
+	assert_non_null(strstr(keyring_check_str(&c, 1010, buf, sizeof(buf)), "replay"));
+	c.tsig_error = TSIG_BADTRUNC;
+	c.rr.mac_len = 10;
+	assert_string_equal(keyring_check_str(&c, 1000, buf, sizeof(buf)),
+	    "BADTRUNC: the MAC is truncated to 10 bytes, which key registrar does not allow");
+	/* Cut to the buffer, never past it. */
+	memset(buf, 'x', sizeof(buf));
+	c.tsig_error = TSIG_BADSIG;
+	keyring_check_str(&c, 1000, buf, 8);
+	assert_string_equal(buf, "BADSIG:");
+	assert_int_equal(buf[8], 'x');
+}
+
 int
 main(void)
 {
@@ -969,6 +1016,7 @@ main(void)
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_find_malformed),
 		cmocka_unit_test(test_sign_space),
+		cmocka_unit_test(test_keyring_check_str),
 	};
 	return cmocka_run_group_tests_name("tsig", tests, NULL, NULL);
 }
