@@ -12,9 +12,11 @@
  *   prereq nxrrset NAME [IN] TYPE | yxrrset NAME [IN] TYPE [RDATA...]
  *   send | show | quit
  *
- * Blank lines and lines starting with ';' or '#' are skipped. Names not
- * ending in a dot are relative to the zone once one is set. Unlike
- * nsupdate, a blank line does not send. */
+ * Blank lines and lines starting with ';' or '#' are skipped. Names are
+ * absolute, with or without the final dot, in the owner and in RDATA, as
+ * nsupdate reads them (`zone` only names the zone to update), so that
+ * nsupdate input means the same here; "@" is the zone. Unlike nsupdate, a
+ * blank line does not send. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <stdio.h>
@@ -77,41 +79,39 @@ syntax(const struct batch *b, const char *msg, const char *arg)
 	return UPD_EUSAGE;
 }
 
-/* A name from a command line: absolute if it ends in '.', else relative
- * to the zone if there is one; "@" is the zone. */
+/* A name from a command line: absolute, as in nsupdate ("api" is "api.",
+ * never api.ZONE); "@" is the zone. */
 static ldns_rdf *
 batch_name(const struct batch *b, const char *s)
 {
-	char *z, *full = NULL;
-	ldns_rdf *r = NULL;
+	char *full = NULL;
+	ldns_rdf *r;
 
 	if (strcmp(s, "@") == 0)
 		return b->zone ? ldns_rdf_clone(b->zone) : NULL;
-	if (!b->zone || s[strlen(s) - 1] == '.')
+	if (s[strlen(s) - 1] == '.')
 		return ldns_dname_new_frm_str(s);
-	z = ldns_rdf2str(b->zone);
-	if (z && asprintf(&full, "%s%s%s", s, strcmp(z, ".") ? "." : "",
-	    z) >= 0)
-		r = ldns_dname_new_frm_str(full);
+	if (asprintf(&full, "%s.", s) < 0)
+		return NULL;
+	r = ldns_dname_new_frm_str(full);
 	free(full);
-	free(z);
 	return r;
 }
 
 /* An RR from "NAME TTL CLASS TYPE RDATA" parts, by ldns's zone-file
- * parser (names in RDATA relative to the zone too). */
+ * parser (names in RDATA absolute too: the origin is the root). */
 static ldns_rr *
 parse_rr(const struct batch *b, const char *name, uint32_t ttl,
     const char *type, const char *rdata)
 {
 	ldns_rr *rr = NULL;
-	ldns_rdf *owner = batch_name(b, name);
+	ldns_rdf *owner = batch_name(b, name), *root = ldns_dname_new_frm_str(".");
 	char *text = NULL, *o = owner ? ldns_rdf2str(owner) : NULL;
 	ldns_status s;
 
-	if (o && asprintf(&text, "%s %lu IN %s %s", o, (unsigned long)ttl,
+	if (o && root && asprintf(&text, "%s %lu IN %s %s", o, (unsigned long)ttl,
 	    type, rdata) >= 0) {
-		s = ldns_rr_new_frm_str(&rr, text, ttl, b->zone, NULL);
+		s = ldns_rr_new_frm_str(&rr, text, ttl, root, NULL);
 		if (s != LDNS_STATUS_OK) {
 			fprintf(stderr, "dnsd-update: %s:%u: %s: %s\n",
 			    b->fname, b->line, ldns_get_errorstr_by_id(s),
@@ -122,6 +122,7 @@ parse_rr(const struct batch *b, const char *name, uint32_t ttl,
 	free(text);
 	free(o);
 	ldns_rdf_deep_free(owner);
+	ldns_rdf_deep_free(root);
 	return rr;
 }
 

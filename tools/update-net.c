@@ -48,12 +48,19 @@ upd_server_parse(struct upd_client *c, const char *spec, char *err)
 {
 	struct addrinfo hints = { 0 }, *ai = NULL;
 	char host[256], port[8] = "53";
-	const char *sep = strrchr(spec, '@');
-	size_t hlen = sep ? (size_t)(sep - spec) : strlen(spec);
+	const char *sep = strrchr(spec, '@'), *colon = strrchr(spec, ':');
+	size_t hlen;
 	char *end;
 	unsigned long p;
 	int r;
 
+	/* ADDR@PORT and [V6]@PORT, as dig and dnsd write them; also
+	 * ADDR:PORT, HOST:PORT and [V6]:PORT, as dnsd-resolve takes them. A
+	 * bare IPv6 address has colons of its own: no port then. */
+	if (!sep && colon && (spec[0] == '[' ? colon > spec && colon[-1] == ']' :
+	    strchr(spec, ':') == colon))
+		sep = colon;
+	hlen = sep ? (size_t)(sep - spec) : strlen(spec);
 	if (hlen == 0 || hlen >= sizeof(host))
 		goto bad;
 	memcpy(host, spec, hlen);
@@ -69,6 +76,8 @@ upd_server_parse(struct upd_client *c, const char *spec, char *err)
 	if (host[0] == '[' && host[hlen - 1] == ']') {
 		memmove(host, host + 1, hlen - 2);
 		host[hlen - 2] = '\0';
+	} else if (host[0] == '[' || host[hlen - 1] == ']') {
+		goto bad;
 	}
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_DGRAM;
@@ -86,7 +95,7 @@ upd_server_parse(struct upd_client *c, const char *spec, char *err)
 	snprintf(c->server, sizeof(c->server), "%.100s@%s", host, port);
 	return UPD_OK;
 bad:
-	snprintf(err, UPD_ERRLEN, "bad server '%s' (expected ADDR[@PORT])",
+	snprintf(err, UPD_ERRLEN, "bad server '%s' (expected ADDR, ADDR@PORT, ADDR:PORT or [V6]:PORT)",
 	    spec);
 	return UPD_EUSAGE;
 }

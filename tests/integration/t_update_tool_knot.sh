@@ -285,43 +285,56 @@ expect "TCP registration visible" web-t A "10.0.0.12"
 check "deregister over TCP" $U $K -z $Z --tcp deregister web web-t
 expect "TCP deregistration done" web-t A ""
 
+# --- the server as ADDR:PORT, as dnsd-resolve takes it ---------------------------
+check "register to 127.0.0.1:PORT" $tool -s "127.0.0.1:$port" -t 3 $K -z $Z register web web-7 10.0.0.7 80
+expect "ADDR:PORT reaches the server" web-7 A "10.0.0.7"
+check "deregister via localhost:PORT" $tool -s "localhost:$port" -t 3 $K -z $Z deregister web web-7
+expect "HOST:PORT reaches the server" web-7 A ""
+$tool -s "127.0.0.1:0" -t 3 $K -z $Z register web web-8 10.0.0.8 80 2>/dev/null
+check "port 0 is a usage error (exit 2)" [ $? -eq 2 ]
+$tool -s "[::1" -t 3 $K -z $Z register web web-8 10.0.0.8 80 2>/dev/null
+check "an unclosed bracket is a usage error (exit 2)" [ $? -eq 2 ]
+
 # --- IPv6 server address -------------------------------------------------------
 if [ -n "$listen6" ]; then
 	check "register to ::1@PORT" $tool -s "::1@$port" -t 3 $K -z $Z register web web-6 2001:db8::6 80
 	expect "IPv6 instance address as AAAA" web-6 AAAA "2001:db8::6"
 	check "deregister via [::1]@PORT" $tool -s "[::1]@$port" -t 3 $K -z $Z deregister web web-6
 	expect "IPv6 instance gone" web-6 AAAA ""
+	check "register to [::1]:PORT" $tool -s "[::1]:$port" -t 3 $K -z $Z register web web-6 2001:db8::6 80
+	expect "[V6]:PORT reaches the server" web-6 AAAA "2001:db8::6"
+	check "deregister via ::1@PORT" $tool -s "::1@$port" -t 3 $K -z $Z deregister web web-6
 else
 	echo "# no ::1 on lo: IPv6 checks skipped"
 fi
 
 # --- stdin batches ------------------------------------------------------------------
 $U $K >"$tmp/out" 2>"$tmp/err" <<EOF
-; nsupdate-like input
+; nsupdate input: names are absolute, with or without the final dot
 zone $Z
 ttl 60
-update add api 60 A 10.1.0.1
+update add api.$Z 60 A 10.1.0.1
 add api.$Z. AAAA 2001:db8::1
-add _api._tcp SRV 0 0 443 api
-add api TXT "a b" "c"
+add _api._tcp.$Z SRV 0 0 443 api.$Z
+add api.$Z TXT "a b" "c"
 send
 # conditional on what is there
-prereq yxrrset api A
-prereq nxdomain nothere
-update delete api AAAA
-del api TXT "a b" "c"
+prereq yxrrset api.$Z A
+prereq nxdomain nothere.$Z
+update delete api.$Z AAAA
+del api.$Z TXT "a b" "c"
 send
 EOF
 rc=$?
 check "batch exits 0" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || cat "$tmp/err"
 expect "batch add A" api A "10.1.0.1"
-expect "batch add SRV (relative target)" _api._tcp SRV "0 0 443 api.$Z."
+expect "batch add SRV (target without the final dot)" _api._tcp SRV "0 0 443 api.$Z."
 expect "batch delete RRset" api AAAA ""
 expect "batch delete RR" api TXT ""
 $U $K -z $Z >/dev/null 2>"$tmp/err" <<EOF
-prereq nxdomain api
-add api A 10.1.0.2
+prereq nxdomain api.$Z
+add api.$Z A 10.1.0.2
 send
 EOF
 check "failed prerequisite exits 1 with YXDOMAIN" \
@@ -330,12 +343,20 @@ expect "failed prerequisite changed nothing" api A "10.1.0.1"
 printf 'zone %s\nfrobnicate\n' $Z | $U $K 2>"$tmp/err"
 check "unknown batch command exits 2 naming the line" \
     sh -c "[ $? -eq 2 ] && grep -q 'stdin:2' '$tmp/err'"
-printf 'del api\n' | $U $K -z $Z
+printf 'del api.%s\n' $Z | $U $K -z $Z
 check "batch without send sends at end of input" [ "$(q api A)" = "" ]
-printf 'server 127.0.0.1 %s\nkey hmac-sha256:registrar.key %s\nzone %s.\nlease 60\nadd srv-in-batch A 10.1.0.5\nsend\n' \
-    "$port" "$secret" $Z | $tool -t 3 >/dev/null
+printf 'server 127.0.0.1 %s\nkey hmac-sha256:registrar.key %s\nzone %s.\nlease 60\nadd srv-in-batch.%s A 10.1.0.5\nsend\n' \
+    "$port" "$secret" $Z $Z | $tool -t 3 >/dev/null
 check "batch server, key, zone and lease lines" [ "$(q srv-in-batch A)" = "10.1.0.5" ]
-printf 'add late A 10.1.0.3\nquit\nadd later A 10.1.0.4\n' | $U $K -z $Z
+# nsupdate's lines mean the same here: a name without the final dot is
+# absolute, never made relative to the zone (db-3.Z.Z).
+printf 'zone %s\nupdate add db-3.%s 60 A 10.1.0.9\nsend\n' $Z $Z | $U $K
+check "a name without the final dot is absolute, as in nsupdate" \
+    sh -c "[ '$(q db-3 A)' = 10.1.0.9 ] && [ -z '$(q db-3.$Z A)' ]"
+printf 'zone %s\nupdate add relative 60 A 10.1.0.10\nsend\n' $Z | $U $K 2>"$tmp/err"
+check "a bare label is a name at the root, outside the zone: NOTZONE" \
+    grep -q 'NOTZONE' "$tmp/err"
+printf 'add late.%s A 10.1.0.3\nquit\nadd later.%s A 10.1.0.4\n' $Z $Z | $U $K -z $Z
 check "quit sends what is pending and stops reading" \
     [ "$(q late A)/$(q later A)" = "10.1.0.3/" ]
 
