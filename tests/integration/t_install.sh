@@ -44,6 +44,35 @@ else
 		not_ok "no sysusers.d entry in $sysusersdir"
 fi
 
+note "dnsd-client.pc: its header shows c-ares, so c-ares comes with it"
+libdir=$(var libdir)
+includedir=$(var includedir)
+pc=$D$libdir/pkgconfig/dnsd-client.pc
+grep -qx 'Requires: libcares' "$pc" && ok "dnsd-client.pc: Requires: libcares" || not_ok "$pc: $(grep Requires "$pc")"
+# A program that uses the channel type of the public header and calls
+# c-ares itself builds with nothing but what pkg-config gives.
+cat >"$WORK/use.c" <<'C'
+#include <ares.h>
+#include <dnsd-client.h>
+int main(void)
+{
+	ares_channel ch;
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS || ares_init(&ch) != ARES_SUCCESS)
+		return 1;
+	ares_destroy(ch);
+	ares_library_cleanup();
+	return dnsd_client_strerror(0) == NULL;
+}
+C
+flags=$(PKG_CONFIG_SYSROOT_DIR=$D PKG_CONFIG_PATH=$D$libdir/pkgconfig pkg-config --cflags --libs dnsd-client)
+if ${CC:-cc} -o "$WORK/use" "$WORK/use.c" $flags -Wl,--no-copy-dt-needed-entries,-rpath,"$D$libdir" 2>"$WORK/cc.err" &&
+	"$WORK/use"; then
+	ok "a program using ares_channel builds and runs with pkg-config --cflags --libs dnsd-client"
+else
+	sed 's/^/    | /' "$WORK/cc.err" >&2
+	not_ok "building against dnsd-client.pc failed (flags: $flags)"
+fi
+
 note "a second install keeps a changed configuration"
 echo "# changed by the administrator" >>"$D$sysconfdir/dnsd/dnsd.conf"
 install_it || fail "second make install failed"
