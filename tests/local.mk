@@ -68,6 +68,7 @@ endif
 INTEGRATION_TESTS = \
 	tests/integration/t_lint.sh \
 	tests/integration/t_conf_doc.sh \
+	tests/integration/t_man.sh \
 	tests/integration/t_query.sh \
 	tests/integration/t_truncation.sh \
 	tests/integration/t_tcp.sh \
@@ -78,6 +79,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_systemd.sh \
 	tests/integration/t_install.sh \
 	tests/integration/t_logs.sh \
+	tests/integration/t_readme.sh \
 	tests/integration/t_coalesce.sh \
 	tests/integration/t_listen_any.sh \
 	tests/integration/t_glibc.sh \
