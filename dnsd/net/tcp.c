@@ -293,10 +293,10 @@ xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mle
 		    sign ? &sig.rr : NULL, now, &c->xfr);
 		if (rc == 0) {
 			c->xfr_rt = runtime_hold(t->rt);
-			log_info("zone %s: %s to %s started (%s)", z->name, what, addr, how);
+			log_info("zone %s: %s to client %s started (%s)", z->name, what, addr, how);
 			return;
 		}
-		log_err("zone %s: %s to %s failed: %s", z->name, what, addr, dnsd_strerror(rc));
+		log_err("zone %s: %s to client %s failed: %s", z->name, what, addr, dnsd_strerror(rc));
 		rcode = RCODE_SERVFAIL;
 	} else {
 		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s (%s): %s", z->name, what,

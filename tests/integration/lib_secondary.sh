@@ -147,7 +147,7 @@ axfr_bytes() {
 	sed -n 's/^;; XFR size: .* bytes \([0-9]*\)).*/\1/p' "$1"
 }
 dnsd_ixfr_count() {
-	grep -c 'IXFR to client started' "$DNSD_LOG"
+	grep -c 'IXFR to client .*started' "$DNSD_LOG"
 }
 
 # ==== the flow ===================================================================

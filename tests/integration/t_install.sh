@@ -7,13 +7,15 @@
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$BUILDDIR/Makefile" ] || hard_error "no $BUILDDIR/Makefile"
-var() { make -s --no-print-directory -C "$BUILDDIR" -f Makefile -f - print-var VAR="$1" <<'MK'
+# A make of its own, not a part of the `make check` that runs this test.
+MAKE_CLEAN=(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES make -s --no-print-directory)
+var() { "${MAKE_CLEAN[@]}" -C "$BUILDDIR" -f Makefile -f - print-var VAR="$1" <<'MK'
 print-var:
 	@echo '$($(VAR))'
 MK
 }
 D=$WORK/dest
-install_it() { make -s -C "$BUILDDIR" install DESTDIR="$D" >"$WORK/install.log" 2>&1; }
+install_it() { "${MAKE_CLEAN[@]}" -C "$BUILDDIR" install DESTDIR="$D" >"$WORK/install.log" 2>&1; }
 
 sbindir=$(var sbindir)
 bindir=$(var bindir)
@@ -78,12 +80,12 @@ echo "# changed by the administrator" >>"$D$sysconfdir/dnsd/dnsd.conf"
 install_it || fail "second make install failed"
 grep -q 'changed by the administrator' "$D$sysconfdir/dnsd/dnsd.conf" &&
 	ok "make install did not overwrite the changed configuration" || not_ok "the configuration was overwritten"
-make -s -C "$BUILDDIR" uninstall DESTDIR="$D" >"$WORK/uninstall.log" 2>&1 || fail "make uninstall failed"
+"${MAKE_CLEAN[@]}" -C "$BUILDDIR" uninstall DESTDIR="$D" >"$WORK/uninstall.log" 2>&1 || fail "make uninstall failed"
 [ ! -e "$D$sbindir/dnsd" ] && ok "make uninstall removes dnsd" || not_ok "dnsd left after uninstall"
 [ -f "$D$sysconfdir/dnsd/dnsd.conf" ] && ok "make uninstall keeps the changed configuration" ||
 	not_ok "uninstall removed a changed configuration"
 rm -f "$D$sysconfdir/dnsd/dnsd.conf"
-install_it && make -s -C "$BUILDDIR" uninstall DESTDIR="$D" >/dev/null 2>&1
+install_it && "${MAKE_CLEAN[@]}" -C "$BUILDDIR" uninstall DESTDIR="$D" >/dev/null 2>&1
 [ ! -e "$D$sysconfdir/dnsd/dnsd.conf" ] && ok "make uninstall removes an unchanged configuration" ||
 	not_ok "an unchanged configuration was left"
 done_ok

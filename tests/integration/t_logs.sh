@@ -89,9 +89,9 @@ axfr 127.0.0.5 -y "hmac-sha256:other:$OTHER"
 expect_line 'zone t\.test\.: AXFR refused to 127\.0\.0\.5 \(signed with key other\): allow-transfer lists neither this key nor this address' \
 	"a valid key that allow-transfer does not list"
 axfr 127.0.0.6 -y "hmac-sha256:xfr:$XFR"
-expect_line 'zone t\.test\.: AXFR to 127\.0\.0\.6 started \(signed with key xfr\)' "a transfer with the listed key"
+expect_line 'zone t\.test\.: AXFR to client 127\.0\.0\.6 started \(signed with key xfr\)' "a transfer with the listed key"
 axfr 127.0.0.9
-expect_line 'zone t\.test\.: AXFR to 127\.0\.0\.9 started \(unsigned\)' "a transfer from the listed address"
+expect_line 'zone t\.test\.: AXFR to client 127\.0\.0\.9 started \(unsigned\)' "a transfer from the listed address"
 
 note "the same refusal again at once: rate-limited, not repeated"
 axfr 127.0.0.2
