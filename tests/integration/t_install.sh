@@ -67,7 +67,12 @@ int main(void)
 }
 C
 flags=$(PKG_CONFIG_SYSROOT_DIR=$D PKG_CONFIG_PATH=$D$libdir/pkgconfig pkg-config --cflags --libs dnsd-client)
-if ${CC:-cc} -o "$WORK/use" "$WORK/use.c" $flags -Wl,--no-copy-dt-needed-entries,-rpath,"$D$libdir" 2>"$WORK/cc.err" &&
+# The build's compiler and flags: a sanitizer build's library needs them.
+cc=$(var CC)
+cflags=$(var CFLAGS)
+ldflags=$(var LDFLAGS)
+if $cc $cflags -o "$WORK/use" "$WORK/use.c" $flags $ldflags \
+	-Wl,--no-copy-dt-needed-entries,-rpath,"$D$libdir" 2>"$WORK/cc.err" &&
 	"$WORK/use"; then
 	ok "a program using ares_channel builds and runs with pkg-config --cflags --libs dnsd-client"
 else
