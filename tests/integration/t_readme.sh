@@ -62,6 +62,11 @@ ok "dnsd -f -c zones/dnsd.conf serves${RUNAS:+ as nobody}"
 [ -f "$WORK/zones/state/data.mdb" ] && ok "its store is zones/state, next to the configuration" ||
 	not_ok "no store in zones/state"
 
+note "dnsdctl reads the same configuration, from any folder"
+out=$(cd / && "$BUILDDIR/tools/dnsdctl" -c "$WORK/zones/dnsd.conf" zones 2>&1)
+grep -q 'svc\.example\.test\.' <<<"$out" && ok "dnsdctl -c zones/dnsd.conf zones, run from /, finds the store" ||
+	not_ok "dnsdctl from /: $out"
+
 note "the second terminal's three lines"
 script=$(sed -e "s|\./build/|$BUILDDIR/|g" -e "s/5300/$PORT/g" <<<"$SECOND")
 out=$(cd "$SRCDIR" && bash -ec "$script" 2>&1)
