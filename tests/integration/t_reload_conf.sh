@@ -254,6 +254,9 @@ fi
 dnsd_alive && ok "dnsd still runs" || not_ok "dnsd died"
 
 stop_dnsd
+# 0, also under the sanitizers: LeakSanitizer fails the exit if any
+# generation leaked.
+[ "$DNSD_STATUS" = 0 ] && ok "dnsd exits 0 after its reloads" || not_ok "dnsd exited $DNSD_STATUS"
 [ ! -e "$PIDFILE" ] && ok "the pid file is removed at exit" || not_ok "$PIDFILE left behind"
 out=$("$CTL" -c "$CONF" -s "$STORE" reload 2>&1)
 [ $? = 1 ] && grep -q 'dnsd.pid' <<<"$out" && ok "dnsdctl reload without a running dnsd says so" ||
