@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -272,8 +273,11 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 	if (sig->status == KEYRING_INVALID) {
 		/* RFC 8945 5.2: NOTAUTH with the TSIG error (reply_finish signs
 		 * BADTIME, and not BADKEY or BADSIG). */
-		log_info("update refused: TSIG error %u for key %s", sig->tsig_error,
-		    sig->key ? sig->key->conf->name : "(unknown)");
+		char why[128], from[PEER_STR_MAX], key[160];
+		keyring_check_str(sig, now, why, sizeof(why));
+		peer_str(&j->to.peer, from, sizeof(from));
+		snprintf(key, sizeof(key), "update tsig %s", from);
+		log_limited(LOG_LVL_INFO, key, 60, "update from %s refused: %s", from, why);
 		build_reply(w, j, RCODE_NOTAUTH, NULL, now);
 		return true;
 	}
@@ -283,6 +287,12 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 		z = NULL;
 	if (z != NULL && sig->status == KEYRING_UNSIGNED &&
 	    !peer_in_acl(&z->conf->allow_update_unsigned, &j->to)) {
+		char from[PEER_STR_MAX], key[96];
+		peer_str(&j->to.peer, from, sizeof(from));
+		snprintf(key, sizeof(key), "update unsigned %s", from);
+		log_limited(LOG_LVL_INFO, key, 60,
+		    "update from %s to zone %s refused: not signed, and the address is not in "
+		    "allow-update-unsigned", from, z->name);
 		build_reply(w, j, RCODE_REFUSED, NULL, now);
 		return true;
 	}
@@ -308,6 +318,15 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 	if (rc != 0) {
 		log_err("update failed: %s", dnsd_strerror(rc));
 		res.rcode = RCODE_SERVFAIL;
+	}
+	if (res.rcode == RCODE_REFUSED) {
+		char from[PEER_STR_MAX], lkey[96];
+		peer_str(&j->to.peer, from, sizeof(from));
+		snprintf(lkey, sizeof(lkey), "update policy %s", from);
+		log_limited(LOG_LVL_INFO, lkey, 60,
+		    "update from %s (key %s) to zone %s refused: a change its grants do not allow, "
+		    "or over the key's max-records", from, key != NULL ? key->name : "none",
+		    z != NULL ? z->name : "?");
 	}
 	if (rc == 0 && res.rcode == RCODE_NOERROR && res.catalog) {
 		struct svc_ctx counted = { .registered = res.registered, .renewed = res.renewed,
