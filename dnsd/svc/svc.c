@@ -9,7 +9,7 @@
 
 enum {
 	F_TARGET = 1, F_SRV = 2, F_TTL = 3, F_LEASE = 4, F_HEALTH = 5, F_ORIGIN = 6, F_ID = 7,
-	F_TAG = 8, F_TXT = 9, F_ADDR = 10, F_CHECK = 11, F_NOTE = 12, F_SOURCE = 13,
+	F_TAG = 8, F_TXT = 9, F_ADDR = 10, F_CHECK = 11, F_NOTE = 12, F_SOURCE = 13, F_NAME = 14,
 };
 
 #define SVC_FORMAT 1
@@ -161,6 +161,10 @@ svc_encode(const struct svc_instance *in, uint8_t *out)
 	}
 	put_str_field(&e, F_NOTE, in->note, sizeof(in->note));
 	put_str_field(&e, F_SOURCE, in->source, sizeof(in->source));
+	/* The name as registered: the key keeps it in lower case. */
+	f = field(&e, F_NAME);
+	put_bytes(&e, in->name, wire_name_len(in->name));
+	field_end(&e, f);
 	return e.len;
 }
 
@@ -268,6 +272,12 @@ svc_decode(const uint8_t *val, size_t len, const uint8_t *name, struct svc_insta
 			break;
 		case F_SOURCE:
 			get_str(&f, flen, in->source, sizeof(in->source));
+			break;
+		case F_NAME:
+			/* Its case, if it is the name of the key. */
+			if (flen <= WIRE_NAME_MAX && wire_name_check(d, flen) == flen &&
+			    wire_name_equal(d, in->name))
+				memcpy(in->name, d, flen);
 			break;
 		default:
 			break; /* a field of a newer version */

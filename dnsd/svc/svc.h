@@ -36,6 +36,8 @@
  *              namelen:u8 name targetlen:u16 target outlen:u16 output
  *  12 NOTE     a health output line (last check output, for the catalog)
  *  13 SOURCE   where a permanent definition came from (a file path)
+ *  14 NAME     the instance's name with the case it was registered in (the
+ *              key holds it in lower case)
  *
  * Example: web-3 at web-3.Z:8080, priority 10 weight 5, TTL 30, lease until
  * 0x65000000, passing:
