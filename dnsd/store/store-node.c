@@ -308,6 +308,10 @@ store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *va
 	} else if (rc != 0) {
 		return map_err(rc, "node get");
 	}
+	/* The same bytes: nothing to write, no page to copy (views derived
+	 * again often come out as they were). */
+	if (old.mv_size == len && (len == 0 || memcmp(old.mv_data, val, len) == 0))
+		return 0;
 	if ((rc = owners_update(t, k, old.mv_data, old.mv_size, val, len)) != 0)
 		return rc;
 	if (t->track && (rc = track_diff(t, k, old.mv_data, old.mv_size, val, len)) != 0)

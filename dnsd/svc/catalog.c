@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -108,10 +109,13 @@ touch(struct svc_ctx *x, const struct zone *z, const uint8_t *service)
 	for (size_t i = 0; i < x->ntouched; i++)
 		if (x->touched[i].zone == z && wire_name_equal(x->touched[i].name, service))
 			return 0;
-	if (x->ntouched == SVC_TOUCH_MAX) {
-		int rc = svc_flush(x);
-		if (rc != 0)
-			return rc;
+	if (x->ntouched == x->captouched) {
+		size_t cap = x->captouched ? x->captouched * 2 : 8;
+		struct svc_touched *v = realloc(x->touched, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		x->touched = v;
+		x->captouched = cap;
 	}
 	x->touched[x->ntouched].zone = z;
 	memcpy(x->touched[x->ntouched++].name, service, wire_name_len(service));
@@ -237,13 +241,28 @@ svc_expire(struct svc_ctx *x, const struct store_key *k)
 }
 
 int
-svc_flush(struct svc_ctx *x)
+svc_refresh(struct svc_ctx *x)
 {
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < x->ntouched; i++)
 		rc = svc_view_derive(x->t, x->touched[i].zone, x->touched[i].name, x->now);
-	x->ntouched = 0;
 	return rc;
+}
+
+int
+svc_flush(struct svc_ctx *x)
+{
+	int rc = svc_refresh(x);
+	svc_ctx_free(x);
+	return rc;
+}
+
+void
+svc_ctx_free(struct svc_ctx *x)
+{
+	free(x->touched);
+	x->touched = NULL;
+	x->ntouched = x->captouched = 0;
 }
 
 struct tags_arg {
@@ -351,7 +370,7 @@ svc_apply(struct svc_ctx *x, const struct svc_op *op)
 		struct svc_instance in = op->inst;
 		int rc = svc_put(x, z, &in);
 		uint32_t n;
-		if (rc == 0 && op->max_records != 0 && (rc = svc_flush(x)) == 0 &&
+		if (rc == 0 && op->max_records != 0 && (rc = svc_refresh(x)) == 0 &&
 		    (rc = store_owner_count(x->t, z->id, in.owner, &n)) == 0 && n > op->max_records)
 			rc = DNSD_EQUOTA;
 		return rc;

@@ -22,24 +22,26 @@ struct store_txn;
 struct zone;
 struct zonetab;
 
-#define SVC_TOUCH_MAX 64
-
-/* One group of changes (an UPDATE, an HTTP request, a reaper pass). */
+/* One group of changes (a writer's batch: its UPDATEs, HTTP requests and
+ * reaper pass). x->t is the transaction the next change goes into (the
+ * caller may point it at a nested one). */
 struct svc_ctx {
 	struct store_txn *t;
 	const struct zonetab *zones;
 	uint32_t now;
-	size_t ntouched;               /* services to derive again */
+	size_t ntouched, captouched;   /* services to derive again */
 	struct svc_touched {
 		const struct zone *zone;
 		uint8_t name[WIRE_NAME_MAX];
-	} touched[SVC_TOUCH_MAX];
+	} *touched;
 	bool changed;                  /* an instance changed: raise the catalog index */
 	unsigned registered, renewed, deregistered, expired;
 };
 
 void svc_ctx_init(struct svc_ctx *x, struct store_txn *t, const struct zonetab *zones,
     uint32_t now);
+/* Forget what is left to derive and free it (svc_flush does too). */
+void svc_ctx_free(struct svc_ctx *x);
 
 /* The instance named `name` in zone `z`; DNSD_ENOTFOUND if none. */
 int svc_get(struct store_txn *t, const struct zone *z, const uint8_t *name,
@@ -68,8 +70,13 @@ int svc_del(struct svc_ctx *x, const struct zone *z, const uint8_t *name);
 /* The reaper found the expiry entry of key `k`: remove the instance there
  * if its lease ran out by `now`. */
 int svc_expire(struct svc_ctx *x, const struct store_key *k);
-/* Derive the views of every service touched since the last flush. */
+/* Derive the views of every service touched since the last flush, once
+ * each however many of its instances changed, and forget them. */
 int svc_flush(struct svc_ctx *x);
+/* The same, remembering them: before something reads the views inside a
+ * group (an update's prerequisites, a key's record count) while a nested
+ * transaction that touched them may still be undone. */
+int svc_refresh(struct svc_ctx *x);
 
 /* A change to the model from outside DNS: the HTTP API, a services-dir
  * file, a health check. */

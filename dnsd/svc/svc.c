@@ -288,6 +288,80 @@ svc_decode(const uint8_t *val, size_t len, const uint8_t *name, struct svc_insta
 	return c.err != 0 ? DNSD_EMALF : 0;
 }
 
+int
+svc_decode_brief(const uint8_t *val, size_t len, const uint8_t *name, struct svc_brief *b,
+    char *tags, size_t tags_cap, size_t *tags_len)
+{
+	struct wire_cur c;
+	memcpy(b->name, name, wire_name_len(name));
+	b->target[0] = 0;
+	b->priority = b->port = 0;
+	b->weight = b->weight_warning = 1;
+	b->ttl = b->expire = b->owner = 0;
+	b->health = SVC_PASSING;
+	b->own_addrs = false;
+	b->ntags = 0;
+	b->first_tag = *tags_len;
+	if (len < 1 || val[0] != SVC_FORMAT)
+		return DNSD_EMALF;
+	wire_cur_init(&c, val, len, 1);
+	while (c.err == 0 && wire_remaining(&c) > 0) {
+		uint8_t tag = wire_read_u8(&c);
+		uint16_t flen = wire_read_u16(&c);
+		const uint8_t *d = wire_read_bytes(&c, flen);
+		if (d == NULL)
+			break;
+		switch (tag) {
+		case F_TARGET:
+			if (flen > WIRE_NAME_MAX || wire_name_check(d, flen) != flen)
+				return DNSD_EMALF;
+			memcpy(b->target, d, flen);
+			break;
+		case F_SRV:
+			if (flen >= 8) {
+				b->priority = wire_get16(d);
+				b->weight = wire_get16(d + 2);
+				b->port = wire_get16(d + 4);
+				b->weight_warning = wire_get16(d + 6);
+			}
+			break;
+		case F_TTL:
+			if (flen >= 4)
+				b->ttl = wire_get32(d);
+			break;
+		case F_LEASE:
+			if (flen >= 8) {
+				b->expire = wire_get32(d);
+				b->owner = wire_get32(d + 4);
+			}
+			break;
+		case F_HEALTH:
+			if (flen >= 1 && d[0] <= SVC_CRITICAL)
+				b->health = (enum svc_health)d[0];
+			break;
+		case F_TAG:
+			if (b->ntags < SVC_TAGS_MAX && flen < SVC_TAG_MAX && *tags_len + flen + 1 <= tags_cap) {
+				memcpy(tags + *tags_len, d, flen);
+				tags[*tags_len + flen] = '\0';
+				*tags_len += flen + 1u;
+				b->ntags++;
+			}
+			break;
+		case F_ADDR:
+			b->own_addrs = true;
+			break;
+		case F_NAME:
+			if (flen <= WIRE_NAME_MAX && wire_name_check(d, flen) == flen &&
+			    wire_name_equal(d, b->name))
+				memcpy(b->name, d, flen);
+			break;
+		default:
+			break;
+		}
+	}
+	return c.err != 0 ? DNSD_EMALF : 0;
+}
+
 /* ---- names ---- */
 
 static bool

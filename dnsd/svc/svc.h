@@ -130,6 +130,26 @@ size_t svc_encode(const struct svc_instance *in, uint8_t *out);
  * instance's DNS name (from its key), copied into in->name. */
 int svc_decode(const uint8_t *val, size_t len, const uint8_t *name, struct svc_instance *in);
 
+/*
+ * What the views of a service need of each of its instances, read fast
+ * (no TXT, checks or notes, nothing cleared that is not used): a service
+ * of thousands of instances is read whole whenever its views are derived.
+ * Tags go to the caller's `tags` buffer (tags_cap bytes, from *tags_len
+ * on), as NUL-terminated strings; `first_tag` is the offset of the first.
+ */
+struct svc_brief {
+	uint8_t name[WIRE_NAME_MAX];
+	uint8_t target[WIRE_NAME_MAX];
+	uint16_t priority, weight, port, weight_warning;
+	uint32_t ttl, expire, owner;
+	enum svc_health health;
+	bool own_addrs;
+	uint8_t ntags;
+	size_t first_tag;
+};
+int svc_decode_brief(const uint8_t *val, size_t len, const uint8_t *name, struct svc_brief *b,
+    char *tags, size_t tags_cap, size_t *tags_len);
+
 /* Is the instance live at `now` (its lease has not run out)? */
 static inline bool
 svc_live(const struct svc_instance *in, uint32_t now)

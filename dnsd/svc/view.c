@@ -41,12 +41,16 @@
 
 #define VIEW_FLAGS (NODE_RR_DYNAMIC | NODE_RR_VIEW)
 
-/* The instances of one service, as read for a derivation. */
+/* The instances of one service, as read for a derivation: what the views
+ * need of each (svc_brief), their tags in one buffer. */
 struct ilist {
 	size_t n, cap;
-	struct svc_instance *v;
+	struct svc_brief *v;
+	char *tags;
+	size_t tags_len, tags_cap;
 	const uint8_t *service;
 	unsigned depth;       /* key depth of an instance under the service */
+	int err;
 };
 
 /* The summary of a service: its tags when last derived. */
@@ -122,11 +126,10 @@ vnode_begin(struct vnode *v, struct store_txn *t, const struct zone *z, const ui
 /* A view record; sets of many are built by appending, merged once at the
  * end (vnode_end). */
 static int
-vnode_add(struct vnode *v, uint16_t type, uint32_t ttl, const struct svc_instance *in,
+vnode_add(struct vnode *v, uint16_t type, uint32_t ttl, uint32_t expire, uint32_t owner,
     uint8_t flags, const uint8_t *rdata, uint16_t rdlen)
 {
-	return node_edit_append(&v->e, type, ttl, in->expire, in->owner, VIEW_FLAGS | flags, rdata,
-	    rdlen);
+	return node_edit_append(&v->e, type, ttl, expire, owner, VIEW_FLAGS | flags, rdata, rdlen);
 }
 
 /* One TTL per RRset (RFC 2181 section 5.2): the least of its records',
@@ -182,13 +185,23 @@ collect(void *arg, struct store_val key, struct store_val val)
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct svc_instance *v = realloc(l->v, cap * sizeof(*v));
+		struct svc_brief *v = realloc(l->v, cap * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
 		l->v = v;
 		l->cap = cap;
 	}
-	if (svc_decode(val.data, val.len, name, &l->v[l->n]) == 0)
+	/* Room for this instance's tags, whatever it has. */
+	if (l->tags_cap - l->tags_len < (size_t)SVC_TAGS_MAX * SVC_TAG_MAX) {
+		size_t cap = l->tags_cap * 2 + (size_t)SVC_TAGS_MAX * SVC_TAG_MAX;
+		char *t = realloc(l->tags, cap);
+		if (t == NULL)
+			return -ENOMEM;
+		l->tags = t;
+		l->tags_cap = cap;
+	}
+	if (svc_decode_brief(val.data, val.len, name, &l->v[l->n], l->tags, l->tags_cap,
+	        &l->tags_len) == 0)
 		l->n++;
 	return 0;
 }
@@ -241,33 +254,50 @@ has_tag(const char (*tags)[SVC_TAG_MAX], size_t n, const char *tag)
 	return false;
 }
 
-static bool
-inst_has_tag(const struct svc_instance *in, const char *tag)
+/* The i-th tag of an instance, in the list's tag buffer. */
+static const char *
+brief_tag(const struct ilist *l, const struct svc_brief *b, size_t i)
 {
-	return has_tag((const char (*)[SVC_TAG_MAX])in->tags, in->ntags, tag);
+	const char *t = l->tags + b->first_tag;
+	while (i-- > 0)
+		t += strlen(t) + 1;
+	return t;
+}
+
+static bool
+brief_has_tag(const struct ilist *l, const struct svc_brief *b, const char *tag)
+{
+	const char *t = l->tags + b->first_tag;
+	for (size_t i = 0; i < b->ntags; i++, t += strlen(t) + 1)
+		if (strcmp(t, tag) == 0)
+			return true;
+	return false;
 }
 
 /* ---- the records of an instance ---- */
 
-/* SRV RDATA for the instance, pointing at `target`; returns its length. */
+/* SRV RDATA of an instance, to its own name when it has addresses of its
+ * own (or no host), else to its host; returns its length. A warning
+ * instance has its warning weight (Consul's Weights.Warning). */
 static uint16_t
-srv_rdata(const struct svc_instance *in, const uint8_t *target, uint8_t *out)
+srv_rdata(const uint8_t *name, const uint8_t *target, bool own_addrs, uint16_t priority,
+    uint16_t weight, uint16_t weight_warning, uint16_t port, enum svc_health health,
+    uint8_t *out)
 {
-	uint16_t weight = in->health == SVC_WARNING ? in->weight_warning : in->weight;
-	size_t tl = wire_name_len(target);
-	wire_put16(out, in->priority);
-	wire_put16(out + 2, weight);
-	wire_put16(out + 4, in->port);
-	memcpy(out + 6, target, tl);
+	const uint8_t *to = own_addrs || target[0] == 0 ? name : target;
+	size_t tl = wire_name_len(to);
+	wire_put16(out, priority);
+	wire_put16(out + 2, health == SVC_WARNING ? weight_warning : weight);
+	wire_put16(out + 4, port);
+	memcpy(out + 6, to, tl);
 	return (uint16_t)(6 + tl);
 }
 
-/* Where the instance's SRV records point: its own name when it has
- * addresses of its own, else its host. */
-static const uint8_t *
-srv_target(const struct svc_instance *in)
+static uint16_t
+brief_srv(const struct svc_brief *b, uint8_t *out)
 {
-	return in->naddrs > 0 || in->target[0] == 0 ? in->name : in->target;
+	return srv_rdata(b->name, b->target, b->own_addrs, b->priority, b->weight, b->weight_warning,
+	    b->port, b->health, out);
 }
 
 int
@@ -279,15 +309,18 @@ svc_view_instance(struct store_txn *t, const struct zone *z, const struct svc_in
 	uint8_t rd[6 + WIRE_NAME_MAX];
 	int rc = vnode_begin(&v, t, z, in->name);
 	if (rc == 0 && visible) {
-		rc = vnode_add(&v, RR_SRV, in->ttl, in, 0, rd, srv_rdata(in, srv_target(in), rd));
 		static const uint8_t empty_txt[1] = { 0 };
+		uint16_t n = srv_rdata(in->name, in->target, in->naddrs > 0, in->priority, in->weight,
+		    in->weight_warning, in->port, in->health, rd);
+		rc = vnode_add(&v, RR_SRV, in->ttl, in->expire, in->owner, 0, rd, n);
 		if (rc == 0)
-			rc = in->txt_len > 0 ? vnode_add(&v, RR_TXT, in->ttl, in, 0, in->txt, in->txt_len)
-			                     : vnode_add(&v, RR_TXT, in->ttl, in, 0, empty_txt, 1);
+			rc = in->txt_len > 0
+			         ? vnode_add(&v, RR_TXT, in->ttl, in->expire, in->owner, 0, in->txt, in->txt_len)
+			         : vnode_add(&v, RR_TXT, in->ttl, in->expire, in->owner, 0, empty_txt, 1);
 		for (size_t i = 0; rc == 0 && i < in->naddrs; i++) {
 			const struct svc_addr *a = &in->addrs[i];
-			rc = vnode_add(&v, a->family == AF_INET ? RR_A : RR_AAAA, in->ttl, in, 0, a->addr,
-			    a->family == AF_INET ? 4 : 16);
+			rc = vnode_add(&v, a->family == AF_INET ? RR_A : RR_AAAA, in->ttl, in->expire,
+			    in->owner, 0, a->addr, a->family == AF_INET ? 4 : 16);
 		}
 	}
 	return vnode_end(&v, t, rc);
@@ -308,15 +341,15 @@ derive_set(struct store_txn *t, const struct zone *nz, const uint8_t *name,
 	uint8_t rd[6 + WIRE_NAME_MAX];
 	int rc = vnode_begin(&v, t, nz, name);
 	for (size_t i = 0; rc == 0 && i < l->n; i++) {
-		const struct svc_instance *in = &l->v[i];
-		if (!vis[i] || (tag != NULL && !inst_has_tag(in, tag)))
+		const struct svc_brief *in = &l->v[i];
+		if (!vis[i] || (tag != NULL && !brief_has_tag(l, in, tag)))
 			continue;
 		uint32_t ttl = ttl_override != UINT32_MAX ? ttl_override : in->ttl;
 		if (what & SET_PTR)
-			rc = vnode_add(&v, RR_PTR, ttl, in, 0, in->name,
+			rc = vnode_add(&v, RR_PTR, ttl, in->expire, in->owner, 0, in->name,
 			    (uint16_t)wire_name_len(in->name));
 		if (rc == 0 && (what & SET_SRV))
-			rc = vnode_add(&v, RR_SRV, ttl, in, flags, rd, srv_rdata(in, srv_target(in), rd));
+			rc = vnode_add(&v, RR_SRV, ttl, in->expire, in->owner, flags, rd, brief_srv(in, rd));
 	}
 	return vnode_end(&v, t, rc);
 }
@@ -337,9 +370,8 @@ derive_services_ptr(struct store_txn *t, const struct zone *z, const uint8_t *se
 	memcpy(name, meta, sizeof(meta) - 1);
 	memcpy(name + sizeof(meta) - 1, domain, dl);
 
-	struct svc_instance agg;
+	struct { uint32_t expire, ttl; } agg = { 0, 0 };
 	bool any = false;
-	svc_instance_init(&agg);
 	for (size_t i = 0; i < l->n; i++) {
 		if (!vis[i])
 			continue;
@@ -438,27 +470,30 @@ svc_view_derive(struct store_txn *t, const struct zone *z, const uint8_t *servic
 	}
 	bool any = false;
 	for (size_t i = 0; i < l.n; i++) {
-		const struct svc_instance *in = &l.v[i];
-		vis[i] = svc_visible(in, now, z->conf->only_passing);
+		const struct svc_brief *in = &l.v[i];
+		vis[i] = (in->expire == 0 || in->expire > now) && in->health != SVC_CRITICAL &&
+		    !(z->conf->only_passing && in->health == SVC_WARNING);
 		any |= vis[i];
-		for (size_t j = 0; vis[i] && j < in->ntags; j++)
-			if (cur.ntags < SVC_TAGS_MAX && !has_tag((const char (*)[SVC_TAG_MAX])cur.tags,
-			                                   cur.ntags, in->tags[j]))
-				strcpy(cur.tags[cur.ntags++], in->tags[j]);
+		for (size_t j = 0; vis[i] && j < in->ntags; j++) {
+			const char *tag = brief_tag(&l, in, j);
+			if (cur.ntags < SVC_TAGS_MAX &&
+			    !has_tag((const char (*)[SVC_TAG_MAX])cur.tags, cur.ntags, tag))
+				strcpy(cur.tags[cur.ntags++], tag);
+		}
 	}
 	/* The service name: browse PTR, and the RFC 2782 SRV set. */
 	struct vnode v;
 	uint8_t rd[6 + WIRE_NAME_MAX];
 	if ((rc = vnode_begin(&v, t, z, service)) == 0) {
 		for (size_t i = 0; rc == 0 && i < l.n; i++) {
-			const struct svc_instance *in = &l.v[i];
+			const struct svc_brief *in = &l.v[i];
 			if (!vis[i])
 				continue;
-			rc = vnode_add(&v, RR_PTR, in->ttl, in, 0, in->name,
+			rc = vnode_add(&v, RR_PTR, in->ttl, in->expire, in->owner, 0, in->name,
 			    (uint16_t)wire_name_len(in->name));
 			if (rc == 0)
-				rc = vnode_add(&v, RR_SRV, in->ttl, in, 0, rd,
-				    srv_rdata(in, srv_target(in), rd));
+				rc = vnode_add(&v, RR_SRV, in->ttl, in->expire, in->owner, 0, rd,
+				    brief_srv(in, rd));
 		}
 	}
 	rc = vnode_end(&v, t, rc);
@@ -487,6 +522,7 @@ svc_view_derive(struct store_txn *t, const struct zone *z, const uint8_t *servic
 out:
 	free(vis);
 	free(l.v);
+	free(l.tags);
 	return rc;
 }
 

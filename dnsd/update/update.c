@@ -666,8 +666,16 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 	uint32_t expire = res->lease ? u->now + res->lease + 1 : 0;
 	uint32_t owner = u->key ? node_owner_tag(u->key->name_wire) : 0;
 
-	struct svc_ctx sx;
-	svc_ctx_init(&sx, t, NULL, u->now);
+	struct svc_ctx own, *sx = u->svc;
+	if (sx == NULL) {
+		svc_ctx_init(&own, t, NULL, u->now);
+		sx = &own;
+	}
+	sx->t = t;
+	sx->now = u->now;
+	unsigned reg0 = sx->registered, ren0 = sx->renewed, dereg0 = sx->deregistered;
+	bool changed0 = sx->changed;
+	sx->changed = false;
 	node_edit_init(&e);
 	if (!update_section(u, &c))
 		rc = DNSD_EMALF;
@@ -677,8 +685,8 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 		/* An RR about a service instance changes the instance (services.c). */
 		struct update_rr ur = { r->name, r->type, r->klass, r->ttl, r->rdata, r->rdlen };
 		bool absorbed;
-		rc = update_service_rr(&sx, u, &ur, expire, owner, &absorbed);
-		res->changed |= sx.changed;
+		rc = update_service_rr(sx, u, &ur, expire, owner, &absorbed);
+		res->changed |= sx->changed;
 		if (rc != 0 || absorbed)
 			continue;
 		if ((rc = key_of(u, r->name, &k)) != 0 || (rc = store_node_load(t, &k, u->now, &e)) != 0)
@@ -693,14 +701,19 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 		rc = store_node_save(t, &k, &e);
 	}
 	node_edit_free(&e);
-	/* The views of the instances it changed, before the next update's
-	 * prerequisites look. */
-	if (rc == 0)
-		rc = svc_flush(&sx);
-	res->catalog = sx.changed;
-	res->registered = sx.registered;
-	res->renewed = sx.renewed;
-	res->deregistered = sx.deregistered;
+	/* The views of the instances it changed: now when it is alone, else
+	 * when the group ends (before then only for the record count below). */
+	if (rc == 0 && sx == &own)
+		rc = svc_flush(&own);
+	else if (rc == 0 && u->key != NULL && u->key->max_records != 0)
+		rc = svc_refresh(sx);
+	if (sx == &own)
+		svc_ctx_free(&own);
+	res->catalog = sx->changed;
+	res->registered = sx->registered - reg0;
+	res->renewed = sx->renewed - ren0;
+	res->deregistered = sx->deregistered - dereg0;
+	sx->changed |= changed0;
 	if (rc == 0)
 		rc = check_max_records(t, u, owner, &res->rcode);
 	free(r);
@@ -728,6 +741,13 @@ update_apply(struct store_txn *t, const struct update_req *u, struct update_resu
 	memset(res, 0, sizeof(*res));
 	if ((res->rcode = check_zone_section(u)) != RCODE_NOERROR)
 		return 0;
+	/* Prerequisites read the views: those of earlier updates of the group
+	 * must be there. */
+	if (u->svc != NULL && u->req->ancount > 0) {
+		u->svc->t = t;
+		if ((rc = svc_refresh(u->svc)) != 0)
+			return rc;
+	}
 	if ((rc = update_prereqs(t, u, &res->rcode)) != 0 || res->rcode != RCODE_NOERROR)
 		return rc;
 	if ((rc = update_precheck(t, u, &res->rcode)) != 0 || res->rcode != RCODE_NOERROR)

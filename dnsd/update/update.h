@@ -20,6 +20,11 @@ struct update_req {
 	const struct zone *zone;    /* the zone named in the zone section */
 	const struct conf_key *key; /* the TSIG key, or NULL (unsigned, allowed) */
 	uint32_t now;
+	/* The group this update is part of (a writer's batch): its services'
+	 * views are derived once, when the group ends (svc_flush by the
+	 * caller), or before something reads them. NULL: the update derives
+	 * its own before it returns. */
+	struct svc_ctx *svc;
 };
 
 struct update_result {

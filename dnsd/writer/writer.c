@@ -231,35 +231,34 @@ count_model(struct writer *w, const struct svc_ctx *x)
 }
 
 /* Apply a change to the model (writer_submit_op) inside `batch`, nested
- * or not as process() does. */
+ * or not as process() does, in the batch's group of changes `sx`. */
 static bool
-process_op(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested,
-    bool *catalog)
+process_op(struct writer *w, struct store_txn *batch, struct job *j, bool nested,
+    struct svc_ctx *sx)
 {
-	struct store_txn *t = batch, *child = NULL;
-	struct svc_ctx sx;
+	struct store_txn *child = NULL;
 	int rc = nested ? store_write_nested(batch, &child) : 0;
+	(void)w;
 	if (rc == 0) {
-		t = nested ? child : batch;
-		svc_ctx_init(&sx, t, &w->rt->zones, now);
-		if ((rc = svc_apply(&sx, j->op)) == 0)
-			rc = svc_flush(&sx);
-		if (!nested && rc != 0 && sx.changed)
+		bool before = sx->changed;
+		sx->changed = false;
+		sx->t = nested ? child : batch;
+		rc = svc_apply(sx, j->op);
+		bool changed = sx->changed;
+		sx->changed |= before;
+		sx->t = batch;
+		if (!nested && rc != 0 && changed)
 			return false; /* it changed something before it failed: undo */
 		if (nested)
 			rc = rc == 0 ? store_commit(child) : (store_abort(child), rc);
 	}
 	j->op_rc = rc;
-	if (rc == 0 && sx.changed) {
-		*catalog = true;
-		count_model(w, &sx);
-	}
 	return true;
 }
 
 static bool
 process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested,
-    bool *catalog)
+    struct svc_ctx *sx)
 {
 	const struct runtime *rt = w->rt;
 	struct query_req *r = &j->r;
@@ -299,7 +298,7 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 
 	const struct conf_key *key = sig->status == KEYRING_VALID ? sig->key->conf : NULL;
 	struct update_req u = { j->msg, sig->status == KEYRING_VALID ? sig->rr.offset : j->len, r, z,
-		key, now };
+		key, now, sx };
 	struct update_result res;
 	struct store_txn *child;
 	int rc;
@@ -328,12 +327,7 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
 		    "or over the key's max-records", from, key != NULL ? key->name : "none",
 		    z != NULL ? z->name : "?");
 	}
-	if (rc == 0 && res.rcode == RCODE_NOERROR && res.catalog) {
-		struct svc_ctx counted = { .registered = res.registered, .renewed = res.renewed,
-			.deregistered = res.deregistered };
-		*catalog = true;
-		count_model(w, &counted);
-	}
+	sx->t = batch;
 	build_reply(w, j, res.rcode, &res, now);
 	return true;
 }
@@ -427,17 +421,19 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	*more = false;
 	/* First every update straight in the batch; should one fail after it
 	 * changed something, the whole batch again with an undo for each. */
-	bool catalog = false; /* a service instance changed */
-	struct writer_stats before = w->st;
+	/* The batch is one group of changes to the service model: each
+	 * service's views are derived once, at the end (svc_flush in reap). */
+	struct svc_ctx sx;
+	svc_ctx_init(&sx, t, zones, now);
 	for (bool nested = false;; nested = true) {
 		bool redo = false;
-		catalog = false;
-		w->st = before; /* count each update once, whatever the attempt */
+		svc_ctx_free(&sx);
+		svc_ctx_init(&sx, t, zones, now);
 		for (struct job *j = jobs; j != NULL && rc == 0 && !redo; j = j->next) {
 			j->applied = false;
 			j->rlen = 0;
-			redo = j->op != NULL ? !process_op(w, t, j, now, nested, &catalog)
-			                     : !process(w, t, j, now, nested, &catalog);
+			redo = j->op != NULL ? !process_op(w, t, j, nested, &sx)
+			                     : !process(w, t, j, now, nested, &sx);
 		}
 		if (!redo)
 			break;
@@ -454,12 +450,14 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	for (struct job *j = jobs; j != NULL; j = j->next)
 		w->st.updates += j->applied;
 	uint64_t reaped = 0;
-	struct svc_ctx sx;
-	svc_ctx_init(&sx, t, zones, (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000));
-	if (rc == 0 && (rc = reap(&sx, more, &reaped)) != 0)
+	struct writer_stats before = w->st;
+	sx.t = t;
+	sx.now = (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000);
+	if (rc == 0 && (rc = reap(&sx, more, &reaped)) != 0) /* and derive the views */
 		log_err("reaper: %s", dnsd_strerror(rc));
-	if (rc == 0 && sx.changed) {
-		catalog = true;
+	svc_ctx_free(&sx);
+	bool catalog = rc == 0 && sx.changed; /* a service instance changed */
+	if (catalog) {
 		count_model(w, &sx);
 		if (sx.expired > 0)
 			log_info("%u instance%s expired", sx.expired, sx.expired == 1 ? "" : "s");
