@@ -7,7 +7,7 @@
  * Module order (each may use only those before it; t_lint.sh checks):
  *   util < wire < tsig, node < conf, store < keyring < reply, zone
  *   < query < update, xfr < runtime < net/peer, net/sock
- *   < writer, notify, forward, check < net/udp, net/tcp < net/server
+ *   < writer, notify, forward, check, net/admit < net/udp, net/tcp < net/server
  */
 #include "config.h"
 
@@ -26,6 +26,7 @@
 #include "conf/conf.h"
 #include "forward/forward.h"
 #include "keyring/keyring.h"
+#include "net/admit.h"
 #include "net/peer.h"
 #include "net/server.h"
 #include "net/sock.h"
@@ -64,6 +65,7 @@ struct server {
 	pthread_cond_t cv;
 	bool switch_done;
 	int switch_rc;
+	struct admit *admit;    /* updates in flight per client */
 };
 
 /* ---- callbacks: how the modules reach each other ---- */
@@ -83,12 +85,82 @@ send_replies(void *ctx, const struct peer_msg *m, size_t n)
 	peer_send(m, n, send_tcp, ctx);
 }
 
+/* The writer's replies: each ends an update in flight for its client. */
+static void
+send_writer_replies(void *ctx, const struct peer_msg *m, size_t n)
+{
+	struct server *s = ctx;
+	for (size_t i = 0; i < n; i++)
+		admit_release(s->admit, m[i].to);
+	peer_send(m, n, send_tcp, ctx);
+}
+
+/* The counters of the calling network thread (admission is counted
+ * where it happens, in the UDP workers and the TCP loop). */
+static struct stats_block *
+thread_stats(void)
+{
+	static __thread struct stats_block *b;
+	static __thread bool tried;
+	if (!tried) {
+		tried = true;
+		b = stats_block_new();
+	}
+	return b;
+}
+
+/*
+ * An UPDATE, its TSIG checked by the network thread: admitted to the
+ * writer's queue, or answered (or, unsigned over UDP when the queue or
+ * the client's limit is full, dropped) at once without taking memory.
+ */
 static void
 hand_update(void *ctx, const uint8_t *msg, size_t len, const struct query_req *req,
     const struct keyring_check *sig, const struct reply_to *to)
 {
 	struct server *s = ctx;
-	writer_submit(s->writer, msg, len, req, sig, to);
+	const struct runtime *rt = s->rt;
+	struct stats_block *st = thread_stats();
+	bool store_high = store_level(s->store) != STORE_OK;
+	struct admit_req ar = { &rt->zones, store_high, msg, len, req, sig, to };
+	uint16_t rcode = RCODE_SERVFAIL;
+	const char *why = NULL;
+	enum stats_counter counted = ST_UPDATES_ADMIT_REFUSED;
+
+	if (admit_update(s->admit, &ar, &rcode, &why) == ADMIT_QUEUE) {
+		if (!admit_take(s->admit, to)) {
+			why = "too many updates in flight from this client (update-client-limit)";
+			counted = ST_UPDATES_CLIENT_LIMIT;
+		} else if (writer_submit(s->writer, msg, len, req, sig, to) == 0) {
+			return;
+		} else {
+			admit_release(s->admit, to);
+			why = "the update queue is full (update-queue)";
+			counted = ST_UPDATES_QUEUE_FULL;
+		}
+		rcode = RCODE_SERVFAIL;
+		/* An unsigned flood over UDP costs nothing more: no answer. */
+		if (sig->status == KEYRING_UNSIGNED && to->fd >= 0)
+			counted = ST_UPDATES_DROPPED;
+	} else if (store_high && rcode == RCODE_REFUSED && sig->status != KEYRING_UNSIGNED) {
+		counted = ST_UPDATES_STORE_HIGH;
+	}
+	stats_add(st, counted, 1);
+	char addr[PEER_STR_MAX], key[128];
+	const char *kname = sig->status == KEYRING_UNSIGNED ? "(unsigned)"
+	    : sig->key != NULL                              ? sig->key->conf->name
+	                                                    : "(unknown key)";
+	peer_str(&to->peer, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "update %s %d", addr, (int)counted);
+	log_limited(LOG_LVL_WARN, key, 60, "update from %s, key %s: %s: %s", addr, kname,
+	    counted == ST_UPDATES_DROPPED ? "dropped" : "refused", why);
+	if (counted == ST_UPDATES_DROPPED)
+		return;
+	uint8_t out[1024];
+	size_t n = query_error_reply(req, out, sizeof(out), rcode, rt->conf->edns_max,
+	    sig->status == KEYRING_UNSIGNED ? NULL : sig, clock_now());
+	struct peer_msg m = { to, out, n };
+	send_replies(s, &m, 1);
 }
 
 /* Relay a query for a name outside the zones if the client may use the
@@ -294,8 +366,9 @@ modules_start(struct server *s)
 		.edns_max = c->edns_max, .ctx = s, .send = send_replies };
 	struct notify_setup ns = { .store = s->store, .rt = s->rt };
 	struct writer_setup ws = { .store = s->store, .rt = s->rt, .ctx = s,
-		.send = send_replies, .zone_changed = zone_changed,
-		.catalog_changed = catalog_changed, .publish = publish, .switched = switched };
+		.send = send_writer_replies, .zone_changed = zone_changed,
+		.catalog_changed = catalog_changed, .publish = publish, .switched = switched,
+		.queue_max = c->update_queue, .queue_bytes_max = c->update_queue_bytes };
 	struct tcp_setup ts = { .store = s->store, .rt = s->rt, .fds = s->tcp_fds,
 		.nfds = s->nlisten, .hooks = hooks };
 	struct udp_setup us = { .store = s->store, .rt = s->rt, .workers = s->workers,
@@ -303,6 +376,8 @@ modules_start(struct server *s)
 		.answer_cache = c->answer_cache, .coalesce_us = c->udp_coalesce_us,
 		.coalesce_rate = c->udp_coalesce_rate, .hooks = hooks };
 	int rc;
+	if ((s->admit = admit_new(c->update_client_max)) == NULL)
+		return -ENOMEM;
 	if ((rc = forward_start(&fs, &s->forwarder)) != 0 ||
 	    (rc = notify_start(&ns, &s->notifier)) != 0 ||
 	    (rc = writer_start(&ws, &s->writer)) != 0 ||
@@ -311,6 +386,28 @@ modules_start(struct server *s)
 	    (rc = udp_start(&us, &s->udp)) != 0)
 		log_err("cannot start the server's threads: %s", dnsd_strerror(rc));
 	return rc;
+}
+
+/* At the end: what the limits cut, if anything (the same counters feed the
+ * metrics). */
+static void
+limits_report(void)
+{
+	static const enum stats_counter shown[] = { ST_UPDATES_ADMIT_REFUSED,
+		ST_UPDATES_QUEUE_FULL, ST_UPDATES_CLIENT_LIMIT, ST_UPDATES_DROPPED,
+		ST_UPDATES_STORE_HIGH, ST_TCP_SLOW_CUT, ST_TCP_CLIENT_LIMIT, ST_TCP_OVER_CAP,
+		ST_TCP_ACCEPT_BACKOFF, ST_XFR_CUT, ST_XFR_LIMIT, ST_TSIG_REPLAY, ST_TSIG_BADTRUNC };
+	struct stats_block sum;
+	char line[1024];
+	size_t n = 0;
+	stats_sum(&sum);
+	line[0] = '\0';
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]) && n < sizeof(line); i++)
+		if (sum.c[shown[i]] != 0)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu",
+			    stats_counter_name(shown[i]), (unsigned long long)sum.c[shown[i]]);
+	if (n > 0)
+		log_info("limits that bit:%s", line);
 }
 
 /* Stop in an order that loses nothing: no thread takes requests any more,
@@ -329,6 +426,9 @@ modules_stop(struct server *s)
 	s->tcp = NULL;
 	check_free(s->checker);
 	s->checker = NULL;
+	admit_free(s->admit);
+	s->admit = NULL;
+	limits_report();
 }
 
 /* ---- reload ---- */
@@ -474,6 +574,7 @@ server_main(const struct server_setup *setup)
 		free(c);
 		goto out;
 	}
+	store_set_high_water(s.store, c->store_high_water);
 	if ((rc = runtime_new(c, 1, &s.rt)) != 0)
 		goto out;
 	c = s.rt->conf;

@@ -294,8 +294,17 @@ store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t
 		/* Drop what falls beyond journal-size once an eighth of it has
 		 * piled up, all at once: dropping one entry per commit rewrote
 		 * the journal's first leaf and branch pages in every commit. */
+		/* Past the store's high-water mark the journal keeps a
+		 * sixteenth of its depth and is trimmed at every commit: its
+		 * pages are the reserve that deletes and the reaper need (a
+		 * secondary that falls behind gets an AXFR instead). */
+		uint64_t batch = max_entries / 8 + 1;
+		if (store_level(t->s) != STORE_OK) {
+			max_entries = max_entries / 16 + 1;
+			batch = 1;
+		}
 		if (rc == 0 && seq >= max_entries)
-			rc = journal_trim(t, zone_id, seq - max_entries, max_entries / 8 + 1);
+			rc = journal_trim(t, zone_id, seq - max_entries, batch);
 	}
 	free(e.buf);
 	return rc;

@@ -51,6 +51,8 @@
 
 #define BATCH_MAX 1024     /* updates per commit */
 #define REAP_MAX 20000     /* expiry entries per commit */
+#define REAP_MIN 16        /* ... after failed commits halved it */
+#define REAP_BACKOFF_MAX 60 /* seconds between retries of a failing reaper */
 #define REPLY_MAX 4096
 #define GATHER_US 300      /* longest wait for expected updates */
 /* The reaper removes the records that expire at second T this long before
@@ -107,14 +109,23 @@ struct writer {
 	struct runtime *next_rt; /* writer_set_runtime: a generation to switch to */
 	struct writer_stats st;
 	bool *touched;         /* per zone index, during one batch */
+	/* Queue bounds (writer_submit) */
+	size_t queue_max, queue_bytes_max, qbytes;
+	/* A reaper whose commits fail (a full store) waits until reap_after,
+	 * doubling reap_backoff each time, and takes fewer entries at once. */
+	uint32_t reap_after;
+	unsigned reap_backoff, reap_max;
 };
 
+/* Queue a job (w->mu not held). Jobs are counted in bytes as what they
+ * hold (the UPDATE's message; an op's own size is not counted). */
 static void
 enqueue(struct writer *w, struct job *j)
 {
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
 	w->tail = &j->next;
+	w->qbytes += sizeof(*j) + j->len;
 	/* Wake the writer for the first job (unless it is gathering), or when
 	 * the batch it gathers is complete; not for each one in between. */
 	if ((++w->queued == 1 && !w->gathering) || w->queued == w->expect)
@@ -122,13 +133,22 @@ enqueue(struct writer *w, struct job *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
-void
+int
 writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
     const struct keyring_check *sig, const struct reply_to *to)
 {
-	struct job *j = malloc(sizeof(*j) + len);
+	size_t size = sizeof(struct job) + len;
+	/* Bounded: a job is about 4.5 KB, and an unbounded queue let a flood
+	 * of datagrams take gigabytes while signed updates timed out. (Threads
+	 * that check at once may each add one more: a few jobs over.) */
+	pthread_mutex_lock(&w->mu);
+	bool full = w->queued >= w->queue_max || w->qbytes + size > w->queue_bytes_max;
+	pthread_mutex_unlock(&w->mu);
+	if (full)
+		return -EAGAIN;
+	struct job *j = malloc(size);
 	if (j == NULL)
-		return; /* the client retries */
+		return -ENOMEM;
 	j->next = NULL;
 	j->op = NULL;
 	j->to = *to;
@@ -140,6 +160,7 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 	j->sig = *sig;
 	j->sig.key = NULL;
 	enqueue(w, j);
+	return 0;
 }
 
 void
@@ -342,7 +363,7 @@ process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, 
  * views); *more if more is due than one batch takes. *removed counts the
  * records removed (committed only if the batch is). */
 static int
-reap(struct svc_ctx *x, bool *more, uint64_t *removed)
+reap(struct svc_ctx *x, unsigned max, bool *more, uint64_t *removed)
 {
 	unsigned entries = 0;
 	int rc;
@@ -353,7 +374,7 @@ reap(struct svc_ctx *x, bool *more, uint64_t *removed)
 		if ((rc = update_reap_one(x, &n, &zid)) <= 0)
 			break;
 		*removed += n;
-		if (++entries == REAP_MAX) {
+		if (++entries == max) {
 			*more = true;
 			break;
 		}
@@ -454,10 +475,12 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 	for (struct job *j = jobs; j != NULL; j = j->next)
 		w->st.updates += j->applied;
 	uint64_t reaped = 0;
+	uint32_t reap_now = (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000);
+	bool reaping = now >= w->reap_after;
 	struct svc_ctx sx;
-	svc_ctx_init(&sx, t, zones, (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000));
-	if (rc == 0 && (rc = reap(&sx, more, &reaped)) != 0)
-		log_err("reaper: %s", dnsd_strerror(rc));
+	svc_ctx_init(&sx, t, zones, reap_now);
+	if (rc == 0 && reaping && (rc = reap(&sx, w->reap_max, more, &reaped)) != 0)
+		log_limited(LOG_LVL_ERR, "writer-reaper", 60, "reaper: %s", dnsd_strerror(rc));
 	if (rc == 0 && sx.changed) {
 		catalog = true;
 		count_model(w, &sx);
@@ -486,12 +509,31 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 		if (rc == 0) {
 			w->st.commits++;
 			w->st.reaped += reaped;
+			if (reaping && w->reap_backoff > 0) {
+				log_info("reaper: committing again (%llu expired records removed)",
+				    (unsigned long long)reaped);
+				w->reap_backoff = 0;
+			}
+			if (reaping && w->reap_max < REAP_MAX)
+				w->reap_max = w->reap_max * 2 < REAP_MAX ? w->reap_max * 2 : REAP_MAX;
 		}
 	} else if (t != NULL) {
 		store_abort(t);
 	}
 	if (rc != 0) {
-		log_err("write transaction failed: %s", dnsd_strerror(rc));
+		/* A full store fails every batch until room is made: one line a
+		 * minute, and a reaper that waits (1 s, doubling to a minute)
+		 * with smaller batches instead of spinning. */
+		log_limited(LOG_LVL_ERR, "writer-commit", 60, "write transaction failed: %s",
+		    dnsd_strerror(rc));
+		if (reaping) {
+			w->reap_backoff = w->reap_backoff == 0 ? 1
+			    : w->reap_backoff * 2 < REAP_BACKOFF_MAX ? w->reap_backoff * 2
+			                                              : REAP_BACKOFF_MAX;
+			w->reap_after = clock_now() + w->reap_backoff;
+			w->reap_max = w->reap_max / 2 > REAP_MIN ? w->reap_max / 2 : REAP_MIN;
+			*more = false;
+		}
 		fail_jobs(w, jobs, now); /* nothing was written: every client learns it */
 		w->st = before;
 	}
@@ -657,11 +699,15 @@ writer_run(void *arg)
 		struct job *jobs = w->head;
 		struct job **cut = &w->head;
 		unsigned n = 0;
-		for (; *cut != NULL && n < BATCH_MAX; n++)
+		size_t bytes = 0;
+		for (; *cut != NULL && n < BATCH_MAX; n++) {
+			bytes += sizeof(struct job) + (*cut)->len;
 			cut = &(*cut)->next;
+		}
 		w->head = *cut;
 		*cut = NULL;
 		w->queued -= n;
+		w->qbytes -= bytes;
 		if (w->head == NULL)
 			w->tail = &w->head;
 		bool reload = w->reload;
@@ -677,6 +723,8 @@ writer_run(void *arg)
 		run_batch(w, jobs, &more);
 		store_grow_ahead(w->store);
 		deadline = next_expiry(w);
+		if (deadline != 0 && deadline < w->reap_after)
+			deadline = w->reap_after; /* backing off */
 
 		pthread_mutex_lock(&w->mu);
 		/* The clients just answered will most likely send again. (Their
@@ -707,6 +755,9 @@ writer_start(const struct writer_setup *s, struct writer **out)
 	w->publish = s->publish;
 	w->switched = s->switched;
 	w->tail = &w->head;
+	w->queue_max = s->queue_max ? s->queue_max : 1024;
+	w->queue_bytes_max = s->queue_bytes_max ? s->queue_bytes_max : (8u << 20);
+	w->reap_max = REAP_MAX;
 	w->touched = calloc(w->rt->zones.n + 1, sizeof(bool));
 	if (w->touched == NULL) {
 		runtime_drop(w->rt);

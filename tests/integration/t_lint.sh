@@ -69,6 +69,7 @@ xfr/* 7
 runtime/* 8
 net/peer 9
 net/sock 9
+net/admit 10
 writer/* 10
 notify/* 10
 forward/* 10
