@@ -17,6 +17,7 @@
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,55 @@ pid_file_remove(struct server *s)
 	s->pid_file = NULL;
 }
 
+/*
+ * Make the limits fit what the process may have (issue 17: with the fd
+ * limit below tcp-max-connections, accept failed with EMFILE for every
+ * connection over it):
+ *  - file descriptors: one per TCP connection and per transfer spool, the
+ *    sockets, the store and a margin. Raise the soft limit if the hard one
+ *    allows, else lower tcp-max-connections and say so;
+ *  - LMDB reader slots (STORE_READERS): one per UDP worker, the TCP loop,
+ *    the writer, the notifier, a transfer while it is being made, and a
+ *    reserve for dnsdctl and other readers. transfer-max is lowered to fit.
+ */
+#define FD_MARGIN 64
+#define STORE_READERS 256
+#define READERS_RESERVE 32
+static void
+fit_limits(struct conf *c)
+{
+	struct rlimit rl;
+	uint64_t socks = (uint64_t)c->workers * c->nlisten + c->nlisten;
+	uint64_t need = c->tcp_max + 2ULL * c->xfr_max + socks + FD_MARGIN;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = want;
+		if (want > old && setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_info("file descriptor limit raised from %llu to %llu",
+			    (unsigned long long)old, (unsigned long long)want);
+		else
+			rl.rlim_cur = old;
+		if (rl.rlim_cur < need) {
+			uint64_t room = rl.rlim_cur > socks + FD_MARGIN + 2ULL * c->xfr_max
+			    ? rl.rlim_cur - socks - FD_MARGIN - 2ULL * c->xfr_max : 1;
+			log_warn("tcp-max-connections %u does not fit the file descriptor limit %llu "
+			         "(hard limit %llu): lowered to %llu",
+			    c->tcp_max, (unsigned long long)rl.rlim_cur,
+			    (unsigned long long)rl.rlim_max, (unsigned long long)room);
+			c->tcp_max = (unsigned)room;
+		}
+	}
+	uint64_t fixed = (uint64_t)c->workers + 4 + READERS_RESERVE;
+	if (c->xfr_max + fixed > STORE_READERS) {
+		unsigned fit = fixed < STORE_READERS ? (unsigned)(STORE_READERS - fixed) : 1;
+		log_warn("transfer-max %u would take the store's reader slots: lowered to %u",
+		    c->xfr_max, fit);
+		c->xfr_max = fit;
+	}
+}
+
 /* After binding (port 53 needs root) and opening the store: run as `user`. */
 static int
 drop_privileges(const char *user)
@@ -370,7 +420,7 @@ modules_start(struct server *s)
 		.catalog_changed = catalog_changed, .publish = publish, .switched = switched,
 		.queue_max = c->update_queue, .queue_bytes_max = c->update_queue_bytes };
 	struct tcp_setup ts = { .store = s->store, .rt = s->rt, .fds = s->tcp_fds,
-		.nfds = s->nlisten, .hooks = hooks };
+		.nfds = s->nlisten, .spool_dir = c->store_dir, .hooks = hooks };
 	struct udp_setup us = { .store = s->store, .rt = s->rt, .workers = s->workers,
 		.nsocks = s->nlisten, .fds = s->udp_fds, .pktinfo = s->pktinfo,
 		.answer_cache = c->answer_cache, .coalesce_us = c->udp_coalesce_us,
@@ -575,6 +625,7 @@ server_main(const struct server_setup *setup)
 		goto out;
 	}
 	store_set_high_water(s.store, c->store_high_water);
+	fit_limits(c);
 	if ((rc = runtime_new(c, 1, &s.rt)) != 0)
 		goto out;
 	c = s.rt->conf;

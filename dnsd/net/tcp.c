@@ -4,6 +4,23 @@
  * Connections are kept in a list ordered by their last activity, oldest
  * first, so the next idle deadline is the first one's: the loop sleeps
  * until it (or until an event), never on a fixed tick.
+ *
+ * Limits an outsider meets (dnsd.conf(5)), each logged with log_limited
+ * and counted:
+ *  - a message must arrive whole within tcp-message-timeout of its first
+ *    byte (a second list, ordered by that first byte, gives the next such
+ *    deadline): a client that sends a byte a second is cut, not kept;
+ *  - at most tcp-client-limit connections per client (an IPv4 or IPv6
+ *    prefix), counted in a fixed table of hashed slots, and
+ *    tcp-max-connections in all;
+ *  - when accept fails for want of file descriptors (EMFILE, ENFILE) the
+ *    listeners are left unwatched for ACCEPT_PAUSE_MS instead of waking
+ *    the level-triggered loop at once, again and again;
+ *  - transfers: transfer-max at once and transfer-client-limit per
+ *    client; each is cut after transfer-timeout, when its client has read
+ *    nothing for transfer-send-timeout, or when it could not be made
+ *    within transfer-snapshot-timeout (see xfr.c on snapshots). Their
+ *    deadlines are looked up in the short list of running transfers.
  */
 #include "config.h"
 
@@ -22,6 +39,7 @@
 #include "net/tcp.h"
 #include "query/query.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "tsig/tsig.h"
 #include "util/clock.h"
@@ -31,6 +49,9 @@
 
 #define TCP_IN_MAX (2 + 65535)
 #define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much waits */
+#define CLIENT_SLOTS 4096         /* per-client connection counters */
+#define ACCEPT_PAUSE_MS 250       /* listeners unwatched after EMFILE */
+#define SPOOL_STEP (1u << 20)     /* transfer bytes made ahead per round */
 
 struct tcp_conn {
 	struct tcp_conn *prev, *next; /* by last activity, oldest first */
@@ -47,6 +68,17 @@ struct tcp_conn {
 	struct reply_to to;
 	struct xfr *xfr;  /* a zone transfer in progress ... */
 	struct runtime *xfr_rt; /* ... and the generation whose zone it reads */
+	unsigned slot;    /* the client's counter in tcp_loop.clients */
+	/* A message begun and not complete: in the `partial` list, oldest
+	 * first, since msg_ms. */
+	struct tcp_conn *pprev, *pnext;
+	bool in_partial;
+	uint64_t msg_ms;
+	/* A transfer: in the `xfrs` list, since xfr_ms; the client last
+	 * took bytes at sent_ms. */
+	struct tcp_conn *xprev, *xnext;
+	bool in_xfrs;
+	uint64_t xfr_ms, sent_ms;
 };
 
 struct queued {
@@ -79,6 +111,14 @@ struct tcp_loop {
 	pthread_mutex_t mu;           /* guards queue and next_rt */
 	struct queued *queue;
 	struct runtime *next_rt;
+	struct tcp_conn *partial, *partial_tail; /* by first byte, oldest first */
+	struct tcp_conn *xfrs;        /* running transfers */
+	size_t nxfrs;
+	unsigned clients[CLIENT_SLOTS];
+	uint32_t seed;
+	uint64_t accept_resume_ms;    /* listeners paused until then (0: not) */
+	const char *spool_dir;
+	struct stats_block *st;
 };
 
 /* A connection is recognised in epoll events by its first member not
@@ -114,6 +154,106 @@ list_append(struct tcp_loop *t, struct tcp_conn *c)
 	else
 		t->head = c;
 	t->tail = c;
+}
+
+static void
+partial_unlink(struct tcp_loop *t, struct tcp_conn *c)
+{
+	if (!c->in_partial)
+		return;
+	if (c->pprev != NULL)
+		c->pprev->pnext = c->pnext;
+	else
+		t->partial = c->pnext;
+	if (c->pnext != NULL)
+		c->pnext->pprev = c->pprev;
+	else
+		t->partial_tail = c->pprev;
+	c->pprev = c->pnext = NULL;
+	c->in_partial = false;
+}
+
+static void
+partial_append(struct tcp_loop *t, struct tcp_conn *c, uint64_t ms)
+{
+	c->msg_ms = ms;
+	c->pprev = t->partial_tail;
+	c->pnext = NULL;
+	if (t->partial_tail != NULL)
+		t->partial_tail->pnext = c;
+	else
+		t->partial = c;
+	t->partial_tail = c;
+	c->in_partial = true;
+}
+
+static void
+xfrs_unlink(struct tcp_loop *t, struct tcp_conn *c)
+{
+	if (!c->in_xfrs)
+		return;
+	if (c->xprev != NULL)
+		c->xprev->xnext = c->xnext;
+	else
+		t->xfrs = c->xnext;
+	if (c->xnext != NULL)
+		c->xnext->xprev = c->xprev;
+	c->xprev = c->xnext = NULL;
+	c->in_xfrs = false;
+	t->nxfrs--;
+}
+
+static void
+xfrs_add(struct tcp_loop *t, struct tcp_conn *c, uint64_t ms)
+{
+	c->xprev = NULL;
+	c->xnext = t->xfrs;
+	if (t->xfrs != NULL)
+		t->xfrs->xprev = c;
+	t->xfrs = c;
+	c->in_xfrs = true;
+	c->xfr_ms = c->sent_ms = ms;
+	t->nxfrs++;
+}
+
+/* The counter slot of a client: a hash of its address cut to the prefix
+ * that tcp-client-limit names (by default /32 and /64). */
+static unsigned
+client_slot(const struct tcp_loop *t, const struct sockaddr_storage *peer)
+{
+	uint8_t a[16] = { 0 };
+	unsigned bits = 0;
+	const struct conf *cf = t->rt->conf;
+	if (peer->ss_family == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		bits = cf->tcp_client_v4;
+	} else if (peer->ss_family == AF_INET6) {
+		memcpy(a, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+		bits = cf->tcp_client_v6;
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ? bits - 8 * i : 0;
+		a[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	uint32_t h = 2166136261u ^ t->seed ^ peer->ss_family;
+	for (unsigned i = 0; i < 16; i++) {
+		h ^= a[i];
+		h *= 16777619u;
+	}
+	return h & (CLIENT_SLOTS - 1);
+}
+
+/* Log a limit that bit for a client: one line per client and reason a
+ * minute. */
+static void
+limit_log(const struct tcp_conn *c, const struct sockaddr_storage *peer, const char *reason,
+    const char *fmt_extra)
+{
+	char addr[PEER_STR_MAX], key[96];
+	peer_str(c != NULL ? &c->to.peer : peer, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "tcp %s %s", addr, reason);
+	log_limited(LOG_LVL_WARN, key, 60, "TCP client %s: %s%s", addr, reason,
+	    fmt_extra != NULL ? fmt_extra : "");
 }
 
 /* Activity on a connection: its idle deadline moves to the back. */
@@ -167,6 +307,10 @@ conn_close(struct tcp_loop *t, struct tcp_conn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->dead = true;
+	partial_unlink(t, c);
+	xfrs_unlink(t, c);
+	if (t->clients[c->slot] > 0)
+		t->clients[c->slot]--;
 }
 
 static void
@@ -252,6 +396,8 @@ conn_flush(struct tcp_conn *c)
 			return errno == EAGAIN || errno == EWOULDBLOCK;
 		}
 		c->outoff += (size_t)w;
+		if (w > 0)
+			c->sent_ms = clock_mono_ms();
 	}
 	c->outoff = c->outlen = 0;
 	return true;
@@ -271,9 +417,13 @@ xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mle
     const struct query_info *info, uint32_t now)
 {
 	const struct zone *z = info->zone;
+	const struct conf *cf = t->rt->conf;
 	struct keyring_check sig;
 	uint16_t rcode = RCODE_REFUSED;
+	size_t mine = 0;
 
+	for (const struct tcp_conn *o = t->xfrs; o != NULL; o = o->xnext)
+		mine += o->slot == c->slot;
 	/* One line per transfer: the client, its key, and why not, in words
 	 * (refusals are an outsider's doing: rate-limited per client and
 	 * reason). */
@@ -287,28 +437,50 @@ xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mle
 		rcode = sig.tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
 		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s: %s", z->name, what, addr,
 		    how);
-	} else if (xfr_allowed(c, &z->conf->allow_transfer, &sig)) {
-		bool sign = sig.status == KEYRING_VALID;
-		int rc = xfr_start(t->store, z, msg, mlen, &info->req, sign ? &sig.key->tsig : NULL,
-		    sign ? &sig.rr : NULL, now, &c->xfr);
-		if (rc == 0) {
-			c->xfr_rt = runtime_hold(t->rt);
-			log_info("zone %s: %s to client %s started (%s)", z->name, what, addr, how);
-			return;
-		}
-		log_err("zone %s: %s to client %s failed: %s", z->name, what, addr, dnsd_strerror(rc));
-		rcode = RCODE_SERVFAIL;
-	} else {
+		stats_add(t->st, ST_XFR_REFUSED, 1);
+	} else if (!xfr_allowed(c, &z->conf->allow_transfer, &sig)) {
 		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s (%s): %s", z->name, what,
 		    addr, how,
 		    sig.status == KEYRING_VALID
 		        ? "allow-transfer lists neither this key nor this address"
 		        : "allow-transfer does not list this address, and the request is not signed"
 		          " with a key it lists");
+		stats_add(t->st, ST_XFR_REFUSED, 1);
+	} else if (t->nxfrs >= cf->xfr_max || mine >= cf->xfr_client_max) {
+		/* Busy, not forbidden: SERVFAIL, and the secondary retries. */
+		log_limited(LOG_LVL_WARN, lkey, 60, "zone %s: %s refused to %s (%s): %s (%zu running, "
+		    "%zu for this client)", z->name, what, addr, how,
+		    t->nxfrs >= cf->xfr_max ? "transfer-max reached" : "transfer-client-limit reached",
+		    t->nxfrs, mine);
+		stats_add(t->st, ST_XFR_LIMIT, 1);
+		rcode = RCODE_SERVFAIL;
+	} else {
+		bool sign = sig.status == KEYRING_VALID;
+		int rc = xfr_start(t->store, z, msg, mlen, &info->req, sign ? &sig.key->tsig : NULL,
+		    sign ? &sig.rr : NULL, now, &c->xfr);
+		if (rc == 0) {
+			c->xfr_rt = runtime_hold(t->rt);
+			xfrs_add(t, c, clock_mono_ms());
+			stats_add(t->st, info->req.qtype == RR_AXFR ? ST_XFR_AXFR : ST_XFR_IXFR, 1);
+			log_info("zone %s: %s to client %s started (%s)", z->name, what, addr, how);
+			return;
+		}
+		log_err("zone %s: %s to client %s failed: %s", z->name, what, addr, dnsd_strerror(rc));
+		rcode = RCODE_SERVFAIL;
 	}
 	size_t len = query_error_reply(&info->req, t->abuf, 65535, rcode, t->q.edns_max, &sig, now);
 	if (len > 0)
 		conn_queue(c, t->abuf, len);
+}
+
+static void
+xfr_end(struct tcp_loop *t, struct tcp_conn *c)
+{
+	xfrs_unlink(t, c);
+	xfr_free(c->xfr);
+	c->xfr = NULL;
+	runtime_drop(c->xfr_rt);
+	c->xfr_rt = NULL;
 }
 
 /* Queue transfer messages until the output buffer is full or it ends. */
@@ -326,10 +498,7 @@ xfr_pump(struct tcp_loop *t, struct tcp_conn *c, uint32_t now)
 			log_err("transfer aborted: %s", dnsd_strerror(rc));
 			c->eof = true; /* a broken transfer must not look complete */
 		}
-		xfr_free(c->xfr);
-		c->xfr = NULL;
-		runtime_drop(c->xfr_rt);
-		c->xfr_rt = NULL;
+		xfr_end(t, c);
 	}
 }
 
@@ -376,21 +545,57 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->inlen - off);
 		c->inlen -= off;
+		partial_unlink(t, c); /* what is left is a new message */
+	}
+}
+
+/* Watch the listeners for connections, or stop watching them. */
+static void
+listeners_watch(struct tcp_loop *t, bool on)
+{
+	for (size_t i = 0; i < t->nlisteners; i++) {
+		struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = &t->listeners[i] };
+		epoll_ctl(t->ep, EPOLL_CTL_MOD, t->listeners[i].fd, &ev);
 	}
 }
 
 static void
 accept_all(struct tcp_loop *t, struct listener *l)
 {
-	unsigned cap = t->rt->conf->tcp_max;
+	const struct conf *cf = t->rt->conf;
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof(peer);
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPERM ||
+			    errno == EPROTO)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* The connection stays in the backlog, so a
+				 * level-triggered loop would wake at once, again
+				 * and again: stop watching for a while. */
+				log_limited(LOG_LVL_ERR, "tcp-accept", 60,
+				    "TCP: cannot accept: %s (%zu connections): pausing %d ms",
+				    strerror(errno), t->nconns, ACCEPT_PAUSE_MS);
+				stats_add(t->st, ST_TCP_ACCEPT_BACKOFF, 1);
+				listeners_watch(t, false);
+				t->accept_resume_ms = clock_mono_ms() + ACCEPT_PAUSE_MS;
+			}
 			return;
-		if (t->nconns >= cap) {
-			close(fd); /* over the cap: refuse rather than starve others */
+		}
+		if (t->nconns >= cf->tcp_max) {
+			/* over the cap: refuse rather than starve others */
+			limit_log(NULL, &peer, "tcp-max-connections reached", NULL);
+			stats_add(t->st, ST_TCP_OVER_CAP, 1);
+			close(fd);
+			continue;
+		}
+		unsigned slot = client_slot(t, &peer);
+		if (cf->tcp_client_max != 0 && t->clients[slot] >= cf->tcp_client_max) {
+			limit_log(NULL, &peer, "tcp-client-limit reached", NULL);
+			stats_add(t->st, ST_TCP_CLIENT_LIMIT, 1);
+			close(fd);
 			continue;
 		}
 		struct tcp_conn *c = calloc(1, sizeof(*c));
@@ -403,6 +608,8 @@ accept_all(struct tcp_loop *t, struct listener *l)
 			continue;
 		}
 		c->fd = fd;
+		c->slot = slot;
+		t->clients[slot]++;
 		c->to = (struct reply_to){ .fd = -1, .peer = peer, .peerlen = peerlen };
 		c->id = c->to.tcp_conn = ++t->next_id;
 		c->last_ms = clock_mono_ms();
@@ -472,6 +679,26 @@ take_messages(struct tcp_loop *t)
 	}
 }
 
+/*
+ * A message the client has begun and not finished starts its clock
+ * (tcp-message-timeout) at its first byte, whatever arrives after; a
+ * complete one waiting for its turn (a transfer, a full output buffer)
+ * waits for us, not the client, and has no clock.
+ */
+static void
+partial_track(struct tcp_loop *t, struct tcp_conn *c)
+{
+	bool partial = c->inlen > 0 && (c->inlen < 2 || c->inlen < 2 + (size_t)wire_get16(c->in));
+	if (!partial) {
+		partial_unlink(t, c);
+		return;
+	}
+	/* (conn_process untracks the connection when it consumes a message,
+	 * so what is left starts a clock of its own.) */
+	if (!c->in_partial)
+		partial_append(t, c, clock_mono_ms());
+}
+
 static void
 conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now,
     bool *txn_open)
@@ -499,6 +726,7 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 	}
 	xfr_pump(t, c, now);
 	conn_process(t, c, now, txn_open);
+	partial_track(t, c);
 	conn_settle(t, c);
 }
 
@@ -532,6 +760,91 @@ expire_idle(struct tcp_loop *t, uint64_t ms)
 	return due > ms ? (int)(due - ms) : 0;
 }
 
+/* The earlier of a deadline (0: none) and `due`. */
+static uint64_t
+earliest(uint64_t a, uint64_t due)
+{
+	return a == 0 || due < a ? due : a;
+}
+
+/*
+ * Cut what ran past its deadline: messages not finished within
+ * tcp-message-timeout, transfers past their limits; resume accepting after
+ * a pause. Returns the next such deadline (0: none).
+ */
+static uint64_t
+expire_limits(struct tcp_loop *t, uint64_t ms)
+{
+	const struct conf *cf = t->rt->conf;
+	uint64_t next = 0;
+	char why[96];
+
+	if (t->accept_resume_ms != 0 && t->accept_resume_ms <= ms) {
+		t->accept_resume_ms = 0;
+		listeners_watch(t, true);
+	}
+	if (t->accept_resume_ms != 0)
+		next = t->accept_resume_ms;
+	while (t->partial != NULL && t->partial->msg_ms + cf->tcp_msg_ms <= ms) {
+		struct tcp_conn *c = t->partial;
+		snprintf(why, sizeof(why), " (%zu bytes in %u ms): closed", c->inlen, cf->tcp_msg_ms);
+		limit_log(c, NULL, "message not complete within tcp-message-timeout", why);
+		stats_add(t->st, ST_TCP_SLOW_CUT, 1);
+		conn_close(t, c); /* unlinks it */
+	}
+	if (t->partial != NULL)
+		next = earliest(next, t->partial->msg_ms + cf->tcp_msg_ms);
+	for (struct tcp_conn *c = t->xfrs, *n; c != NULL; c = n) {
+		n = c->xnext;
+		uint64_t end = c->xfr_ms + cf->xfr_timeout_ms;
+		uint64_t stall = c->outlen > c->outoff ? c->sent_ms + cf->xfr_send_ms : 0;
+		uint64_t snap = xfr_holds_snapshot(c->xfr) ? c->xfr_ms + cf->xfr_snapshot_ms : 0;
+		const char *reason = end <= ms            ? "transfer cut: transfer-timeout"
+		    : stall != 0 && stall <= ms            ? "transfer cut: transfer-send-timeout"
+		    : snap != 0 && snap <= ms              ? "transfer cut: transfer-snapshot-timeout"
+		                                           : NULL;
+		if (reason != NULL) {
+			snprintf(why, sizeof(why), " after %llu ms",
+			    (unsigned long long)(ms - c->xfr_ms));
+			limit_log(c, NULL, reason, why);
+			stats_add(t->st, ST_XFR_CUT, 1);
+			xfr_end(t, c);
+			conn_close(t, c);
+			continue;
+		}
+		next = earliest(next, end);
+		if (stall != 0)
+			next = earliest(next, stall);
+		if (snap != 0)
+			next = earliest(next, snap);
+	}
+	return next;
+}
+
+/* Make ahead the transfers whose clients fell behind, so that their
+ * snapshots go (xfr.c). True if some have more to make. */
+static bool
+spool_transfers(struct tcp_loop *t)
+{
+	bool more = false;
+	for (struct tcp_conn *c = t->xfrs, *n; c != NULL; c = n) {
+		n = c->xnext;
+		if (!xfr_holds_snapshot(c->xfr) || c->outlen - c->outoff < TCP_OUT_HIGH)
+			continue;
+		int rc = xfr_spool(c->xfr, t->spool_dir, SPOOL_STEP);
+		if (rc < 0) {
+			log_err("transfer: cannot spool for a slow client (%s): cut",
+			    dnsd_strerror(rc));
+			stats_add(t->st, ST_XFR_CUT, 1);
+			xfr_end(t, c);
+			conn_close(t, c);
+			continue;
+		}
+		more |= rc > 0;
+	}
+	return more;
+}
+
 static void *
 tcp_loop_run(void *arg)
 {
@@ -539,6 +852,7 @@ tcp_loop_run(void *arg)
 	struct epoll_event evs[64];
 	int timeout = -1;
 
+	t->st = stats_block_new();
 	while (!t->stop) {
 		int n = epoll_wait(t->ep, evs, 64, timeout);
 		uint32_t now = clock_now();
@@ -554,8 +868,15 @@ tcp_loop_run(void *arg)
 		}
 		if (txn_open)
 			store_read_reset(t->q.txn);
+		bool spooling = spool_transfers(t);
+		uint64_t ms = clock_mono_ms();
+		uint64_t due = expire_limits(t, ms);
 		conn_sweep(t);
-		timeout = expire_idle(t, clock_mono_ms());
+		timeout = expire_idle(t, ms);
+		if (due != 0 && (timeout < 0 || due - ms < (uint64_t)timeout))
+			timeout = due > ms ? (int)(due - ms) : 0;
+		if (spooling)
+			timeout = 0;
 	}
 	return NULL;
 }
@@ -568,6 +889,8 @@ tcp_start(const struct tcp_setup *s, struct tcp_loop **out)
 		return -ENOMEM;
 	t->store = s->store;
 	t->hooks = s->hooks;
+	t->spool_dir = s->spool_dir;
+	t->seed = (uint32_t)(uintptr_t)t ^ (uint32_t)clock_mono_ms();
 	use_runtime(t, runtime_hold(s->rt));
 	pthread_mutex_init(&t->mu, NULL);
 	t->ep = epoll_create1(EPOLL_CLOEXEC);
