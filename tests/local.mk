@@ -20,6 +20,7 @@ UNIT_TESTS = \
 	tests/unit/test_qcache \
 	tests/unit/test_conf \
 	tests/unit/test_tsig \
+	tests/unit/test_keyring \
 	tests/unit/test_notify \
 	tests/unit/test_update \
 	tests/unit/test_xfr \
@@ -48,6 +49,9 @@ tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_tsig_SOURCES = tests/unit/test_tsig.c
 tests_unit_test_tsig_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tsig_LDADD = $(UNIT_LDADD) $(LDNS_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_keyring_SOURCES = tests/unit/test_keyring.c
+tests_unit_test_keyring_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_keyring_LDADD = $(UNIT_LDADD)
 tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
 tests_unit_test_notify_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_notify_LDADD = $(UNIT_LDADD)

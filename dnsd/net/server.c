@@ -96,20 +96,6 @@ send_writer_replies(void *ctx, const struct peer_msg *m, size_t n)
 	peer_send(m, n, send_tcp, ctx);
 }
 
-/* The counters of the calling network thread (admission is counted
- * where it happens, in the UDP workers and the TCP loop). */
-static struct stats_block *
-thread_stats(void)
-{
-	static __thread struct stats_block *b;
-	static __thread bool tried;
-	if (!tried) {
-		tried = true;
-		b = stats_block_new();
-	}
-	return b;
-}
-
 /*
  * An UPDATE, its TSIG checked by the network thread: admitted to the
  * writer's queue, or answered (or, unsigned over UDP when the queue or
@@ -121,7 +107,7 @@ hand_update(void *ctx, const uint8_t *msg, size_t len, const struct query_req *r
 {
 	struct server *s = ctx;
 	const struct runtime *rt = s->rt;
-	struct stats_block *st = thread_stats();
+	struct stats_block *st = stats_thread();
 	bool store_high = store_level(s->store) != STORE_OK;
 	struct admit_req ar = { &rt->zones, store_high, msg, len, req, sig, to };
 	uint16_t rcode = RCODE_SERVFAIL;

@@ -31,6 +31,18 @@ stats_block_new(void)
 	return b;
 }
 
+struct stats_block *
+stats_thread(void)
+{
+	static __thread struct stats_block *b;
+	static __thread int tried;
+	if (!tried) {
+		tried = 1;
+		b = stats_block_new();
+	}
+	return b;
+}
+
 static enum stats_qtype
 qtype_of(uint16_t t)
 {

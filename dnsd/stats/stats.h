@@ -63,6 +63,11 @@ struct stats_block {
  * table is full (then count nothing: stats_add accepts NULL). */
 struct stats_block *stats_block_new(void);
 
+/* The calling thread's own block, taken at its first call (for code that
+ * runs in many threads, such as TSIG checks and update admission); NULL
+ * when the table is full. */
+struct stats_block *stats_thread(void);
+
 /* Count `n` of `c` (the owning thread only). */
 static inline void
 stats_add(struct stats_block *b, enum stats_counter c, uint64_t n)
