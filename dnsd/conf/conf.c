@@ -261,10 +261,12 @@ conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 	}
 	struct stmt root;
 	depth++;
+	conf_quiet++;
 	int rc = conf_parse_file(path, &root);
 	if (rc == 0)
 		rc = interpret(x->conf, path, &root);
 	stmt_free(&root);
+	conf_quiet--;
 	depth--;
 	free(path);
 	return rc;
@@ -319,6 +321,7 @@ conf_load_keys(struct conf *c, const char *path)
 {
 	struct stmt root;
 	struct conf_ctx x = { .conf = c, .obj = c, .file = path };
+	conf_quiet++;
 	int rc = conf_parse_file(path, &root);
 	for (size_t i = 0; rc == 0 && i < root.nkids; i++) {
 		if (strcmp(root.kids[i].word, "key") != 0)
@@ -327,6 +330,7 @@ conf_load_keys(struct conf *c, const char *path)
 			rc = conf_stmt_key(&x, &root.kids[i]);
 	}
 	stmt_free(&root);
+	conf_quiet--;
 	return rc;
 }
 

@@ -32,11 +32,24 @@
 
 /* ---- values ---- */
 
-/* Log "file:line: keyword: msg" (internal.h). */
+static bool keyword_known(const char *word);
+
+/* Files read for another reason than being configuration (an include, a
+ * key file): their words are not echoed (see conf_bad). */
+unsigned conf_quiet;
+
+/* Log "file:line: keyword: msg" (internal.h). The first word is shown
+ * only if it is a keyword, or comes from the configuration file itself:
+ * an `include` of a file that is not configuration (a password file, a
+ * key) must not copy a line of it into the log. */
 int
 conf_bad(const char *file, const struct stmt *s, const char *msg)
 {
-	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
+	if (conf_quiet > 0 && !keyword_known(s->word))
+		log_err("%s:%u: %s (the line is not shown: not a keyword, in an included file)",
+		    file, s->line, msg);
+	else
+		log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
 	return DNSD_ECONF;
 }
 
@@ -539,6 +552,15 @@ static const struct setting table[] = {
 	FN(ZONE, "notify", set_notify),
 	BOOL(ZONE, "only-passing", only_passing),
 };
+
+static bool
+keyword_known(const char *word)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].name, word) == 0)
+			return true;
+	return false;
+}
 
 /* The level names of conf_settings_foreach: a block's is its keyword. */
 static const char *const level_name[CONF_NLEVELS] = {
