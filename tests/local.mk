@@ -72,6 +72,7 @@ endif
 INTEGRATION_TESTS = \
 	tests/integration/t_lint.sh \
 	tests/integration/t_input_limits.sh \
+	tests/integration/t_flood.sh \
 	tests/integration/t_conf_doc.sh \
 	tests/integration/t_man.sh \
 	tests/integration/t_query.sh \
@@ -111,7 +112,7 @@ tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
-	tests/integration/udpflood.py tests/integration/svcq.py tests/integration/notifylisten.py \
+	tests/integration/udpflood.py tests/integration/svcq.py tests/integration/notifylisten.py tests/integration/overload.py \
 	tests/integration/xfrcheck.py tests/integration/xfrzones.py \
 	tests/integration/checkserver.py \
 	tests/integration/updsink.py tests/integration/httpcheck.py
