@@ -797,10 +797,12 @@ expire_limits(struct tcp_loop *t, uint64_t ms)
 	for (struct tcp_conn *c = t->xfrs, *n; c != NULL; c = n) {
 		n = c->xnext;
 		uint64_t end = c->xfr_ms + cf->xfr_timeout_ms;
-		uint64_t stall = c->outlen > c->outoff ? c->sent_ms + cf->xfr_send_ms : 0;
+		/* (A running transfer always has bytes for the client: in our
+		 * buffer, the kernel's, or still to be made.) */
+		uint64_t stall = c->sent_ms + cf->xfr_send_ms;
 		uint64_t snap = xfr_holds_snapshot(c->xfr) ? c->xfr_ms + cf->xfr_snapshot_ms : 0;
 		const char *reason = end <= ms            ? "transfer cut: transfer-timeout"
-		    : stall != 0 && stall <= ms            ? "transfer cut: transfer-send-timeout"
+		    : stall <= ms                          ? "transfer cut: transfer-send-timeout"
 		    : snap != 0 && snap <= ms              ? "transfer cut: transfer-snapshot-timeout"
 		                                           : NULL;
 		if (reason != NULL) {
@@ -813,23 +815,24 @@ expire_limits(struct tcp_loop *t, uint64_t ms)
 			continue;
 		}
 		next = earliest(next, end);
-		if (stall != 0)
-			next = earliest(next, stall);
+		next = earliest(next, stall);
 		if (snap != 0)
 			next = earliest(next, snap);
 	}
 	return next;
 }
 
-/* Make ahead the transfers whose clients fell behind, so that their
- * snapshots go (xfr.c). True if some have more to make. */
+/* Make ahead what transfers have still to make, a step per round, so that
+ * their snapshots go however slowly their clients read (xfr.c): a client
+ * that keeps up takes messages made as it reads and from the spool alike.
+ * True if some have more to make. */
 static bool
 spool_transfers(struct tcp_loop *t)
 {
 	bool more = false;
 	for (struct tcp_conn *c = t->xfrs, *n; c != NULL; c = n) {
 		n = c->xnext;
-		if (!xfr_holds_snapshot(c->xfr) || c->outlen - c->outoff < TCP_OUT_HIGH)
+		if (!xfr_holds_snapshot(c->xfr))
 			continue;
 		int rc = xfr_spool(c->xfr, t->spool_dir, SPOOL_STEP);
 		if (rc < 0) {
