@@ -39,6 +39,7 @@ struct store {
 	unsigned high_permille; /* store_set_high_water */
 	int level;         /* enum store_level (atomic) */
 	unsigned fill;     /* per mille used (atomic) */
+	unsigned full_fill; /* the fill when the store was last found full */
 };
 
 /* Changes seen by store_node_put while tracking (same layout as the

@@ -284,6 +284,14 @@ store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t
 	 * started later never has a gap. */
 	if (rc == 0 && max_entries == 0 && any)
 		rc = store_journal_clear(t, zone_id);
+	/* A full store (a commit found no room): no journal at all until it
+	 * has room again, so that a commit of deletions (the reaper's) always
+	 * makes room instead of taking more. IXFR falls back to AXFR. */
+	if (rc == 0 && max_entries > 0 && store_level(t->s) == STORE_FULL) {
+		if (any)
+			rc = store_journal_clear(t, zone_id);
+		max_entries = 0;
+	}
 	if (rc == 0 && max_entries > 0) {
 		uint8_t kb[12];
 		if (any)

@@ -374,23 +374,36 @@ level_measure(struct store *s)
 	uint64_t used = (uint64_t)info.me_last_pgno + 1;
 	if (pages == 0)
 		return;
-	if (used * 1000 >= pages * s->high_permille &&
+	unsigned mark = s->level != STORE_OK && s->high_permille > 50 ? s->high_permille - 50
+	                                                              : s->high_permille;
+	if (used * 1000 >= pages * mark &&
 	    mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
 		uint64_t fr = freelist_pages(txn);
 		mdb_txn_abort(txn);
 		used = fr < used ? used - fr : 0;
 	}
 	unsigned fill = (unsigned)(used * 1000 / pages);
-	int level = fill >= s->high_permille ? STORE_HIGH : STORE_OK;
-	int old = __atomic_exchange_n(&s->level, level, __ATOMIC_RELAXED);
+	/* Past the mark, stay there until 5 points below it: a delete or two
+	 * must not let adds in and out again at every commit. */
+	unsigned low = s->high_permille > 50 ? s->high_permille - 50 : 0;
+	int was = __atomic_load_n(&s->level, __ATOMIC_RELAXED);
+	int level = fill >= s->high_permille || (was != STORE_OK && fill >= low) ? STORE_HIGH
+	                                                                        : STORE_OK;
+	/* Full (a commit found no room, e.g. for a large value that needs
+	 * contiguous pages) lasts until 5 points below where it happened. */
+	if (was == STORE_FULL && fill + 50 > s->full_fill)
+		level = STORE_FULL;
+	__atomic_store_n(&s->level, level, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->fill, fill, __ATOMIC_RELAXED);
 	__atomic_store_n(&map_full_seen, 0, __ATOMIC_RELAXED);
-	if (old != level && level == STORE_HIGH)
-		log_warn("store: %u.%u%% of store-size in use, at the high-water mark: updates that "
-		         "add records are refused, deletes and expiry go on", fill / 10, fill % 10);
-	else if (old != level)
-		log_info("store: %u.%u%% of store-size in use: below the high-water mark again",
-		    fill / 10, fill % 10);
+	if (was != level && level == STORE_HIGH && was == STORE_OK)
+		log_limited(LOG_LVL_WARN, "store-level high", 60,
+		    "store: %u.%u%% of store-size in use, at the high-water mark: updates that add "
+		    "records are refused, deletes and expiry go on", fill / 10, fill % 10);
+	else if (was != level && level == STORE_OK)
+		log_limited(LOG_LVL_INFO, "store-level ok", 60,
+		    "store: %u.%u%% of store-size in use: below the high-water mark again", fill / 10,
+		    fill % 10);
 }
 
 /* A write failed for want of room: FULL until a commit measures again. */
@@ -398,9 +411,12 @@ static void
 level_full(struct store *s)
 {
 	if (__atomic_exchange_n(&map_full_seen, 0, __ATOMIC_RELAXED) != 0 &&
-	    __atomic_exchange_n(&s->level, STORE_FULL, __ATOMIC_RELAXED) != STORE_FULL)
-		log_warn("store: full (store-size reached): adds refused; deletes and expiry "
-		         "use the reserve");
+	    __atomic_exchange_n(&s->level, STORE_FULL, __ATOMIC_RELAXED) != STORE_FULL) {
+		s->full_fill = __atomic_load_n(&s->fill, __ATOMIC_RELAXED);
+		log_limited(LOG_LVL_WARN, "store-level full", 60,
+		    "store: full (store-size reached): adds refused, journals dropped; deletes and "
+		    "expiry go on");
+	}
 }
 
 enum store_level

@@ -476,7 +476,7 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 		w->st.updates += j->applied;
 	uint64_t reaped = 0;
 	uint32_t reap_now = (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000);
-	bool reaping = now >= w->reap_after;
+	bool reaping = reap_now >= w->reap_after;
 	struct svc_ctx sx;
 	svc_ctx_init(&sx, t, zones, reap_now);
 	if (rc == 0 && reaping && (rc = reap(&sx, w->reap_max, more, &reaped)) != 0)

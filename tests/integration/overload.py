@@ -10,7 +10,8 @@ lines for relay_checks, or one result line):
                                        reports how long until each was cut
   loris PORT SRC N SECONDS             N connections sending a byte a second
   conns PORT N SECONDS                 N connections held open, then closed
-  fill PORT KEYSPEC ZONE MAX LEASE     signed adds until one is refused
+  fill PORT KEYSPEC ZONE MAX LEASE PFX signed adds (names PFX<i>-<j>) until
+                                       one is refused
   cputime PID                          the process's user+system seconds
 """
 import os
@@ -146,13 +147,15 @@ def conns(port, n, seconds):
         s.close()
 
 
-def fill(port, keyspec, zone, maxn, lease):
+def fill(port, keyspec, zone, maxn, lease, prefix):
     import upd  # $WORK/upd.py from lib_update.sh (dnspython)
     key = upd.key_from_spec(keyspec)
     last = None
     for i in range(maxn):
-        ops = ["add r%d-%d 60 TXT %s" % (i, j, " ".join(['"%s"' % ("%03d" % j * 60)] * 3))
-               for j in range(8)]
+        # about 1 KB: an UPDATE with a lease carries EDNS, and dnspython
+        # then keeps it within the 1232-byte payload
+        ops = ["add %s%d-%d 60 TXT \"%s\"" % (prefix, i, j, "%03d" % j * 60)
+               for j in range(4)]
         o = upd.update(port, ops, key, zone.rstrip(".") + ".", lease, None, True)
         last = o["rcode"]
         if last != "NOERROR":
@@ -179,7 +182,7 @@ def main(argv):
     elif cmd == "conns":
         conns(int(args[0]), int(args[1]), float(args[2]))
     elif cmd == "fill":
-        fill(int(args[0]), args[1], args[2], int(args[3]), int(args[4]))
+        fill(int(args[0]), args[1], args[2], int(args[3]), int(args[4]), args[5])
     elif cmd == "cputime":
         cputime(int(args[0]))
     else:
