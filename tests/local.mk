@@ -75,6 +75,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_flood.sh \
 	tests/integration/t_stalled_xfr.sh \
 	tests/integration/t_store_full.sh \
+	tests/integration/t_slowloris.sh \
 	tests/integration/t_conf_doc.sh \
 	tests/integration/t_man.sh \
 	tests/integration/t_query.sh \
