@@ -143,7 +143,7 @@ tests_integration_etcdcheck_LDADD = dnsd/libdnsd.la
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).
 FUZZ_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz
 if HAVE_CMOCKA
-FUZZ_SMOKE = tests/fuzz/fuzz_query tests/fuzz/fuzz_update
+FUZZ_SMOKE = tests/fuzz/fuzz_query tests/fuzz/fuzz_update tests/fuzz/fuzz_conf tests/fuzz/fuzz_zone
 check_PROGRAMS += $(FUZZ_SMOKE)
 TESTS += $(FUZZ_SMOKE)
 tests_fuzz_fuzz_query_SOURCES = tests/fuzz/fuzz_query.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h tests/unit/testzone.c
@@ -152,11 +152,17 @@ tests_fuzz_fuzz_query_LDADD = dnsd/libdnsd.la
 tests_fuzz_fuzz_update_SOURCES = tests/fuzz/fuzz_update.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h tests/unit/testzone.c
 tests_fuzz_fuzz_update_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_update_LDADD = dnsd/libdnsd.la
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_text.h tests/fuzz/driver.c
+tests_fuzz_fuzz_conf_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_conf_LDADD = dnsd/libdnsd.la
+tests_fuzz_fuzz_zone_SOURCES = tests/fuzz/fuzz_zone.c tests/fuzz/fuzz_text.h tests/fuzz/driver.c
+tests_fuzz_fuzz_zone_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_zone_LDADD = dnsd/libdnsd.la
 endif
 if FUZZERS
 # ./configure CC=clang --enable-fuzzers && make tests/fuzz/lf_query
 #   tests/fuzz/lf_query -max_total_time=60 CORPUS_DIR
-noinst_PROGRAMS += tests/fuzz/lf_query tests/fuzz/lf_update
+noinst_PROGRAMS += tests/fuzz/lf_query tests/fuzz/lf_update tests/fuzz/lf_conf tests/fuzz/lf_zone
 tests_fuzz_lf_query_SOURCES = tests/fuzz/fuzz_query.c tests/unit/testzone.c
 tests_fuzz_lf_query_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_lf_query_LDFLAGS = -fsanitize=fuzzer
@@ -165,4 +171,12 @@ tests_fuzz_lf_update_SOURCES = tests/fuzz/fuzz_update.c tests/unit/testzone.c
 tests_fuzz_lf_update_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_lf_update_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_lf_update_LDADD = dnsd/libdnsd.la
+tests_fuzz_lf_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_text.h
+tests_fuzz_lf_conf_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_lf_conf_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_lf_conf_LDADD = dnsd/libdnsd.la
+tests_fuzz_lf_zone_SOURCES = tests/fuzz/fuzz_zone.c tests/fuzz/fuzz_text.h
+tests_fuzz_lf_zone_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_lf_zone_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_lf_zone_LDADD = dnsd/libdnsd.la
 endif

@@ -241,16 +241,25 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 	return conf_settings_apply_block(&x, CONF_TOP, root);
 }
 
+#define CONF_INCLUDES_MAX 64
+
 /* include "FILE" and keys-file "FILE" (internal.h) */
 int
 conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 {
 	static int depth; /* configuration is read by one thread, at start-up */
+	static unsigned total; /* files included by this load, at every depth */
 	const char *file = x->file;
+	if (depth == 0)
+		total = 0;
 	if (s->nargs != 1)
 		return conf_bad(file, s, "expects: include \"FILE\"");
 	if (depth >= 8)
 		return conf_bad(file, s, "included too deeply (a loop?)");
+	/* A file that includes itself twice would be read 2^8 times: bound
+	 * the whole tree, not only its depth. */
+	if (++total > CONF_INCLUDES_MAX)
+		return conf_bad(file, s, "more than 64 files included (a loop?)");
 	char *path = conf_path_in(file, s->args[0]);
 	if (path == NULL)
 		return -ENOMEM;

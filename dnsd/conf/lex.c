@@ -43,7 +43,10 @@ lex(struct lexer *lx, char **word)
 {
 	const char *p = lx->p;
 	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r')
+		/* Every blank but the newline that ends a statement: a vertical
+		 * tab or form feed left here made an empty word and no progress
+		 * (found by fuzz_conf: a hang, then out of memory). */
+		while (*p != '\n' && isspace((unsigned char)*p))
 			p++;
 		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 			while (*p != '\0' && *p != '\n')
