@@ -38,7 +38,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/forward/forward.c dnsd/forward/forward.h \
 	dnsd/check/check.c dnsd/check/probe.c dnsd/check/table.c dnsd/check/check.h dnsd/check/internal.h \
 	dnsd/net/udp.c dnsd/net/udp.h \
-	dnsd/net/tcp.c dnsd/net/tcp.h \
+	dnsd/net/tcp.c dnsd/net/tcp-xfr.c dnsd/net/tcp-int.h dnsd/net/tcp.h \
 	dnsd/net/admit.c dnsd/net/admit.h \
 	dnsd/net/server.c dnsd/net/server.h
 # Where dnsd and dnsdctl look when told nothing (conf.h, "Paths"): from

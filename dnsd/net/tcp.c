@@ -21,6 +21,8 @@
  *    nothing for transfer-send-timeout, or when it could not be made
  *    within transfer-snapshot-timeout (see xfr.c on snapshots). Their
  *    deadlines are looked up in the short list of running transfers.
+ *    Transfers on connections are tcp-xfr.c's; tcp-int.h is what the two
+ *    files share.
  */
 #include "config.h"
 
@@ -36,6 +38,7 @@
 
 #include "conf/conf.h"
 #include "keyring/keyring.h"
+#include "net/tcp-int.h"
 #include "net/tcp.h"
 #include "query/query.h"
 #include "runtime/runtime.h"
@@ -46,80 +49,6 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "xfr/xfr.h"
-
-#define TCP_IN_MAX (2 + 65535)
-#define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much waits */
-#define CLIENT_SLOTS 4096         /* per-client connection counters */
-#define ACCEPT_PAUSE_MS 250       /* listeners unwatched after EMFILE */
-#define SPOOL_STEP (1u << 20)     /* transfer bytes made ahead per round */
-
-struct tcp_conn {
-	struct tcp_conn *prev, *next; /* by last activity, oldest first */
-	uint64_t id;
-	int fd;
-	uint8_t *in;
-	size_t inlen;
-	uint8_t *out;
-	size_t outlen, outoff, outcap;
-	uint64_t last_ms;
-	unsigned pending; /* updates and forwarded queries owed an answer */
-	bool eof;         /* the peer closed its side */
-	bool dead;        /* closed; freed at the end of the loop iteration */
-	struct reply_to to;
-	struct xfr *xfr;  /* a zone transfer in progress ... */
-	struct runtime *xfr_rt; /* ... and the generation whose zone it reads */
-	unsigned slot;    /* the client's counter in tcp_loop.clients */
-	/* A message begun and not complete: in the `partial` list, oldest
-	 * first, since msg_ms. */
-	struct tcp_conn *pprev, *pnext;
-	bool in_partial;
-	uint64_t msg_ms;
-	/* A transfer: in the `xfrs` list, since xfr_ms; the client last
-	 * took bytes at sent_ms. */
-	struct tcp_conn *xprev, *xnext;
-	bool in_xfrs;
-	uint64_t xfr_ms, sent_ms;
-};
-
-struct queued {
-	struct queued *next;
-	uint64_t conn;
-	size_t len;
-	uint8_t msg[];
-};
-
-/* A listening socket in the epoll set (data.ptr); the eventfd is NULL. */
-struct listener {
-	int fd;
-};
-
-struct tcp_loop {
-	struct store *store;
-	struct runtime *rt;
-	struct net_hooks hooks;
-	pthread_t thread;
-	bool started;
-	volatile bool stop;
-	int ep, evfd;
-	size_t nlisteners;
-	struct listener *listeners;
-	struct tcp_conn *head, *tail; /* every live connection */
-	size_t nconns;
-	uint64_t next_id;
-	struct query_ctx q;
-	uint8_t *abuf;
-	pthread_mutex_t mu;           /* guards queue and next_rt */
-	struct queued *queue;
-	struct runtime *next_rt;
-	struct tcp_conn *partial, *partial_tail; /* by first byte, oldest first */
-	struct tcp_conn *xfrs;        /* running transfers */
-	size_t nxfrs;
-	unsigned clients[CLIENT_SLOTS];
-	uint32_t seed;
-	uint64_t accept_resume_ms;    /* listeners paused until then (0: not) */
-	const char *spool_dir;
-	struct stats_block *st;
-};
 
 /* A connection is recognised in epoll events by its first member not
  * being a listener: listeners are told apart by address range. */
@@ -187,35 +116,6 @@ partial_append(struct tcp_loop *t, struct tcp_conn *c, uint64_t ms)
 	c->in_partial = true;
 }
 
-static void
-xfrs_unlink(struct tcp_loop *t, struct tcp_conn *c)
-{
-	if (!c->in_xfrs)
-		return;
-	if (c->xprev != NULL)
-		c->xprev->xnext = c->xnext;
-	else
-		t->xfrs = c->xnext;
-	if (c->xnext != NULL)
-		c->xnext->xprev = c->xprev;
-	c->xprev = c->xnext = NULL;
-	c->in_xfrs = false;
-	t->nxfrs--;
-}
-
-static void
-xfrs_add(struct tcp_loop *t, struct tcp_conn *c, uint64_t ms)
-{
-	c->xprev = NULL;
-	c->xnext = t->xfrs;
-	if (t->xfrs != NULL)
-		t->xfrs->xprev = c;
-	t->xfrs = c;
-	c->in_xfrs = true;
-	c->xfr_ms = c->sent_ms = ms;
-	t->nxfrs++;
-}
-
 /* The counter slot of a client: a hash of its address cut to the prefix
  * that tcp-client-limit names (by default /32 and /64). */
 static unsigned
@@ -245,8 +145,8 @@ client_slot(const struct tcp_loop *t, const struct sockaddr_storage *peer)
 
 /* Log a limit that bit for a client: one line per client and reason a
  * minute. */
-static void
-limit_log(const struct tcp_conn *c, const struct sockaddr_storage *peer, const char *reason,
+void
+tcp_limit_log(const struct tcp_conn *c, const struct sockaddr_storage *peer, const char *reason,
     const char *fmt_extra)
 {
 	char addr[PEER_STR_MAX], key[96];
@@ -298,8 +198,8 @@ tcp_set_runtime(struct tcp_loop *t, struct runtime *rt)
 
 /* Close a connection now; its memory is freed by conn_sweep, so events
  * for it later in the same epoll batch are still safe to look at. */
-static void
-conn_close(struct tcp_loop *t, struct tcp_conn *c)
+void
+tcp_conn_close(struct tcp_loop *t, struct tcp_conn *c)
 {
 	if (c->dead)
 		return;
@@ -308,7 +208,7 @@ conn_close(struct tcp_loop *t, struct tcp_conn *c)
 	c->fd = -1;
 	c->dead = true;
 	partial_unlink(t, c);
-	xfrs_unlink(t, c);
+	tcp_xfr_unlink(t, c);
 	if (t->clients[c->slot] > 0)
 		t->clients[c->slot]--;
 }
@@ -363,8 +263,8 @@ conn_arm(struct tcp_loop *t, struct tcp_conn *c)
 }
 
 /* Append one message with its 2-byte length prefix. */
-static int
-conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
+int
+tcp_conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	if (c->outoff > 0 && c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
@@ -403,105 +303,6 @@ conn_flush(struct tcp_conn *c)
 	return true;
 }
 
-/* May this transfer go ahead: the client's address is allowed, or it
- * signed with a key the zone names (either suffices)? */
-static bool
-xfr_allowed(const struct tcp_conn *c, const struct conf_acl *acl, const struct keyring_check *sig)
-{
-	return keyring_check_key_in(sig, acl->keys, acl->nkeys) || peer_in_acl(acl, &c->to);
-}
-
-/* Start a transfer on the connection, or queue the error that refuses it. */
-static void
-xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mlen,
-    const struct query_info *info, uint32_t now)
-{
-	const struct zone *z = info->zone;
-	const struct conf *cf = t->rt->conf;
-	struct keyring_check sig;
-	uint16_t rcode = RCODE_REFUSED;
-	size_t mine = 0;
-
-	for (const struct tcp_conn *o = t->xfrs; o != NULL; o = o->xnext)
-		mine += o->slot == c->slot;
-	/* One line per transfer: the client, its key, and why not, in words
-	 * (refusals are an outsider's doing: rate-limited per client and
-	 * reason). */
-	char addr[PEER_STR_MAX], how[320], lkey[64];
-	const char *what = info->req.qtype == RR_AXFR ? "AXFR" : "IXFR";
-	keyring_verify(t->q.keys, msg, mlen, now, &sig);
-	peer_str(&c->to.peer, addr, sizeof(addr));
-	keyring_check_str(&sig, now, how, sizeof(how));
-	snprintf(lkey, sizeof(lkey), "xfr %s %d/%u", addr, (int)sig.status, sig.tsig_error);
-	if (sig.status == KEYRING_INVALID) {
-		rcode = sig.tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
-		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s: %s", z->name, what, addr,
-		    how);
-		stats_add(t->st, ST_XFR_REFUSED, 1);
-	} else if (!xfr_allowed(c, &z->conf->allow_transfer, &sig)) {
-		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s (%s): %s", z->name, what,
-		    addr, how,
-		    sig.status == KEYRING_VALID
-		        ? "allow-transfer lists neither this key nor this address"
-		        : "allow-transfer does not list this address, and the request is not signed"
-		          " with a key it lists");
-		stats_add(t->st, ST_XFR_REFUSED, 1);
-	} else if (t->nxfrs >= cf->xfr_max || mine >= cf->xfr_client_max) {
-		/* Busy, not forbidden: SERVFAIL, and the secondary retries. */
-		log_limited(LOG_LVL_WARN, lkey, 60, "zone %s: %s refused to %s (%s): %s (%zu running, "
-		    "%zu for this client)", z->name, what, addr, how,
-		    t->nxfrs >= cf->xfr_max ? "transfer-max reached" : "transfer-client-limit reached",
-		    t->nxfrs, mine);
-		stats_add(t->st, ST_XFR_LIMIT, 1);
-		rcode = RCODE_SERVFAIL;
-	} else {
-		bool sign = sig.status == KEYRING_VALID;
-		int rc = xfr_start(t->store, z, msg, mlen, &info->req, sign ? &sig.key->tsig : NULL,
-		    sign ? &sig.rr : NULL, now, &c->xfr);
-		if (rc == 0) {
-			c->xfr_rt = runtime_hold(t->rt);
-			xfrs_add(t, c, clock_mono_ms());
-			stats_add(t->st, info->req.qtype == RR_AXFR ? ST_XFR_AXFR : ST_XFR_IXFR, 1);
-			log_info("zone %s: %s to client %s started (%s)", z->name, what, addr, how);
-			return;
-		}
-		log_err("zone %s: %s to client %s failed: %s", z->name, what, addr, dnsd_strerror(rc));
-		rcode = RCODE_SERVFAIL;
-	}
-	size_t len = query_error_reply(&info->req, t->abuf, 65535, rcode, t->q.edns_max, &sig, now);
-	if (len > 0)
-		conn_queue(c, t->abuf, len);
-}
-
-static void
-xfr_end(struct tcp_loop *t, struct tcp_conn *c)
-{
-	xfrs_unlink(t, c);
-	xfr_free(c->xfr);
-	c->xfr = NULL;
-	runtime_drop(c->xfr_rt);
-	c->xfr_rt = NULL;
-}
-
-/* Queue transfer messages until the output buffer is full or it ends. */
-static void
-xfr_pump(struct tcp_loop *t, struct tcp_conn *c, uint32_t now)
-{
-	while (c->xfr != NULL && c->outlen - c->outoff < TCP_OUT_HIGH) {
-		size_t len = 0;
-		int rc = xfr_next(c->xfr, t->abuf, 65535, now, &len);
-		if (rc == 1) {
-			conn_queue(c, t->abuf, len);
-			continue;
-		}
-		if (rc < 0) {
-			log_err("transfer aborted: %s", dnsd_strerror(rc));
-			c->eof = true; /* a broken transfer must not look complete */
-		}
-		xfr_end(t, c);
-	}
-}
-
 /* Answer every complete message in the input buffer, in order. */
 static void
 conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_open)
@@ -535,12 +336,12 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 			continue;
 		}
 		if (info.action == QUERY_XFR) {
-			xfr_begin(t, c, msg, mlen, &info, now);
-			xfr_pump(t, c, now);
+			tcp_xfr_begin(t, c, msg, mlen, &info, now);
+			tcp_xfr_pump(t, c, now);
 			continue;
 		}
 		if (len > 0)
-			conn_queue(c, t->abuf, len);
+			tcp_conn_queue(c, t->abuf, len);
 	}
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->inlen - off);
@@ -586,14 +387,14 @@ accept_all(struct tcp_loop *t, struct listener *l)
 		}
 		if (t->nconns >= cf->tcp_max) {
 			/* over the cap: refuse rather than starve others */
-			limit_log(NULL, &peer, "tcp-max-connections reached", NULL);
+			tcp_limit_log(NULL, &peer, "tcp-max-connections reached", NULL);
 			stats_add(t->st, ST_TCP_OVER_CAP, 1);
 			close(fd);
 			continue;
 		}
 		unsigned slot = client_slot(t, &peer);
 		if (cf->tcp_client_max != 0 && t->clients[slot] >= cf->tcp_client_max) {
-			limit_log(NULL, &peer, "tcp-client-limit reached", NULL);
+			tcp_limit_log(NULL, &peer, "tcp-client-limit reached", NULL);
 			stats_add(t->st, ST_TCP_CLIENT_LIMIT, 1);
 			close(fd);
 			continue;
@@ -628,7 +429,7 @@ conn_settle(struct tcp_loop *t, struct tcp_conn *c)
 {
 	if (!conn_flush(c) ||
 	    (c->eof && c->outlen == c->outoff && c->pending == 0 && c->xfr == NULL)) {
-		conn_close(t, c);
+		tcp_conn_close(t, c);
 		return;
 	}
 	conn_arm(t, c);
@@ -672,7 +473,7 @@ take_messages(struct tcp_loop *t)
 		if (c != NULL) {
 			if (c->pending > 0)
 				c->pending--;
-			conn_queue(c, q->msg, q->len);
+			tcp_conn_queue(c, q->msg, q->len);
 			conn_settle(t, c);
 		}
 		free(q);
@@ -718,13 +519,13 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 			if (r == 0)
 				c->eof = true;
 			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				conn_close(t, c);
+				tcp_conn_close(t, c);
 				return;
 			}
 			break;
 		}
 	}
-	xfr_pump(t, c, now);
+	tcp_xfr_pump(t, c, now);
 	conn_process(t, c, now, txn_open);
 	partial_track(t, c);
 	conn_settle(t, c);
@@ -747,7 +548,7 @@ expire_idle(struct tcp_loop *t, uint64_t ms)
 		if (c->pending > 0 || c->xfr != NULL)
 			conn_touch(t, c, ms);
 		else
-			conn_close(t, c);
+			tcp_conn_close(t, c);
 		if (c->dead) {
 			list_unlink(t, c);
 			t->nconns--;
@@ -788,64 +589,16 @@ expire_limits(struct tcp_loop *t, uint64_t ms)
 	while (t->partial != NULL && t->partial->msg_ms + cf->tcp_msg_ms <= ms) {
 		struct tcp_conn *c = t->partial;
 		snprintf(why, sizeof(why), " (%zu bytes in %u ms): closed", c->inlen, cf->tcp_msg_ms);
-		limit_log(c, NULL, "message not complete within tcp-message-timeout", why);
+		tcp_limit_log(c, NULL, "message not complete within tcp-message-timeout", why);
 		stats_add(t->st, ST_TCP_SLOW_CUT, 1);
-		conn_close(t, c); /* unlinks it */
+		tcp_conn_close(t, c); /* unlinks it */
 	}
 	if (t->partial != NULL)
 		next = earliest(next, t->partial->msg_ms + cf->tcp_msg_ms);
-	for (struct tcp_conn *c = t->xfrs, *n; c != NULL; c = n) {
-		n = c->xnext;
-		uint64_t end = c->xfr_ms + cf->xfr_timeout_ms;
-		/* (A running transfer always has bytes for the client: in our
-		 * buffer, the kernel's, or still to be made.) */
-		uint64_t stall = c->sent_ms + cf->xfr_send_ms;
-		uint64_t snap = xfr_holds_snapshot(c->xfr) ? c->xfr_ms + cf->xfr_snapshot_ms : 0;
-		const char *reason = end <= ms            ? "transfer cut: transfer-timeout"
-		    : stall <= ms                          ? "transfer cut: transfer-send-timeout"
-		    : snap != 0 && snap <= ms              ? "transfer cut: transfer-snapshot-timeout"
-		                                           : NULL;
-		if (reason != NULL) {
-			snprintf(why, sizeof(why), " after %llu ms",
-			    (unsigned long long)(ms - c->xfr_ms));
-			limit_log(c, NULL, reason, why);
-			stats_add(t->st, ST_XFR_CUT, 1);
-			xfr_end(t, c);
-			conn_close(t, c);
-			continue;
-		}
-		next = earliest(next, end);
-		next = earliest(next, stall);
-		if (snap != 0)
-			next = earliest(next, snap);
-	}
+	uint64_t x = tcp_xfr_expire(t, ms);
+	if (x != 0)
+		next = earliest(next, x);
 	return next;
-}
-
-/* Make ahead what transfers have still to make, a step per round, so that
- * their snapshots go however slowly their clients read (xfr.c): a client
- * that keeps up takes messages made as it reads and from the spool alike.
- * True if some have more to make. */
-static bool
-spool_transfers(struct tcp_loop *t)
-{
-	bool more = false;
-	for (struct tcp_conn *c = t->xfrs, *n; c != NULL; c = n) {
-		n = c->xnext;
-		if (!xfr_holds_snapshot(c->xfr))
-			continue;
-		int rc = xfr_spool(c->xfr, t->spool_dir, SPOOL_STEP);
-		if (rc < 0) {
-			log_err("transfer: cannot spool for a slow client (%s): cut",
-			    dnsd_strerror(rc));
-			stats_add(t->st, ST_XFR_CUT, 1);
-			xfr_end(t, c);
-			conn_close(t, c);
-			continue;
-		}
-		more |= rc > 0;
-	}
-	return more;
 }
 
 static void *
@@ -871,7 +624,7 @@ tcp_loop_run(void *arg)
 		}
 		if (txn_open)
 			store_read_reset(t->q.txn);
-		bool spooling = spool_transfers(t);
+		bool spooling = tcp_xfr_spool(t);
 		uint64_t ms = clock_mono_ms();
 		uint64_t due = expire_limits(t, ms);
 		conn_sweep(t);
@@ -954,7 +707,7 @@ tcp_free(struct tcp_loop *t)
 		conn_flush(c);
 	}
 	for (struct tcp_conn *c = t->head; c != NULL; c = c->next)
-		conn_close(t, c);
+		tcp_conn_close(t, c);
 	conn_sweep(t);
 	for (struct queued *q = t->queue, *n; q != NULL; q = n) {
 		n = q->next;

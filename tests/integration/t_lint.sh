@@ -76,6 +76,8 @@ forward/* 10
 check/* 10
 net/udp 11
 net/tcp 11
+net/tcp-int 11
+net/tcp-xfr 11
 net/server 12
 main 13
 '
