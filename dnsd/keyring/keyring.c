@@ -220,19 +220,29 @@ keyring_verify(const struct keyring *kr, const uint8_t *msg, size_t len, uint32_
 		stats_add(stats_thread(), ST_TSIG_BADTRUNC, 1);
 		return;
 	}
+	out->status = KEYRING_VALID;
+}
+
+bool
+keyring_replayed(struct keyring_check *chk)
+{
+	if (chk->status != KEYRING_VALID || chk->key == NULL)
+		return false;
+	const struct keyring_key *k = chk->key;
 	bool seen = false;
 	/* The ring is the one mutable part of a shared key (see keyring.h). */
-	if (replay_seen((struct keyring_key *)k, &out->rr, &seen) != 0 || seen) {
+	if (replay_seen((struct keyring_key *)k, &chk->rr, &seen) != 0 || seen) {
 		char lk[80];
 		snprintf(lk, sizeof(lk), "tsig-replay %.60s", k->conf->name);
 		log_limited(LOG_LVL_WARN, lk, 60,
 		    "key %s: a request verified before (or older than what is remembered): "
-		    "refused as a replay (BADTIME)", k->conf->name);
+		    "refused as a replay", k->conf->name);
 		stats_add(stats_thread(), ST_TSIG_REPLAY, 1);
-		out->tsig_error = TSIG_BADTIME;
-		return;
+		chk->status = KEYRING_INVALID;
+		chk->tsig_error = TSIG_BADTIME;
+		return true;
 	}
-	out->status = KEYRING_VALID;
+	return false;
 }
 
 bool

@@ -14,11 +14,14 @@
  *    (then section 5.2.2.1's floor, half and at least 10 bytes, applies);
  *  - the fudge a client sends counts for at most TSIG_FUDGE_MAX (300 s,
  *    our own): a client cannot widen the window to hours (BADTIME);
- *  - a request whose MAC the key verified before, within the window, is
- *    a replay and is refused (BADTIME). Each key keeps the last
- *    KEYRING_REPLAY_SLOTS MACs; when that is full the oldest is forgotten
- *    and every request signed no later than it is refused too, so memory
- *    stays bounded and no replay slips through.
+ *  - an UPDATE or a transfer request whose MAC the key verified before,
+ *    within the window, is a replay and is refused (keyring_replayed).
+ *    Each key keeps the last KEYRING_REPLAY_SLOTS MACs; when that is full
+ *    the oldest is forgotten and every request signed no later than it is
+ *    refused too, so memory stays bounded and no replay slips through.
+ *    Queries are not checked: a replayed query learns nothing its
+ *    original's answer did not show, and a client that retransmits a
+ *    signed query over UDP sends the very same bytes.
  */
 #ifndef DNSD_KEYRING_KEYRING_H
 #define DNSD_KEYRING_KEYRING_H
@@ -77,11 +80,19 @@ const struct keyring_key *keyring_find_str(const struct keyring *kr, const char 
  * Check the TSIG of a request at time `now` and fill `out`. An unknown key
  * name, or a known name with another algorithm, is BADKEY; a truncated
  * MAC the key does not allow is BADTRUNC; a time outside the fudge (at
- * most TSIG_FUDGE_MAX) or a replay is BADTIME (see the top). A valid
- * request is remembered: verify each arrival once. Thread-safe.
+ * most TSIG_FUDGE_MAX) is BADTIME (see the top). Thread-safe.
  */
 void keyring_verify(const struct keyring *kr, const uint8_t *msg, size_t len, uint32_t now,
     struct keyring_check *out);
+
+/*
+ * For a request `chk` found valid that changes or copies data (UPDATE,
+ * AXFR, IXFR): has its key verified this request before? If so it is a
+ * replay: `chk` becomes INVALID with BADTIME and true is returned (the
+ * caller drops a UDP retransmission, answers NOTAUTH otherwise). If not,
+ * it is remembered. Call once per arrival. Thread-safe.
+ */
+bool keyring_replayed(struct keyring_check *chk);
 
 /* Is the request signed by a key named in `names` (presentation form)? */
 bool keyring_check_key_in(const struct keyring_check *chk, char *const *names, size_t n);

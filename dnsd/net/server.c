@@ -108,6 +108,18 @@ hand_update(void *ctx, const uint8_t *msg, size_t len, const struct query_req *r
 	struct server *s = ctx;
 	const struct runtime *rt = s->rt;
 	struct stats_block *st = stats_thread();
+	/* A replay of a signed update: over UDP most likely the client's own
+	 * retransmission, whose original is answered anyway: no answer;
+	 * over TCP, NOTAUTH (BADTIME). */
+	struct keyring_check rsig;
+	if (sig->status == KEYRING_VALID) {
+		rsig = *sig;
+		if (keyring_replayed(&rsig)) {
+			if (to->fd >= 0)
+				return;
+			sig = &rsig;
+		}
+	}
 	bool store_high = store_level(s->store) != STORE_OK;
 	struct admit_req ar = { &rt->zones, store_high, msg, len, req, sig, to };
 	uint16_t rcode = RCODE_SERVFAIL;

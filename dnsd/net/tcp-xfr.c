@@ -75,6 +75,7 @@ tcp_xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t
 	char addr[PEER_STR_MAX], how[320], lkey[64];
 	const char *what = info->req.qtype == RR_AXFR ? "AXFR" : "IXFR";
 	keyring_verify(t->q.keys, msg, mlen, now, &sig);
+	keyring_replayed(&sig); /* a signed transfer request sent again */
 	peer_str(&c->to.peer, addr, sizeof(addr));
 	keyring_check_str(&sig, now, how, sizeof(how));
 	snprintf(lkey, sizeof(lkey), "xfr %s %d/%u", addr, (int)sig.status, sig.tsig_error);

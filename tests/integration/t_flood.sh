@@ -59,6 +59,44 @@ note "RSS: ${RSS0} kB before, peak ${peak} kB"
 dnsd_alive && ok "dnsd still runs" || fail "dnsd died"
 expect_answer reg10.$Z A '10\.1\.0\.10'
 
+# ---- TSIG policy through the server (RFC 8945 and issue 17) ----
+# A signed UPDATE sent again byte for byte: over TCP NOTAUTH (BADTIME),
+# over UDP no answer (a retransmission's original is answered anyway); a
+# client's fudge of 65535 does not let a message an hour old in.
+"$PYDNS" - "$WORK" "$PORT" "$REG" <<'PY' >"$WORK/tsig.out" 2>&1
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import dns.message, dns.tsig, dns.update
+import upd
+port, secret = int(sys.argv[2]), sys.argv[3]
+key = dns.tsig.Key("registrar.", secret, dns.tsig.HMAC_SHA256)
+def signed(name, skew=0, fudge=300):
+    m = dns.update.UpdateMessage("svc.example.test.")
+    m.add(name, 60, "A", "10.9.0.1")
+    m.use_tsig(key, fudge=fudge)
+    return upd.to_wire(m, skew)
+def rcode(reply):
+    if reply is None:
+        return "noreply"
+    r = upd.parse_reply(reply)
+    return "%s/%s" % (upd.rcode_text(r["rcode"]), upd.TSIG_ERRORS.get(r["tsig_error"], r["tsig_error"]))
+w = signed("replay-tcp")
+print("tcp first", rcode(upd.exchange(w, port, tcp=True)))
+print("tcp again", rcode(upd.exchange(w, port, tcp=True)))
+w = signed("replay-udp")
+print("udp first", rcode(upd.exchange(w, port, tries=1)))
+print("udp again", rcode(upd.exchange(w, port, tries=1, timeout=1.5)))
+print("old fudge", rcode(upd.exchange(signed("old", skew=-3600, fudge=65535), port, tcp=True)))
+PY
+note "$(tr '\n' ';' <"$WORK/tsig.out")"
+grep -q '^tcp first NOERROR/0' "$WORK/tsig.out" && grep -q '^tcp again NOTAUTH/BADTIME' "$WORK/tsig.out" &&
+	ok "a signed UPDATE replayed over TCP: NOTAUTH (BADTIME)" || not_ok "TCP replay: $(cat "$WORK/tsig.out")"
+grep -q '^udp first NOERROR/0' "$WORK/tsig.out" && grep -q '^udp again noreply' "$WORK/tsig.out" &&
+	ok "a signed UPDATE replayed over UDP: not answered, not applied twice" ||
+	not_ok "UDP replay: $(cat "$WORK/tsig.out")"
+grep -q '^old fudge NOTAUTH/BADTIME' "$WORK/tsig.out" &&
+	ok "signed an hour ago with fudge 65535: NOTAUTH (BADTIME)" || not_ok "fudge: $(cat "$WORK/tsig.out")"
+
 nlines=$(grep -c 'update from 127.0.0.3' "$DNSD_LOG")
 [ "$nlines" -ge 1 ] && [ "$nlines" -le 3 ] &&
 	ok "refusals of 127.0.0.3 logged in $nlines line(s), not one per datagram" ||

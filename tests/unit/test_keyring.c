@@ -95,14 +95,19 @@ test_valid_then_replay(void **state)
 	size_t n = signed_query(f->kr, "strict", 1, T0, 300, buf, sizeof(buf));
 	keyring_verify(f->kr, buf, n, T0, &chk);
 	assert_int_equal(chk.status, KEYRING_VALID);
-	/* The very same bytes again: a replay. */
+	assert_false(keyring_replayed(&chk));
+	assert_int_equal(chk.status, KEYRING_VALID);
+	/* The very same bytes again: valid as TSIG, but a replay. */
 	keyring_verify(f->kr, buf, n, T0 + 1, &chk);
+	assert_int_equal(chk.status, KEYRING_VALID);
+	assert_true(keyring_replayed(&chk));
 	assert_int_equal(chk.status, KEYRING_INVALID);
 	assert_int_equal(chk.tsig_error, TSIG_BADTIME);
 	/* A fresh signature of the same query is fine. */
 	n = signed_query(f->kr, "strict", 2, T0 + 1, 300, buf, sizeof(buf));
 	keyring_verify(f->kr, buf, n, T0 + 1, &chk);
 	assert_int_equal(chk.status, KEYRING_VALID);
+	assert_false(keyring_replayed(&chk));
 }
 
 static void
@@ -163,22 +168,23 @@ test_replay_memory_bounded(void **state)
 	struct keyring_check chk;
 	size_t n0 = signed_query(f->kr, "strict", 9, T0 - 100, 300, first, sizeof(first));
 	keyring_verify(f->kr, first, n0, T0, &chk);
-	assert_int_equal(chk.status, KEYRING_VALID);
+	assert_false(keyring_replayed(&chk));
 	/* A thousand a second (the memory holds about 8 s of them). */
 	uint32_t at = T0;
 	for (unsigned i = 0; i < KEYRING_REPLAY_SLOTS + 10; i++) {
 		at = T0 + i / 1000;
 		size_t n = signed_query(f->kr, "strict", (uint16_t)(100 + i), at, 300, buf, sizeof(buf));
 		keyring_verify(f->kr, buf, n, at, &chk);
-		assert_int_equal(chk.status, KEYRING_VALID);
+		assert_false(keyring_replayed(&chk));
 	}
 	keyring_verify(f->kr, first, n0, at, &chk);
+	assert_true(keyring_replayed(&chk));
 	assert_int_equal(chk.status, KEYRING_INVALID);
 	assert_int_equal(chk.tsig_error, TSIG_BADTIME);
 	/* New requests signed now still pass. */
 	size_t n = signed_query(f->kr, "strict", 60000, at, 300, buf, sizeof(buf));
 	keyring_verify(f->kr, buf, n, at, &chk);
-	assert_int_equal(chk.status, KEYRING_VALID);
+	assert_false(keyring_replayed(&chk));
 }
 
 int
