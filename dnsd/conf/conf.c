@@ -632,6 +632,10 @@ conf_restart_changes(const struct conf *old, const struct conf *new, const char 
 		                      old->udp_coalesce_rate != new->udp_coalesce_rate },
 		{ "forward", addrs_differ(old->forward, old->nforward, new->forward, new->nforward) },
 		{ "pid-file", str_differs(old->pid_file, new->pid_file) },
+		{ "store-high-water", old->store_high_water != new->store_high_water },
+		{ "update-queue", old->update_queue != new->update_queue },
+		{ "update-queue-size", old->update_queue_bytes != new->update_queue_bytes },
+		{ "update-client-limit", old->update_client_max != new->update_client_max },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {

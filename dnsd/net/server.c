@@ -67,6 +67,10 @@ struct server {
 	bool switch_done;
 	int switch_rc;
 	struct admit *admit;    /* updates in flight per client */
+	/* The generation admission checks updates against (publish swaps
+	 * it; network threads take a reference under admit_mu). */
+	pthread_mutex_t admit_mu;
+	struct runtime *admit_rt;
 };
 
 /* ---- callbacks: how the modules reach each other ---- */
@@ -102,11 +106,9 @@ send_writer_replies(void *ctx, const struct peer_msg *m, size_t n)
  * the client's limit is full, dropped) at once without taking memory.
  */
 static void
-hand_update(void *ctx, const uint8_t *msg, size_t len, const struct query_req *req,
-    const struct keyring_check *sig, const struct reply_to *to)
+update_admit(struct server *s, const struct runtime *rt, const uint8_t *msg, size_t len,
+    const struct query_req *req, const struct keyring_check *sig, const struct reply_to *to)
 {
-	struct server *s = ctx;
-	const struct runtime *rt = s->rt;
 	struct stats_block *st = stats_thread();
 	/* A replay of a signed update: over UDP most likely the client's own
 	 * retransmission, whose original is answered anyway: no answer;
@@ -160,6 +162,20 @@ hand_update(void *ctx, const uint8_t *msg, size_t len, const struct query_req *r
 	    sig->status == KEYRING_UNSIGNED ? NULL : sig, clock_now());
 	struct peer_msg m = { to, out, n };
 	send_replies(s, &m, 1);
+}
+
+/* The network threads' hook for UPDATEs: update_admit under a reference
+ * to the current generation (a reload may replace it meanwhile). */
+static void
+hand_update(void *ctx, const uint8_t *msg, size_t len, const struct query_req *req,
+    const struct keyring_check *sig, const struct reply_to *to)
+{
+	struct server *s = ctx;
+	pthread_mutex_lock(&s->admit_mu);
+	struct runtime *rt = runtime_hold(s->admit_rt);
+	pthread_mutex_unlock(&s->admit_mu);
+	update_admit(s, rt, msg, len, req, sig, to);
+	runtime_drop(rt);
 }
 
 /* Relay a query for a name outside the zones if the client may use the
@@ -228,6 +244,11 @@ static void
 publish(void *ctx, struct runtime *rt)
 {
 	struct server *s = ctx;
+	pthread_mutex_lock(&s->admit_mu);
+	struct runtime *old = s->admit_rt;
+	s->admit_rt = runtime_hold(rt);
+	pthread_mutex_unlock(&s->admit_mu);
+	runtime_drop(old);
 	udp_set_runtime(s->udp, rt);
 	tcp_set_runtime(s->tcp, rt);
 	notify_set_runtime(s->notifier, rt);
@@ -426,6 +447,7 @@ modules_start(struct server *s)
 	int rc;
 	if ((s->admit = admit_new(c->update_client_max)) == NULL)
 		return -ENOMEM;
+	s->admit_rt = runtime_hold(s->rt);
 	if ((rc = forward_start(&fs, &s->forwarder)) != 0 ||
 	    (rc = notify_start(&ns, &s->notifier)) != 0 ||
 	    (rc = writer_start(&ws, &s->writer)) != 0 ||
@@ -476,6 +498,8 @@ modules_stop(struct server *s)
 	s->checker = NULL;
 	admit_free(s->admit);
 	s->admit = NULL;
+	runtime_drop(s->admit_rt);
+	s->admit_rt = NULL;
 	limits_report();
 }
 
@@ -565,7 +589,9 @@ reload(struct server *s, const struct server_setup *setup)
 		return;
 	}
 	log_info("SIGHUP: reading the configuration again");
-	if ((rc = setup->reload(setup->arg, &c)) == 0 && (rc = new_zone_files_ok(s->rt, c)) != 0) {
+	if ((rc = setup->reload(setup->arg, &c)) == 0)
+		fit_limits(c); /* as at the start: the fd limit and the reader slots */
+	if (rc == 0 && (rc = new_zone_files_ok(s->rt, c)) != 0) {
 		conf_free(c);
 		free(c);
 	}
@@ -607,6 +633,7 @@ server_main(const struct server_setup *setup)
 	int rc, status_code = 1;
 
 	pthread_mutex_init(&s.mu, NULL);
+	pthread_mutex_init(&s.admit_mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 	/* Threads inherit this mask; only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -661,6 +688,7 @@ out:
 	runtime_drop(s.rt);
 	store_close(s.store);
 	pthread_mutex_destroy(&s.mu);
+	pthread_mutex_destroy(&s.admit_mu);
 	pthread_cond_destroy(&s.cv);
 	return status_code;
 }
