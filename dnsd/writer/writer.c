@@ -109,16 +109,14 @@ struct writer {
 	struct runtime *next_rt; /* writer_set_runtime: a generation to switch to */
 	struct writer_stats st;
 	bool *touched;         /* per zone index, during one batch */
-	/* Queue bounds (writer_submit) */
-	size_t queue_max, queue_bytes_max, qbytes;
-	/* A reaper whose commits fail (a full store) waits until reap_after,
-	 * doubling reap_backoff each time, and takes fewer entries at once. */
+	size_t queue_max, queue_bytes_max, qbytes; /* writer_submit's bounds; bytes queued */
+	/* A reaper whose commits fail waits until reap_after, doubling reap_backoff,
+	 * and takes fewer entries at once. */
 	uint32_t reap_after;
 	unsigned reap_backoff, reap_max;
 };
 
-/* Queue a job (w->mu not held). Jobs are counted in bytes as what they
- * hold (the UPDATE's message; an op's own size is not counted). */
+/* Queue a job (w->mu not held), counted in bytes as sizeof + its message. */
 static void
 enqueue(struct writer *w, struct job *j)
 {
@@ -138,9 +136,8 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
     const struct keyring_check *sig, const struct reply_to *to)
 {
 	size_t size = sizeof(struct job) + len;
-	/* Bounded: a job is about 4.5 KB, and an unbounded queue let a flood
-	 * of datagrams take gigabytes while signed updates timed out. (Threads
-	 * that check at once may each add one more: a few jobs over.) */
+	/* Bounded (an unbounded queue let a flood of datagrams take gigabytes);
+	 * threads that check at once may each add one more. */
 	pthread_mutex_lock(&w->mu);
 	bool full = w->queued >= w->queue_max || w->qbytes + size > w->queue_bytes_max;
 	pthread_mutex_unlock(&w->mu);
@@ -521,15 +518,13 @@ run_batch(struct writer *w, struct job *jobs, bool *more)
 		store_abort(t);
 	}
 	if (rc != 0) {
-		/* A full store fails every batch until room is made: one line a
-		 * minute, and a reaper that waits (1 s, doubling to a minute)
-		 * with smaller batches instead of spinning. */
+		/* A full store fails every batch until room is made: one line a minute,
+		 * and a reaper that backs off (1 s doubling to 60) with smaller batches. */
 		log_limited(LOG_LVL_ERR, "writer-commit", 60, "write transaction failed: %s",
 		    dnsd_strerror(rc));
 		if (reaping) {
-			w->reap_backoff = w->reap_backoff == 0 ? 1
-			    : w->reap_backoff * 2 < REAP_BACKOFF_MAX ? w->reap_backoff * 2
-			                                              : REAP_BACKOFF_MAX;
+			w->reap_backoff = w->reap_backoff == 0 ? 1 : w->reap_backoff >= REAP_BACKOFF_MAX / 2
+			    ? REAP_BACKOFF_MAX : w->reap_backoff * 2;
 			w->reap_after = clock_now() + w->reap_backoff;
 			w->reap_max = w->reap_max / 2 > REAP_MIN ? w->reap_max / 2 : REAP_MIN;
 			*more = false;
@@ -699,15 +694,13 @@ writer_run(void *arg)
 		struct job *jobs = w->head;
 		struct job **cut = &w->head;
 		unsigned n = 0;
-		size_t bytes = 0;
 		for (; *cut != NULL && n < BATCH_MAX; n++) {
-			bytes += sizeof(struct job) + (*cut)->len;
+			w->qbytes -= sizeof(struct job) + (*cut)->len;
 			cut = &(*cut)->next;
 		}
 		w->head = *cut;
 		*cut = NULL;
 		w->queued -= n;
-		w->qbytes -= bytes;
 		if (w->head == NULL)
 			w->tail = &w->head;
 		bool reload = w->reload;
