@@ -28,7 +28,8 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/svc/catalog.c dnsd/svc/view.c dnsd/svc/catalog.h \
 	dnsd/update/update.c dnsd/update/update.h \
 	dnsd/update/services.c dnsd/update/services.h \
-	dnsd/writer/writer.c dnsd/writer/writer.h \
+	dnsd/writer/writer.c dnsd/writer/batch.c dnsd/writer/writer-int.h \
+	dnsd/writer/writer.h \
 	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \
 	dnsd/xfr/xfr.c dnsd/xfr/xfr.h \
 	dnsd/runtime/runtime.c dnsd/runtime/runtime.h \
@@ -38,7 +39,8 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/forward/forward.c dnsd/forward/forward.h \
 	dnsd/check/check.c dnsd/check/probe.c dnsd/check/table.c dnsd/check/check.h dnsd/check/internal.h \
 	dnsd/net/udp.c dnsd/net/udp.h \
-	dnsd/net/tcp.c dnsd/net/tcp.h \
+	dnsd/net/tcp.c dnsd/net/tcp-xfr.c dnsd/net/tcp-int.h dnsd/net/tcp.h \
+	dnsd/net/admit.c dnsd/net/admit.h \
 	dnsd/net/server.c dnsd/net/server.h
 # Where dnsd and dnsdctl look when told nothing (conf.h, "Paths"): from
 # configure's --sysconfdir and --localstatedir.

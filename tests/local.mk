@@ -20,6 +20,7 @@ UNIT_TESTS = \
 	tests/unit/test_qcache \
 	tests/unit/test_conf \
 	tests/unit/test_tsig \
+	tests/unit/test_keyring \
 	tests/unit/test_notify \
 	tests/unit/test_update \
 	tests/unit/test_xfr \
@@ -48,6 +49,9 @@ tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_tsig_SOURCES = tests/unit/test_tsig.c
 tests_unit_test_tsig_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tsig_LDADD = $(UNIT_LDADD) $(LDNS_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_keyring_SOURCES = tests/unit/test_keyring.c
+tests_unit_test_keyring_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_keyring_LDADD = $(UNIT_LDADD)
 tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
 tests_unit_test_notify_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_notify_LDADD = $(UNIT_LDADD)
@@ -67,6 +71,11 @@ endif
 
 INTEGRATION_TESTS = \
 	tests/integration/t_lint.sh \
+	tests/integration/t_input_limits.sh \
+	tests/integration/t_flood.sh \
+	tests/integration/t_stalled_xfr.sh \
+	tests/integration/t_store_full.sh \
+	tests/integration/t_slowloris.sh \
 	tests/integration/t_conf_doc.sh \
 	tests/integration/t_man.sh \
 	tests/integration/t_query.sh \
@@ -106,7 +115,7 @@ tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
-	tests/integration/udpflood.py tests/integration/svcq.py tests/integration/notifylisten.py \
+	tests/integration/udpflood.py tests/integration/svcq.py tests/integration/notifylisten.py tests/integration/overload.py \
 	tests/integration/xfrcheck.py tests/integration/xfrzones.py \
 	tests/integration/checkserver.py \
 	tests/integration/updsink.py tests/integration/httpcheck.py
@@ -134,7 +143,7 @@ tests_integration_etcdcheck_LDADD = dnsd/libdnsd.la
 # (a smoke test), or with libFuzzer by --enable-fuzzers (clang).
 FUZZ_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/unit -I$(top_srcdir)/tests/fuzz
 if HAVE_CMOCKA
-FUZZ_SMOKE = tests/fuzz/fuzz_query tests/fuzz/fuzz_update
+FUZZ_SMOKE = tests/fuzz/fuzz_query tests/fuzz/fuzz_update tests/fuzz/fuzz_conf tests/fuzz/fuzz_zone
 check_PROGRAMS += $(FUZZ_SMOKE)
 TESTS += $(FUZZ_SMOKE)
 tests_fuzz_fuzz_query_SOURCES = tests/fuzz/fuzz_query.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h tests/unit/testzone.c
@@ -143,11 +152,17 @@ tests_fuzz_fuzz_query_LDADD = dnsd/libdnsd.la
 tests_fuzz_fuzz_update_SOURCES = tests/fuzz/fuzz_update.c tests/fuzz/driver.c tests/fuzz/fuzz_common.h tests/unit/testzone.c
 tests_fuzz_fuzz_update_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_update_LDADD = dnsd/libdnsd.la
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_text.h tests/fuzz/driver.c
+tests_fuzz_fuzz_conf_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_conf_LDADD = dnsd/libdnsd.la
+tests_fuzz_fuzz_zone_SOURCES = tests/fuzz/fuzz_zone.c tests/fuzz/fuzz_text.h tests/fuzz/driver.c
+tests_fuzz_fuzz_zone_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_zone_LDADD = dnsd/libdnsd.la
 endif
 if FUZZERS
 # ./configure CC=clang --enable-fuzzers && make tests/fuzz/lf_query
 #   tests/fuzz/lf_query -max_total_time=60 CORPUS_DIR
-noinst_PROGRAMS += tests/fuzz/lf_query tests/fuzz/lf_update
+noinst_PROGRAMS += tests/fuzz/lf_query tests/fuzz/lf_update tests/fuzz/lf_conf tests/fuzz/lf_zone
 tests_fuzz_lf_query_SOURCES = tests/fuzz/fuzz_query.c tests/unit/testzone.c
 tests_fuzz_lf_query_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_lf_query_LDFLAGS = -fsanitize=fuzzer
@@ -156,4 +171,12 @@ tests_fuzz_lf_update_SOURCES = tests/fuzz/fuzz_update.c tests/unit/testzone.c
 tests_fuzz_lf_update_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_lf_update_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_lf_update_LDADD = dnsd/libdnsd.la
+tests_fuzz_lf_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_text.h
+tests_fuzz_lf_conf_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_lf_conf_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_lf_conf_LDADD = dnsd/libdnsd.la
+tests_fuzz_lf_zone_SOURCES = tests/fuzz/fuzz_zone.c tests/fuzz/fuzz_text.h
+tests_fuzz_lf_zone_CFLAGS = $(FUZZ_CFLAGS) -fsanitize=fuzzer
+tests_fuzz_lf_zone_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_lf_zone_LDADD = dnsd/libdnsd.la
 endif

@@ -241,16 +241,25 @@ interpret(struct conf *c, const char *file, const struct stmt *root)
 	return conf_settings_apply_block(&x, CONF_TOP, root);
 }
 
+#define CONF_INCLUDES_MAX 64
+
 /* include "FILE" and keys-file "FILE" (internal.h) */
 int
 conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 {
 	static int depth; /* configuration is read by one thread, at start-up */
+	static unsigned total; /* files included by this load, at every depth */
 	const char *file = x->file;
+	if (depth == 0)
+		total = 0;
 	if (s->nargs != 1)
 		return conf_bad(file, s, "expects: include \"FILE\"");
 	if (depth >= 8)
 		return conf_bad(file, s, "included too deeply (a loop?)");
+	/* A file that includes itself twice would be read 2^8 times: bound
+	 * the whole tree, not only its depth. */
+	if (++total > CONF_INCLUDES_MAX)
+		return conf_bad(file, s, "more than 64 files included (a loop?)");
 	char *path = conf_path_in(file, s->args[0]);
 	if (path == NULL)
 		return -ENOMEM;
@@ -261,10 +270,12 @@ conf_stmt_include(const struct conf_ctx *x, const struct stmt *s)
 	}
 	struct stmt root;
 	depth++;
+	conf_quiet++;
 	int rc = conf_parse_file(path, &root);
 	if (rc == 0)
 		rc = interpret(x->conf, path, &root);
 	stmt_free(&root);
+	conf_quiet--;
 	depth--;
 	free(path);
 	return rc;
@@ -279,6 +290,19 @@ conf_init(struct conf *c)
 	c->edns_max = 1232;
 	c->tcp_idle_ms = 10000;
 	c->tcp_max = 512;
+	c->tcp_msg_ms = 5000;
+	c->tcp_client_max = 64;
+	c->tcp_client_v4 = 32;
+	c->tcp_client_v6 = 64;
+	c->xfr_max = 16;
+	c->xfr_client_max = 4;
+	c->xfr_timeout_ms = 3600 * 1000;
+	c->xfr_send_ms = 30000;
+	c->xfr_snapshot_ms = 10000;
+	c->update_queue = 1024;
+	c->update_queue_bytes = 8ULL << 20;
+	c->update_client_max = 64;
+	c->store_high_water = 90;
 	c->udp_coalesce_us = 50;
 	c->udp_coalesce_rate = 100000;
 	c->answer_cache = CONF_ANSWER_CACHE_DEFAULT;
@@ -306,6 +330,7 @@ conf_load_keys(struct conf *c, const char *path)
 {
 	struct stmt root;
 	struct conf_ctx x = { .conf = c, .obj = c, .file = path };
+	conf_quiet++;
 	int rc = conf_parse_file(path, &root);
 	for (size_t i = 0; rc == 0 && i < root.nkids; i++) {
 		if (strcmp(root.kids[i].word, "key") != 0)
@@ -314,6 +339,7 @@ conf_load_keys(struct conf *c, const char *path)
 			rc = conf_stmt_key(&x, &root.kids[i]);
 	}
 	stmt_free(&root);
+	conf_quiet--;
 	return rc;
 }
 
@@ -606,6 +632,10 @@ conf_restart_changes(const struct conf *old, const struct conf *new, const char 
 		                      old->udp_coalesce_rate != new->udp_coalesce_rate },
 		{ "forward", addrs_differ(old->forward, old->nforward, new->forward, new->nforward) },
 		{ "pid-file", str_differs(old->pid_file, new->pid_file) },
+		{ "store-high-water", old->store_high_water != new->store_high_water },
+		{ "update-queue", old->update_queue != new->update_queue },
+		{ "update-queue-size", old->update_queue_bytes != new->update_queue_bytes },
+		{ "update-client-limit", old->update_client_max != new->update_client_max },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {

@@ -47,6 +47,7 @@ struct conf_key {
 	uint32_t min_lease, max_lease; /* 0 = zone's */
 	unsigned max_records;         /* 0 = no cap */
 	char *where;     /* "file:line" of its statement, or "-y NAME" */
+	bool allow_truncation;        /* accept MACs truncated to half (RFC 8945 5.2.2.1) */
 };
 
 /* One rule of an update policy: which key may change which names and types. */
@@ -106,6 +107,18 @@ struct conf {
 	uint16_t edns_max;
 	unsigned tcp_idle_ms;
 	unsigned tcp_max;
+	unsigned tcp_msg_ms;        /* a message must arrive whole within this */
+	unsigned tcp_client_max;    /* connections per client (prefix); 0 = none */
+	unsigned tcp_client_v4, tcp_client_v6; /* the prefix lengths of a client */
+	unsigned xfr_max;           /* concurrent transfers; 0 = none served */
+	unsigned xfr_client_max;    /* ... per client address */
+	unsigned xfr_timeout_ms;    /* total time of one transfer */
+	unsigned xfr_send_ms;       /* longest wait for the client to read */
+	unsigned xfr_snapshot_ms;   /* longest hold of a read snapshot */
+	unsigned update_queue;      /* UPDATEs waiting for the writer */
+	uint64_t update_queue_bytes;
+	unsigned update_client_max; /* UPDATEs in flight per client; 0 = none */
+	unsigned store_high_water;  /* percent of store-size: adds refused above */
 	unsigned udp_coalesce_us; /* wait under heavy UDP load; 0 = never */
 	unsigned udp_coalesce_rate; /* queries/s per worker that is heavy */
 	uint64_t answer_cache;      /* bytes per UDP worker; 0 = none */

@@ -22,7 +22,9 @@ struct conf_ctx {
 	const char *file;  /* the file being read: messages, relative paths */
 };
 
-/* Log "file:line: keyword: msg" for statement `s`; returns DNSD_ECONF. */
+/* Log "file:line: keyword: msg" for statement `s`; returns DNSD_ECONF.
+ * While conf_quiet > 0 (an included or key file is read) a word that is
+ * not a keyword is not shown. */
 int conf_bad(const char *file, const struct stmt *s, const char *msg);
 /* The same with a printf format. */
 int conf_badf(const char *file, const struct stmt *s, const char *fmt, ...)
@@ -34,6 +36,7 @@ char *conf_where(const char *file, const struct stmt *s);
 /* The path `v`, written in `file`: as it is if absolute, else relative to
  * the folder of `file` (conf.h, "Paths"). malloc'ed; NULL: no memory. */
 char *conf_path_in(const char *file, const char *v);
+extern unsigned conf_quiet;
 
 /* Give statement `s`, found at `level`, its meaning: look the keyword up in
  * the settings table and run the row's parser on x->obj. A keyword that is

@@ -3,13 +3,18 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/lex.h"
 #include "util/err.h"
 #include "util/log.h"
+
+#define CONF_FILE_MAX (16 << 20) /* a configuration, an include, a key file */
 
 struct lexer {
 	const char *file;
@@ -38,7 +43,10 @@ lex(struct lexer *lx, char **word)
 {
 	const char *p = lx->p;
 	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r')
+		/* Every blank but the newline that ends a statement: a vertical
+		 * tab or form feed left here made an empty word and no progress
+		 * (found by fuzz_conf: a hang, then out of memory). */
+		while (*p != '\n' && isspace((unsigned char)*p))
 			p++;
 		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 			while (*p != '\0' && *p != '\n')
@@ -209,10 +217,28 @@ conf_parse_file(const char *path, struct stmt *root)
 {
 	/* Callers free the tree whatever happens: start it empty. */
 	memset(root, 0, sizeof(*root));
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
+	/* Only a regular file of a sane size: not /dev/zero, a FIFO or a
+	 * terminal, which would read for ever or block. */
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		int e = errno; /* logging may change errno */
 		log_err("%s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > CONF_FILE_MAX) {
+		log_err("%s: %s", path, !S_ISREG(st.st_mode) ? "not a regular file"
+		                                              : "larger than 16 MiB: not a configuration");
+		close(fd);
+		return DNSD_ECONF;
+	}
+	fcntl(fd, F_SETFL, O_RDONLY);
+	FILE *f = fdopen(fd, "r");
+	if (f == NULL) {
+		int e = errno;
+		close(fd);
 		return -e;
 	}
 	char *buf = NULL;
@@ -230,8 +256,8 @@ conf_parse_file(const char *path, struct stmt *root)
 		}
 		size_t n = fread(buf + len, 1, cap - len - 1, f);
 		len += n;
-		if (n == 0)
-			break;
+		if (n == 0 || len > CONF_FILE_MAX)
+			break; /* (it grew while read: what was read is parsed) */
 	}
 	fclose(f);
 	buf[len] = '\0';

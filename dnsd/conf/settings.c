@@ -32,11 +32,24 @@
 
 /* ---- values ---- */
 
-/* Log "file:line: keyword: msg" (internal.h). */
+static bool keyword_known(const char *word);
+
+/* Files read for another reason than being configuration (an include, a
+ * key file): their words are not echoed (see conf_bad). */
+unsigned conf_quiet;
+
+/* Log "file:line: keyword: msg" (internal.h). The first word is shown
+ * only if it is a keyword, or comes from the configuration file itself:
+ * an `include` of a file that is not configuration (a password file, a
+ * key) must not copy a line of it into the log. */
 int
 conf_bad(const char *file, const struct stmt *s, const char *msg)
 {
-	log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
+	if (conf_quiet > 0 && !keyword_known(s->word))
+		log_err("%s:%u: %s (the line is not shown: not a keyword, in an included file)",
+		    file, s->line, msg);
+	else
+		log_err("%s:%u: %s: %s", file, s->line, s->word, msg);
 	return DNSD_ECONF;
 }
 
@@ -408,6 +421,39 @@ set_notify(const struct conf_ctx *x, const struct stmt *s)
 	return 0;
 }
 
+/* tcp-client-limit N [V4PREFIX [V6PREFIX]] */
+static int
+set_tcp_client_limit(const struct conf_ctx *x, const struct stmt *s)
+{
+	uint64_t v;
+	int rc = want_args(x->file, s, 1, 3);
+	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 1000000, &v)) == 0)
+		x->conf->tcp_client_max = (unsigned)v;
+	if (rc == 0 && s->nargs >= 2 && (rc = parse_num(x->file, s, s->args[1], U_NONE, 32, &v)) == 0)
+		x->conf->tcp_client_v4 = (unsigned)v;
+	if (rc == 0 && s->nargs >= 3 &&
+	    (rc = parse_num(x->file, s, s->args[2], U_NONE, 128, &v)) == 0)
+		x->conf->tcp_client_v6 = (unsigned)v;
+	return rc;
+}
+
+/* allow-truncation yes|no (a key's) */
+static int
+set_allow_truncation(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf_key *k = x->obj;
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	if (strcmp(s->args[0], "yes") == 0)
+		k->allow_truncation = true;
+	else if (strcmp(s->args[0], "no") == 0)
+		k->allow_truncation = false;
+	else
+		return conf_bad(x->file, s, "must be yes or no");
+	return 0;
+}
+
 /* ---- the table ---- */
 
 /* Numbers, by what they mean. */
@@ -423,6 +469,13 @@ static const struct num_rule tcp_idle = { U_TIME, 86400, 1, false, "must be at l
 static const struct num_rule tcp_max = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
 static const struct num_rule check_max = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
 static const struct num_rule check_conc = { U_NONE, 65536, 1, false, "must be 1 to 65536", 0 };
+static const struct num_rule ms_secs = { U_TIME, 86400 * 7, 1, false, "must be at least 1 second",
+	1000 /* the field is in ms */ };
+static const struct num_rule count0 = { U_NONE, 1000000, 0, false, NULL, 0 };
+static const struct num_rule count1 = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
+static const struct num_rule queue_bytes = { U_SIZE, 1ULL << 40, 65536, false,
+	"must be at least 64k", 0 };
+static const struct num_rule percent = { U_NONE, 100, 1, false, "must be 1 to 100", 0 };
 
 /* Rows are written with these: LEVEL is TOP, ZONE or KEY, and picks both
  * the level and the struct whose FIELD a typed setter fills. */
@@ -458,16 +511,28 @@ static const struct setting table[] = {
 	FN(TOP, "log-level", set_log_level),
 	FN(TOP, "pid-file", set_pid_file),
 	FN(TOP, "store", set_store),
+	NUM(TOP, "store-high-water", store_high_water, percent),
 	NUM(TOP, "store-size", store_size, store_size),
+	FN(TOP, "tcp-client-limit", set_tcp_client_limit),
 	NUM(TOP, "tcp-idle-timeout", tcp_idle_ms, tcp_idle),
 	NUM(TOP, "tcp-max-connections", tcp_max, tcp_max),
+	NUM(TOP, "tcp-message-timeout", tcp_msg_ms, ms_secs),
+	NUM(TOP, "transfer-client-limit", xfr_client_max, count1),
+	NUM(TOP, "transfer-max", xfr_max, count0),
+	NUM(TOP, "transfer-send-timeout", xfr_send_ms, ms_secs),
+	NUM(TOP, "transfer-snapshot-timeout", xfr_snapshot_ms, ms_secs),
+	NUM(TOP, "transfer-timeout", xfr_timeout_ms, ms_secs),
 	FN(TOP, "udp-coalesce", set_udp_coalesce),
+	NUM(TOP, "update-client-limit", update_client_max, count0),
+	NUM(TOP, "update-queue", update_queue, count1),
+	NUM(TOP, "update-queue-size", update_queue_bytes, queue_bytes),
 	STR(TOP, "user", user),
 	NUM(TOP, "workers", workers, workers),
 	FN(TOP, "zone", conf_stmt_zone),
 	FN(TOP, "zone-dir", set_zone_dir),
 	/* key NAME { ... } */
 	STR(KEY, "algorithm", algorithm),
+	FN(KEY, "allow-truncation", set_allow_truncation),
 	STR(KEY, "secret", secret),
 	NUM(KEY, "min-lease", min_lease, secs),
 	NUM(KEY, "max-lease", max_lease, secs),
@@ -487,6 +552,15 @@ static const struct setting table[] = {
 	FN(ZONE, "notify", set_notify),
 	BOOL(ZONE, "only-passing", only_passing),
 };
+
+static bool
+keyword_known(const char *word)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcmp(table[i].name, word) == 0)
+			return true;
+	return false;
+}
 
 /* The level names of conf_settings_foreach: a block's is its keyword. */
 static const char *const level_name[CONF_NLEVELS] = {

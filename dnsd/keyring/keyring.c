@@ -1,21 +1,138 @@
-/* keyring.c -- decoded TSIG keys, looked up by name, verifying requests */
+/* keyring.c -- decoded TSIG keys, looked up by name, verifying requests
+ * with our policy on truncation, fudge and replays (see keyring.h)
+ *
+ * The replay memory of a key: a ring of the last KEYRING_REPLAY_SLOTS
+ * verified requests in arrival order (their time signed and the first 8
+ * bytes of their MAC, which nobody without the key can choose), chained
+ * into hash buckets for the lookup. Allocated when the key first verifies
+ * a request (about 200 KiB), so keys that are never used cost nothing.
+ */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf/conf.h"
 #include "keyring/keyring.h"
+#include "stats/stats.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "wire/wire.h"
+
+#define NIL UINT32_MAX
+#define BUCKETS KEYRING_REPLAY_SLOTS /* a power of two */
+
+struct replay_entry {
+	uint64_t mac8;
+	uint64_t signed_at;
+	uint32_t next;  /* in its bucket */
+};
+
+struct keyring_replay {
+	pthread_mutex_t mu;
+	struct replay_entry *e;  /* ring of KEYRING_REPLAY_SLOTS */
+	uint32_t *bucket;
+	uint32_t head, count;    /* oldest entry, entries in use */
+	uint64_t floor;          /* latest time signed forgotten */
+};
 
 struct keyring {
 	size_t n;
 	struct keyring_key keys[];
 };
+
+static uint32_t
+bucket_of(uint64_t mac8, uint64_t at)
+{
+	uint64_t h = (mac8 ^ at) * 0x9e3779b97f4a7c15ULL;
+	return (uint32_t)(h >> 40) & (BUCKETS - 1);
+}
+
+/* Forget the oldest entry; every request signed no later is refused. */
+static void
+replay_evict(struct keyring_replay *r)
+{
+	uint32_t i = r->head;
+	struct replay_entry *x = &r->e[i];
+	uint32_t *p = &r->bucket[bucket_of(x->mac8, x->signed_at)];
+	while (*p != NIL && *p != i)
+		p = &r->e[*p].next;
+	if (*p == i)
+		*p = x->next;
+	if (x->signed_at > r->floor)
+		r->floor = x->signed_at;
+	r->head = (r->head + 1) % KEYRING_REPLAY_SLOTS;
+	r->count--;
+}
+
+/*
+ * Was this request verified before (or can that no longer be told)? If
+ * not, remember it. -ENOMEM if the memory could not be had (then the
+ * request is refused: better than a replay getting in).
+ */
+static int
+replay_seen(struct keyring_key *k, const struct tsig_rr *rr, bool *seen)
+{
+	uint64_t mac8 = 0;
+	memcpy(&mac8, rr->mac, rr->mac_len < 8 ? rr->mac_len : 8);
+	mac8 ^= (uint64_t)rr->mac_len << 56;
+	struct keyring_replay *r = __atomic_load_n(&k->replay, __ATOMIC_ACQUIRE);
+	if (r == NULL) {
+		struct keyring_replay *n = calloc(1, sizeof(*n));
+		if (n != NULL) {
+			n->e = calloc(KEYRING_REPLAY_SLOTS, sizeof(*n->e));
+			n->bucket = malloc(BUCKETS * sizeof(*n->bucket));
+		}
+		if (n == NULL || n->e == NULL || n->bucket == NULL) {
+			if (n != NULL) {
+				free(n->e);
+				free(n->bucket);
+			}
+			free(n);
+			return -ENOMEM;
+		}
+		memset(n->bucket, 0xff, BUCKETS * sizeof(*n->bucket));
+		pthread_mutex_init(&n->mu, NULL);
+		if (__atomic_compare_exchange_n(&k->replay, &r, n, false, __ATOMIC_ACQ_REL,
+		        __ATOMIC_ACQUIRE)) {
+			r = n;
+		} else {
+			pthread_mutex_destroy(&n->mu);
+			free(n->e);
+			free(n->bucket);
+			free(n);
+		}
+	}
+	pthread_mutex_lock(&r->mu);
+	*seen = rr->time_signed <= r->floor;
+	uint32_t b = bucket_of(mac8, rr->time_signed);
+	for (uint32_t i = r->bucket[b]; !*seen && i != NIL; i = r->e[i].next)
+		*seen = r->e[i].mac8 == mac8 && r->e[i].signed_at == rr->time_signed;
+	if (!*seen) {
+		if (r->count == KEYRING_REPLAY_SLOTS)
+			replay_evict(r);
+		uint32_t i = (r->head + r->count) % KEYRING_REPLAY_SLOTS;
+		r->e[i] = (struct replay_entry){ mac8, rr->time_signed, r->bucket[b] };
+		r->bucket[b] = i;
+		r->count++;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return 0;
+}
+
+static void
+replay_free(struct keyring_replay *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_destroy(&r->mu);
+	free(r->e);
+	free(r->bucket);
+	free(r);
+}
 
 int
 keyring_new(const struct conf *c, struct keyring **out)
@@ -43,6 +160,8 @@ keyring_free(struct keyring *kr)
 {
 	if (kr == NULL)
 		return;
+	for (size_t i = 0; i < kr->n; i++)
+		replay_free(kr->keys[i].replay);
 	/* explicit_bzero: the compiler may not drop it before free. */
 	explicit_bzero(kr->keys, kr->n * sizeof(kr->keys[0]));
 	free(kr);
@@ -86,8 +205,44 @@ keyring_verify(const struct keyring *kr, const uint8_t *msg, size_t len, uint32_
 	if (k != NULL && k->tsig.alg != tsig_alg_from_wire(out->rr.alg_name))
 		k = NULL; /* the same name with another algorithm: BADKEY */
 	out->key = k;
-	if (tsig_verify(msg, len, &out->rr, k != NULL ? &k->tsig : NULL, now, &out->tsig_error) == 0)
-		out->status = KEYRING_VALID;
+	if (tsig_verify(msg, len, &out->rr, k != NULL ? &k->tsig : NULL, now, &out->tsig_error) != 0)
+		return;
+	/* The MAC verified; now our policy (keyring.h). Time first, as
+	 * RFC 8945 5.2.3 comes before 5.2.4. */
+	uint64_t at = out->rr.time_signed;
+	uint64_t skew = at > now ? at - now : now - at;
+	if (skew > TSIG_FUDGE_MAX) {
+		out->tsig_error = TSIG_BADTIME;
+		return;
+	}
+	if (out->rr.mac_len < tsig_alg_mac_len(k->tsig.alg) && !k->conf->allow_truncation) {
+		out->tsig_error = TSIG_BADTRUNC;
+		stats_add(stats_thread(), ST_TSIG_BADTRUNC, 1);
+		return;
+	}
+	out->status = KEYRING_VALID;
+}
+
+bool
+keyring_replayed(struct keyring_check *chk)
+{
+	if (chk->status != KEYRING_VALID || chk->key == NULL)
+		return false;
+	const struct keyring_key *k = chk->key;
+	bool seen = false;
+	/* The ring is the one mutable part of a shared key (see keyring.h). */
+	if (replay_seen((struct keyring_key *)k, &chk->rr, &seen) != 0 || seen) {
+		char lk[80];
+		snprintf(lk, sizeof(lk), "tsig-replay %.60s", k->conf->name);
+		log_limited(LOG_LVL_WARN, lk, 60,
+		    "key %s: a request verified before (or older than what is remembered): "
+		    "refused as a replay", k->conf->name);
+		stats_add(stats_thread(), ST_TSIG_REPLAY, 1);
+		chk->status = KEYRING_INVALID;
+		chk->tsig_error = TSIG_BADTIME;
+		return true;
+	}
+	return false;
 }
 
 bool

@@ -4,8 +4,24 @@
  * (query, UPDATE, transfer, NOTIFY sent by us) goes through keyring_verify
  * or keyring_find, and every signed reply through reply_finish() with the
  * keyring_check that verified its request, so the rules of RFC 8945 live
- * in one place. A keyring is immutable once built: threads share it
- * without locks, and a reload builds a new one.
+ * in one place. A keyring is immutable once built (a reload builds a new
+ * one), but for one thing: each key remembers the MACs of the requests it
+ * recently verified, to refuse a replay, behind a lock of its own.
+ *
+ * Policy on top of RFC 8945's checks (keyring_verify):
+ *  - a MAC shorter than the algorithm's full length is refused with
+ *    BADTRUNC (section 5.2.4) unless the key says allow-truncation yes
+ *    (then section 5.2.2.1's floor, half and at least 10 bytes, applies);
+ *  - the fudge a client sends counts for at most TSIG_FUDGE_MAX (300 s,
+ *    our own): a client cannot widen the window to hours (BADTIME);
+ *  - an UPDATE or a transfer request whose MAC the key verified before,
+ *    within the window, is a replay and is refused (keyring_replayed).
+ *    Each key keeps the last KEYRING_REPLAY_SLOTS MACs; when that is full
+ *    the oldest is forgotten and every request signed no later than it is
+ *    refused too, so memory stays bounded and no replay slips through.
+ *    Queries are not checked: a replayed query learns nothing its
+ *    original's answer did not show, and a client that retransmits a
+ *    signed query over UDP sends the very same bytes.
  */
 #ifndef DNSD_KEYRING_KEYRING_H
 #define DNSD_KEYRING_KEYRING_H
@@ -22,10 +38,14 @@ struct keyring;
 
 /* A key: its decoded secret and the policy configured with it (name,
  * lease bounds, record quota). */
+struct keyring_replay;
 struct keyring_key {
 	struct tsig_key tsig;
 	const struct conf_key *conf;
+	struct keyring_replay *replay; /* recent MACs (keyring.c) */
 };
+
+#define KEYRING_REPLAY_SLOTS 8192 /* MACs remembered per key */
 
 /* How a request's TSIG checked out (RFC 8945 section 5.2). */
 enum keyring_status {
@@ -58,10 +78,21 @@ const struct keyring_key *keyring_find_str(const struct keyring *kr, const char 
 
 /*
  * Check the TSIG of a request at time `now` and fill `out`. An unknown key
- * name, or a known name with another algorithm, is BADKEY.
+ * name, or a known name with another algorithm, is BADKEY; a truncated
+ * MAC the key does not allow is BADTRUNC; a time outside the fudge (at
+ * most TSIG_FUDGE_MAX) is BADTIME (see the top). Thread-safe.
  */
 void keyring_verify(const struct keyring *kr, const uint8_t *msg, size_t len, uint32_t now,
     struct keyring_check *out);
+
+/*
+ * For a request `chk` found valid that changes or copies data (UPDATE,
+ * AXFR, IXFR): has its key verified this request before? If so it is a
+ * replay: `chk` becomes INVALID with BADTIME and true is returned (the
+ * caller drops a UDP retransmission, answers NOTAUTH otherwise). If not,
+ * it is remembered. Call once per arrival. Thread-safe.
+ */
+bool keyring_replayed(struct keyring_check *chk);
 
 /* Is the request signed by a key named in `names` (presentation form)? */
 bool keyring_check_key_in(const struct keyring_check *chk, char *const *names, size_t n);

@@ -7,7 +7,7 @@
  * Module order (each may use only those before it; t_lint.sh checks):
  *   util < wire < tsig, node < conf, store < keyring < reply, zone
  *   < query < update, xfr < runtime < net/peer, net/sock
- *   < writer, notify, forward, check < net/udp, net/tcp < net/server
+ *   < writer, notify, forward, check, net/admit < net/udp, net/tcp < net/server
  */
 #include "config.h"
 
@@ -17,6 +17,7 @@
 #include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "conf/conf.h"
 #include "forward/forward.h"
 #include "keyring/keyring.h"
+#include "net/admit.h"
 #include "net/peer.h"
 #include "net/server.h"
 #include "net/sock.h"
@@ -64,6 +66,11 @@ struct server {
 	pthread_cond_t cv;
 	bool switch_done;
 	int switch_rc;
+	struct admit *admit;    /* updates in flight per client */
+	/* The generation admission checks updates against (publish swaps
+	 * it; network threads take a reference under admit_mu). */
+	pthread_mutex_t admit_mu;
+	struct runtime *admit_rt;
 };
 
 /* ---- callbacks: how the modules reach each other ---- */
@@ -83,12 +90,92 @@ send_replies(void *ctx, const struct peer_msg *m, size_t n)
 	peer_send(m, n, send_tcp, ctx);
 }
 
+/* The writer's replies: each ends an update in flight for its client. */
+static void
+send_writer_replies(void *ctx, const struct peer_msg *m, size_t n)
+{
+	struct server *s = ctx;
+	for (size_t i = 0; i < n; i++)
+		admit_release(s->admit, m[i].to);
+	peer_send(m, n, send_tcp, ctx);
+}
+
+/*
+ * An UPDATE, its TSIG checked by the network thread: admitted to the
+ * writer's queue, or answered (or, unsigned over UDP when the queue or
+ * the client's limit is full, dropped) at once without taking memory.
+ */
+static void
+update_admit(struct server *s, const struct runtime *rt, const uint8_t *msg, size_t len,
+    const struct query_req *req, const struct keyring_check *sig, const struct reply_to *to)
+{
+	struct stats_block *st = stats_thread();
+	/* A replay of a signed update: over UDP most likely the client's own
+	 * retransmission, whose original is answered anyway: no answer;
+	 * over TCP, NOTAUTH (BADTIME). */
+	struct keyring_check rsig;
+	if (sig->status == KEYRING_VALID) {
+		rsig = *sig;
+		if (keyring_replayed(&rsig)) {
+			if (to->fd >= 0)
+				return;
+			sig = &rsig;
+		}
+	}
+	bool store_high = store_level(s->store) != STORE_OK;
+	struct admit_req ar = { &rt->zones, store_high, msg, len, req, sig, to };
+	uint16_t rcode = RCODE_SERVFAIL;
+	const char *why = NULL;
+	enum stats_counter counted = ST_UPDATES_ADMIT_REFUSED;
+
+	if (admit_update(s->admit, &ar, &rcode, &why) == ADMIT_QUEUE) {
+		if (!admit_take(s->admit, to)) {
+			why = "too many updates in flight from this client (update-client-limit)";
+			counted = ST_UPDATES_CLIENT_LIMIT;
+		} else if (writer_submit(s->writer, msg, len, req, sig, to) == 0) {
+			return;
+		} else {
+			admit_release(s->admit, to);
+			why = "the update queue is full (update-queue)";
+			counted = ST_UPDATES_QUEUE_FULL;
+		}
+		rcode = RCODE_SERVFAIL;
+		/* An unsigned flood over UDP costs nothing more: no answer. */
+		if (sig->status == KEYRING_UNSIGNED && to->fd >= 0)
+			counted = ST_UPDATES_DROPPED;
+	} else if (store_high && rcode == RCODE_REFUSED && sig->status != KEYRING_UNSIGNED) {
+		counted = ST_UPDATES_STORE_HIGH;
+	}
+	stats_add(st, counted, 1);
+	char addr[PEER_STR_MAX], key[128];
+	const char *kname = sig->status == KEYRING_UNSIGNED ? "(unsigned)"
+	    : sig->key != NULL                              ? sig->key->conf->name
+	                                                    : "(unknown key)";
+	peer_str(&to->peer, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "update %s %d", addr, (int)counted);
+	log_limited(LOG_LVL_WARN, key, 60, "update from %s, key %s: %s: %s", addr, kname,
+	    counted == ST_UPDATES_DROPPED ? "dropped" : "refused", why);
+	if (counted == ST_UPDATES_DROPPED)
+		return;
+	uint8_t out[1024];
+	size_t n = query_error_reply(req, out, sizeof(out), rcode, rt->conf->edns_max,
+	    sig->status == KEYRING_UNSIGNED ? NULL : sig, clock_now());
+	struct peer_msg m = { to, out, n };
+	send_replies(s, &m, 1);
+}
+
+/* The network threads' hook for UPDATEs: update_admit under a reference
+ * to the current generation (a reload may replace it meanwhile). */
 static void
 hand_update(void *ctx, const uint8_t *msg, size_t len, const struct query_req *req,
     const struct keyring_check *sig, const struct reply_to *to)
 {
 	struct server *s = ctx;
-	writer_submit(s->writer, msg, len, req, sig, to);
+	pthread_mutex_lock(&s->admit_mu);
+	struct runtime *rt = runtime_hold(s->admit_rt);
+	pthread_mutex_unlock(&s->admit_mu);
+	update_admit(s, rt, msg, len, req, sig, to);
+	runtime_drop(rt);
 }
 
 /* Relay a query for a name outside the zones if the client may use the
@@ -157,6 +244,11 @@ static void
 publish(void *ctx, struct runtime *rt)
 {
 	struct server *s = ctx;
+	pthread_mutex_lock(&s->admit_mu);
+	struct runtime *old = s->admit_rt;
+	s->admit_rt = runtime_hold(rt);
+	pthread_mutex_unlock(&s->admit_mu);
+	runtime_drop(old);
 	udp_set_runtime(s->udp, rt);
 	tcp_set_runtime(s->tcp, rt);
 	notify_set_runtime(s->notifier, rt);
@@ -260,6 +352,55 @@ pid_file_remove(struct server *s)
 	s->pid_file = NULL;
 }
 
+/*
+ * Make the limits fit what the process may have (issue 17: with the fd
+ * limit below tcp-max-connections, accept failed with EMFILE for every
+ * connection over it):
+ *  - file descriptors: one per TCP connection and per transfer spool, the
+ *    sockets, the store and a margin. Raise the soft limit if the hard one
+ *    allows, else lower tcp-max-connections and say so;
+ *  - LMDB reader slots (STORE_READERS): one per UDP worker, the TCP loop,
+ *    the writer, the notifier, a transfer while it is being made, and a
+ *    reserve for dnsdctl and other readers. transfer-max is lowered to fit.
+ */
+#define FD_MARGIN 64
+#define STORE_READERS 256
+#define READERS_RESERVE 32
+static void
+fit_limits(struct conf *c)
+{
+	struct rlimit rl;
+	uint64_t socks = (uint64_t)c->workers * c->nlisten + c->nlisten;
+	uint64_t need = c->tcp_max + 2ULL * c->xfr_max + socks + FD_MARGIN;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < need) {
+		rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = want;
+		if (want > old && setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_info("file descriptor limit raised from %llu to %llu",
+			    (unsigned long long)old, (unsigned long long)want);
+		else
+			rl.rlim_cur = old;
+		if (rl.rlim_cur < need) {
+			uint64_t room = rl.rlim_cur > socks + FD_MARGIN + 2ULL * c->xfr_max
+			    ? rl.rlim_cur - socks - FD_MARGIN - 2ULL * c->xfr_max : 1;
+			log_warn("tcp-max-connections %u does not fit the file descriptor limit %llu "
+			         "(hard limit %llu): lowered to %llu",
+			    c->tcp_max, (unsigned long long)rl.rlim_cur,
+			    (unsigned long long)rl.rlim_max, (unsigned long long)room);
+			c->tcp_max = (unsigned)room;
+		}
+	}
+	uint64_t fixed = (uint64_t)c->workers + 4 + READERS_RESERVE;
+	if (c->xfr_max + fixed > STORE_READERS) {
+		unsigned fit = fixed < STORE_READERS ? (unsigned)(STORE_READERS - fixed) : 1;
+		log_warn("transfer-max %u would take the store's reader slots: lowered to %u",
+		    c->xfr_max, fit);
+		c->xfr_max = fit;
+	}
+}
+
 /* After binding (port 53 needs root) and opening the store: run as `user`. */
 static int
 drop_privileges(const char *user)
@@ -294,15 +435,19 @@ modules_start(struct server *s)
 		.edns_max = c->edns_max, .ctx = s, .send = send_replies };
 	struct notify_setup ns = { .store = s->store, .rt = s->rt };
 	struct writer_setup ws = { .store = s->store, .rt = s->rt, .ctx = s,
-		.send = send_replies, .zone_changed = zone_changed,
-		.catalog_changed = catalog_changed, .publish = publish, .switched = switched };
+		.send = send_writer_replies, .zone_changed = zone_changed,
+		.catalog_changed = catalog_changed, .publish = publish, .switched = switched,
+		.queue_max = c->update_queue, .queue_bytes_max = c->update_queue_bytes };
 	struct tcp_setup ts = { .store = s->store, .rt = s->rt, .fds = s->tcp_fds,
-		.nfds = s->nlisten, .hooks = hooks };
+		.nfds = s->nlisten, .spool_dir = c->store_dir, .hooks = hooks };
 	struct udp_setup us = { .store = s->store, .rt = s->rt, .workers = s->workers,
 		.nsocks = s->nlisten, .fds = s->udp_fds, .pktinfo = s->pktinfo,
 		.answer_cache = c->answer_cache, .coalesce_us = c->udp_coalesce_us,
 		.coalesce_rate = c->udp_coalesce_rate, .hooks = hooks };
 	int rc;
+	if ((s->admit = admit_new(c->update_client_max)) == NULL)
+		return -ENOMEM;
+	s->admit_rt = runtime_hold(s->rt);
 	if ((rc = forward_start(&fs, &s->forwarder)) != 0 ||
 	    (rc = notify_start(&ns, &s->notifier)) != 0 ||
 	    (rc = writer_start(&ws, &s->writer)) != 0 ||
@@ -311,6 +456,28 @@ modules_start(struct server *s)
 	    (rc = udp_start(&us, &s->udp)) != 0)
 		log_err("cannot start the server's threads: %s", dnsd_strerror(rc));
 	return rc;
+}
+
+/* At the end: what the limits cut, if anything (the same counters feed the
+ * metrics). */
+static void
+limits_report(void)
+{
+	static const enum stats_counter shown[] = { ST_UPDATES_ADMIT_REFUSED,
+		ST_UPDATES_QUEUE_FULL, ST_UPDATES_CLIENT_LIMIT, ST_UPDATES_DROPPED,
+		ST_UPDATES_STORE_HIGH, ST_TCP_SLOW_CUT, ST_TCP_CLIENT_LIMIT, ST_TCP_OVER_CAP,
+		ST_TCP_ACCEPT_BACKOFF, ST_XFR_CUT, ST_XFR_LIMIT, ST_TSIG_REPLAY, ST_TSIG_BADTRUNC };
+	struct stats_block sum;
+	char line[1024];
+	size_t n = 0;
+	stats_sum(&sum);
+	line[0] = '\0';
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]) && n < sizeof(line); i++)
+		if (sum.c[shown[i]] != 0)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu",
+			    stats_counter_name(shown[i]), (unsigned long long)sum.c[shown[i]]);
+	if (n > 0)
+		log_info("limits that bit:%s", line);
 }
 
 /* Stop in an order that loses nothing: no thread takes requests any more,
@@ -329,6 +496,11 @@ modules_stop(struct server *s)
 	s->tcp = NULL;
 	check_free(s->checker);
 	s->checker = NULL;
+	admit_free(s->admit);
+	s->admit = NULL;
+	runtime_drop(s->admit_rt);
+	s->admit_rt = NULL;
+	limits_report();
 }
 
 /* ---- reload ---- */
@@ -417,7 +589,9 @@ reload(struct server *s, const struct server_setup *setup)
 		return;
 	}
 	log_info("SIGHUP: reading the configuration again");
-	if ((rc = setup->reload(setup->arg, &c)) == 0 && (rc = new_zone_files_ok(s->rt, c)) != 0) {
+	if ((rc = setup->reload(setup->arg, &c)) == 0)
+		fit_limits(c); /* as at the start: the fd limit and the reader slots */
+	if (rc == 0 && (rc = new_zone_files_ok(s->rt, c)) != 0) {
 		conf_free(c);
 		free(c);
 	}
@@ -459,6 +633,7 @@ server_main(const struct server_setup *setup)
 	int rc, status_code = 1;
 
 	pthread_mutex_init(&s.mu, NULL);
+	pthread_mutex_init(&s.admit_mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 	/* Threads inherit this mask; only the main thread takes signals. */
 	sigemptyset(&sigs);
@@ -474,6 +649,8 @@ server_main(const struct server_setup *setup)
 		free(c);
 		goto out;
 	}
+	store_set_high_water(s.store, c->store_high_water);
+	fit_limits(c);
 	if ((rc = runtime_new(c, 1, &s.rt)) != 0)
 		goto out;
 	c = s.rt->conf;
@@ -511,6 +688,7 @@ out:
 	runtime_drop(s.rt);
 	store_close(s.store);
 	pthread_mutex_destroy(&s.mu);
+	pthread_mutex_destroy(&s.admit_mu);
 	pthread_cond_destroy(&s.cv);
 	return status_code;
 }

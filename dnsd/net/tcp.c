@@ -4,6 +4,25 @@
  * Connections are kept in a list ordered by their last activity, oldest
  * first, so the next idle deadline is the first one's: the loop sleeps
  * until it (or until an event), never on a fixed tick.
+ *
+ * Limits an outsider meets (dnsd.conf(5)), each logged with log_limited
+ * and counted:
+ *  - a message must arrive whole within tcp-message-timeout of its first
+ *    byte (a second list, ordered by that first byte, gives the next such
+ *    deadline): a client that sends a byte a second is cut, not kept;
+ *  - at most tcp-client-limit connections per client (an IPv4 or IPv6
+ *    prefix), counted in a fixed table of hashed slots, and
+ *    tcp-max-connections in all;
+ *  - when accept fails for want of file descriptors (EMFILE, ENFILE) the
+ *    listeners are left unwatched for ACCEPT_PAUSE_MS instead of waking
+ *    the level-triggered loop at once, again and again;
+ *  - transfers: transfer-max at once and transfer-client-limit per
+ *    client; each is cut after transfer-timeout, when its client has read
+ *    nothing for transfer-send-timeout, or when it could not be made
+ *    within transfer-snapshot-timeout (see xfr.c on snapshots). Their
+ *    deadlines are looked up in the short list of running transfers.
+ *    Transfers on connections are tcp-xfr.c's; tcp-int.h is what the two
+ *    files share.
  */
 #include "config.h"
 
@@ -19,67 +38,17 @@
 
 #include "conf/conf.h"
 #include "keyring/keyring.h"
+#include "net/tcp-int.h"
 #include "net/tcp.h"
 #include "query/query.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "tsig/tsig.h"
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "xfr/xfr.h"
-
-#define TCP_IN_MAX (2 + 65535)
-#define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much waits */
-
-struct tcp_conn {
-	struct tcp_conn *prev, *next; /* by last activity, oldest first */
-	uint64_t id;
-	int fd;
-	uint8_t *in;
-	size_t inlen;
-	uint8_t *out;
-	size_t outlen, outoff, outcap;
-	uint64_t last_ms;
-	unsigned pending; /* updates and forwarded queries owed an answer */
-	bool eof;         /* the peer closed its side */
-	bool dead;        /* closed; freed at the end of the loop iteration */
-	struct reply_to to;
-	struct xfr *xfr;  /* a zone transfer in progress ... */
-	struct runtime *xfr_rt; /* ... and the generation whose zone it reads */
-};
-
-struct queued {
-	struct queued *next;
-	uint64_t conn;
-	size_t len;
-	uint8_t msg[];
-};
-
-/* A listening socket in the epoll set (data.ptr); the eventfd is NULL. */
-struct listener {
-	int fd;
-};
-
-struct tcp_loop {
-	struct store *store;
-	struct runtime *rt;
-	struct net_hooks hooks;
-	pthread_t thread;
-	bool started;
-	volatile bool stop;
-	int ep, evfd;
-	size_t nlisteners;
-	struct listener *listeners;
-	struct tcp_conn *head, *tail; /* every live connection */
-	size_t nconns;
-	uint64_t next_id;
-	struct query_ctx q;
-	uint8_t *abuf;
-	pthread_mutex_t mu;           /* guards queue and next_rt */
-	struct queued *queue;
-	struct runtime *next_rt;
-};
 
 /* A connection is recognised in epoll events by its first member not
  * being a listener: listeners are told apart by address range. */
@@ -114,6 +83,77 @@ list_append(struct tcp_loop *t, struct tcp_conn *c)
 	else
 		t->head = c;
 	t->tail = c;
+}
+
+static void
+partial_unlink(struct tcp_loop *t, struct tcp_conn *c)
+{
+	if (!c->in_partial)
+		return;
+	if (c->pprev != NULL)
+		c->pprev->pnext = c->pnext;
+	else
+		t->partial = c->pnext;
+	if (c->pnext != NULL)
+		c->pnext->pprev = c->pprev;
+	else
+		t->partial_tail = c->pprev;
+	c->pprev = c->pnext = NULL;
+	c->in_partial = false;
+}
+
+static void
+partial_append(struct tcp_loop *t, struct tcp_conn *c, uint64_t ms)
+{
+	c->msg_ms = ms;
+	c->pprev = t->partial_tail;
+	c->pnext = NULL;
+	if (t->partial_tail != NULL)
+		t->partial_tail->pnext = c;
+	else
+		t->partial = c;
+	t->partial_tail = c;
+	c->in_partial = true;
+}
+
+/* The counter slot of a client: a hash of its address cut to the prefix
+ * that tcp-client-limit names (by default /32 and /64). */
+static unsigned
+client_slot(const struct tcp_loop *t, const struct sockaddr_storage *peer)
+{
+	uint8_t a[16] = { 0 };
+	unsigned bits = 0;
+	const struct conf *cf = t->rt->conf;
+	if (peer->ss_family == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+		bits = cf->tcp_client_v4;
+	} else if (peer->ss_family == AF_INET6) {
+		memcpy(a, &((const struct sockaddr_in6 *)peer)->sin6_addr, 16);
+		bits = cf->tcp_client_v6;
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ? bits - 8 * i : 0;
+		a[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	uint32_t h = 2166136261u ^ t->seed ^ peer->ss_family;
+	for (unsigned i = 0; i < 16; i++) {
+		h ^= a[i];
+		h *= 16777619u;
+	}
+	return h & (CLIENT_SLOTS - 1);
+}
+
+/* Log a limit that bit for a client: one line per client and reason a
+ * minute. */
+void
+tcp_limit_log(const struct tcp_conn *c, const struct sockaddr_storage *peer, const char *reason,
+    const char *fmt_extra)
+{
+	char addr[PEER_STR_MAX], key[96];
+	peer_str(c != NULL ? &c->to.peer : peer, addr, sizeof(addr));
+	snprintf(key, sizeof(key), "tcp %s %s", addr, reason);
+	log_limited(LOG_LVL_WARN, key, 60, "TCP client %s: %s%s", addr, reason,
+	    fmt_extra != NULL ? fmt_extra : "");
 }
 
 /* Activity on a connection: its idle deadline moves to the back. */
@@ -158,8 +198,8 @@ tcp_set_runtime(struct tcp_loop *t, struct runtime *rt)
 
 /* Close a connection now; its memory is freed by conn_sweep, so events
  * for it later in the same epoll batch are still safe to look at. */
-static void
-conn_close(struct tcp_loop *t, struct tcp_conn *c)
+void
+tcp_conn_close(struct tcp_loop *t, struct tcp_conn *c)
 {
 	if (c->dead)
 		return;
@@ -167,6 +207,10 @@ conn_close(struct tcp_loop *t, struct tcp_conn *c)
 	close(c->fd);
 	c->fd = -1;
 	c->dead = true;
+	partial_unlink(t, c);
+	tcp_xfr_unlink(t, c);
+	if (t->clients[c->slot] > 0)
+		t->clients[c->slot]--;
 }
 
 static void
@@ -219,8 +263,8 @@ conn_arm(struct tcp_loop *t, struct tcp_conn *c)
 }
 
 /* Append one message with its 2-byte length prefix. */
-static int
-conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
+int
+tcp_conn_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
 {
 	if (c->outoff > 0 && c->outoff == c->outlen)
 		c->outoff = c->outlen = 0;
@@ -252,85 +296,11 @@ conn_flush(struct tcp_conn *c)
 			return errno == EAGAIN || errno == EWOULDBLOCK;
 		}
 		c->outoff += (size_t)w;
+		if (w > 0)
+			c->sent_ms = clock_mono_ms();
 	}
 	c->outoff = c->outlen = 0;
 	return true;
-}
-
-/* May this transfer go ahead: the client's address is allowed, or it
- * signed with a key the zone names (either suffices)? */
-static bool
-xfr_allowed(const struct tcp_conn *c, const struct conf_acl *acl, const struct keyring_check *sig)
-{
-	return keyring_check_key_in(sig, acl->keys, acl->nkeys) || peer_in_acl(acl, &c->to);
-}
-
-/* Start a transfer on the connection, or queue the error that refuses it. */
-static void
-xfr_begin(struct tcp_loop *t, struct tcp_conn *c, const uint8_t *msg, size_t mlen,
-    const struct query_info *info, uint32_t now)
-{
-	const struct zone *z = info->zone;
-	struct keyring_check sig;
-	uint16_t rcode = RCODE_REFUSED;
-
-	/* One line per transfer: the client, its key, and why not, in words
-	 * (refusals are an outsider's doing: rate-limited per client and
-	 * reason). */
-	char addr[PEER_STR_MAX], how[320], lkey[64];
-	const char *what = info->req.qtype == RR_AXFR ? "AXFR" : "IXFR";
-	keyring_verify(t->q.keys, msg, mlen, now, &sig);
-	peer_str(&c->to.peer, addr, sizeof(addr));
-	keyring_check_str(&sig, now, how, sizeof(how));
-	snprintf(lkey, sizeof(lkey), "xfr %s %d/%u", addr, (int)sig.status, sig.tsig_error);
-	if (sig.status == KEYRING_INVALID) {
-		rcode = sig.tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
-		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s: %s", z->name, what, addr,
-		    how);
-	} else if (xfr_allowed(c, &z->conf->allow_transfer, &sig)) {
-		bool sign = sig.status == KEYRING_VALID;
-		int rc = xfr_start(t->store, z, msg, mlen, &info->req, sign ? &sig.key->tsig : NULL,
-		    sign ? &sig.rr : NULL, now, &c->xfr);
-		if (rc == 0) {
-			c->xfr_rt = runtime_hold(t->rt);
-			log_info("zone %s: %s to client %s started (%s)", z->name, what, addr, how);
-			return;
-		}
-		log_err("zone %s: %s to client %s failed: %s", z->name, what, addr, dnsd_strerror(rc));
-		rcode = RCODE_SERVFAIL;
-	} else {
-		log_limited(LOG_LVL_WARN, lkey, 10, "zone %s: %s refused to %s (%s): %s", z->name, what,
-		    addr, how,
-		    sig.status == KEYRING_VALID
-		        ? "allow-transfer lists neither this key nor this address"
-		        : "allow-transfer does not list this address, and the request is not signed"
-		          " with a key it lists");
-	}
-	size_t len = query_error_reply(&info->req, t->abuf, 65535, rcode, t->q.edns_max, &sig, now);
-	if (len > 0)
-		conn_queue(c, t->abuf, len);
-}
-
-/* Queue transfer messages until the output buffer is full or it ends. */
-static void
-xfr_pump(struct tcp_loop *t, struct tcp_conn *c, uint32_t now)
-{
-	while (c->xfr != NULL && c->outlen - c->outoff < TCP_OUT_HIGH) {
-		size_t len = 0;
-		int rc = xfr_next(c->xfr, t->abuf, 65535, now, &len);
-		if (rc == 1) {
-			conn_queue(c, t->abuf, len);
-			continue;
-		}
-		if (rc < 0) {
-			log_err("transfer aborted: %s", dnsd_strerror(rc));
-			c->eof = true; /* a broken transfer must not look complete */
-		}
-		xfr_free(c->xfr);
-		c->xfr = NULL;
-		runtime_drop(c->xfr_rt);
-		c->xfr_rt = NULL;
-	}
 }
 
 /* Answer every complete message in the input buffer, in order. */
@@ -366,31 +336,67 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 			continue;
 		}
 		if (info.action == QUERY_XFR) {
-			xfr_begin(t, c, msg, mlen, &info, now);
-			xfr_pump(t, c, now);
+			tcp_xfr_begin(t, c, msg, mlen, &info, now);
+			tcp_xfr_pump(t, c, now);
 			continue;
 		}
 		if (len > 0)
-			conn_queue(c, t->abuf, len);
+			tcp_conn_queue(c, t->abuf, len);
 	}
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->inlen - off);
 		c->inlen -= off;
+		partial_unlink(t, c); /* what is left is a new message */
+	}
+}
+
+/* Watch the listeners for connections, or stop watching them. */
+static void
+listeners_watch(struct tcp_loop *t, bool on)
+{
+	for (size_t i = 0; i < t->nlisteners; i++) {
+		struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = &t->listeners[i] };
+		epoll_ctl(t->ep, EPOLL_CTL_MOD, t->listeners[i].fd, &ev);
 	}
 }
 
 static void
 accept_all(struct tcp_loop *t, struct listener *l)
 {
-	unsigned cap = t->rt->conf->tcp_max;
+	const struct conf *cf = t->rt->conf;
 	for (;;) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof(peer);
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EPERM ||
+			    errno == EPROTO)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* The connection stays in the backlog, so a
+				 * level-triggered loop would wake at once, again
+				 * and again: stop watching for a while. */
+				log_limited(LOG_LVL_ERR, "tcp-accept", 60,
+				    "TCP: cannot accept: %s (%zu connections): pausing %d ms",
+				    strerror(errno), t->nconns, ACCEPT_PAUSE_MS);
+				stats_add(t->st, ST_TCP_ACCEPT_BACKOFF, 1);
+				listeners_watch(t, false);
+				t->accept_resume_ms = clock_mono_ms() + ACCEPT_PAUSE_MS;
+			}
 			return;
-		if (t->nconns >= cap) {
-			close(fd); /* over the cap: refuse rather than starve others */
+		}
+		if (t->nconns >= cf->tcp_max) {
+			/* over the cap: refuse rather than starve others */
+			tcp_limit_log(NULL, &peer, "tcp-max-connections reached", NULL);
+			stats_add(t->st, ST_TCP_OVER_CAP, 1);
+			close(fd);
+			continue;
+		}
+		unsigned slot = client_slot(t, &peer);
+		if (cf->tcp_client_max != 0 && t->clients[slot] >= cf->tcp_client_max) {
+			tcp_limit_log(NULL, &peer, "tcp-client-limit reached", NULL);
+			stats_add(t->st, ST_TCP_CLIENT_LIMIT, 1);
+			close(fd);
 			continue;
 		}
 		struct tcp_conn *c = calloc(1, sizeof(*c));
@@ -403,6 +409,8 @@ accept_all(struct tcp_loop *t, struct listener *l)
 			continue;
 		}
 		c->fd = fd;
+		c->slot = slot;
+		t->clients[slot]++;
 		c->to = (struct reply_to){ .fd = -1, .peer = peer, .peerlen = peerlen };
 		c->id = c->to.tcp_conn = ++t->next_id;
 		c->last_ms = clock_mono_ms();
@@ -421,7 +429,7 @@ conn_settle(struct tcp_loop *t, struct tcp_conn *c)
 {
 	if (!conn_flush(c) ||
 	    (c->eof && c->outlen == c->outoff && c->pending == 0 && c->xfr == NULL)) {
-		conn_close(t, c);
+		tcp_conn_close(t, c);
 		return;
 	}
 	conn_arm(t, c);
@@ -465,11 +473,31 @@ take_messages(struct tcp_loop *t)
 		if (c != NULL) {
 			if (c->pending > 0)
 				c->pending--;
-			conn_queue(c, q->msg, q->len);
+			tcp_conn_queue(c, q->msg, q->len);
 			conn_settle(t, c);
 		}
 		free(q);
 	}
+}
+
+/*
+ * A message the client has begun and not finished starts its clock
+ * (tcp-message-timeout) at its first byte, whatever arrives after; a
+ * complete one waiting for its turn (a transfer, a full output buffer)
+ * waits for us, not the client, and has no clock.
+ */
+static void
+partial_track(struct tcp_loop *t, struct tcp_conn *c)
+{
+	bool partial = c->inlen > 0 && (c->inlen < 2 || c->inlen < 2 + (size_t)wire_get16(c->in));
+	if (!partial) {
+		partial_unlink(t, c);
+		return;
+	}
+	/* (conn_process untracks the connection when it consumes a message,
+	 * so what is left starts a clock of its own.) */
+	if (!c->in_partial)
+		partial_append(t, c, clock_mono_ms());
 }
 
 static void
@@ -491,14 +519,15 @@ conn_event(struct tcp_loop *t, struct tcp_conn *c, uint32_t events, uint32_t now
 			if (r == 0)
 				c->eof = true;
 			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				conn_close(t, c);
+				tcp_conn_close(t, c);
 				return;
 			}
 			break;
 		}
 	}
-	xfr_pump(t, c, now);
+	tcp_xfr_pump(t, c, now);
 	conn_process(t, c, now, txn_open);
+	partial_track(t, c);
 	conn_settle(t, c);
 }
 
@@ -519,7 +548,7 @@ expire_idle(struct tcp_loop *t, uint64_t ms)
 		if (c->pending > 0 || c->xfr != NULL)
 			conn_touch(t, c, ms);
 		else
-			conn_close(t, c);
+			tcp_conn_close(t, c);
 		if (c->dead) {
 			list_unlink(t, c);
 			t->nconns--;
@@ -532,6 +561,46 @@ expire_idle(struct tcp_loop *t, uint64_t ms)
 	return due > ms ? (int)(due - ms) : 0;
 }
 
+/* The earlier of a deadline (0: none) and `due`. */
+static uint64_t
+earliest(uint64_t a, uint64_t due)
+{
+	return a == 0 || due < a ? due : a;
+}
+
+/*
+ * Cut what ran past its deadline: messages not finished within
+ * tcp-message-timeout, transfers past their limits; resume accepting after
+ * a pause. Returns the next such deadline (0: none).
+ */
+static uint64_t
+expire_limits(struct tcp_loop *t, uint64_t ms)
+{
+	const struct conf *cf = t->rt->conf;
+	uint64_t next = 0;
+	char why[96];
+
+	if (t->accept_resume_ms != 0 && t->accept_resume_ms <= ms) {
+		t->accept_resume_ms = 0;
+		listeners_watch(t, true);
+	}
+	if (t->accept_resume_ms != 0)
+		next = t->accept_resume_ms;
+	while (t->partial != NULL && t->partial->msg_ms + cf->tcp_msg_ms <= ms) {
+		struct tcp_conn *c = t->partial;
+		snprintf(why, sizeof(why), " (%zu bytes in %u ms): closed", c->inlen, cf->tcp_msg_ms);
+		tcp_limit_log(c, NULL, "message not complete within tcp-message-timeout", why);
+		stats_add(t->st, ST_TCP_SLOW_CUT, 1);
+		tcp_conn_close(t, c); /* unlinks it */
+	}
+	if (t->partial != NULL)
+		next = earliest(next, t->partial->msg_ms + cf->tcp_msg_ms);
+	uint64_t x = tcp_xfr_expire(t, ms);
+	if (x != 0)
+		next = earliest(next, x);
+	return next;
+}
+
 static void *
 tcp_loop_run(void *arg)
 {
@@ -539,6 +608,7 @@ tcp_loop_run(void *arg)
 	struct epoll_event evs[64];
 	int timeout = -1;
 
+	t->st = stats_block_new();
 	while (!t->stop) {
 		int n = epoll_wait(t->ep, evs, 64, timeout);
 		uint32_t now = clock_now();
@@ -554,8 +624,15 @@ tcp_loop_run(void *arg)
 		}
 		if (txn_open)
 			store_read_reset(t->q.txn);
+		bool spooling = tcp_xfr_spool(t);
+		uint64_t ms = clock_mono_ms();
+		uint64_t due = expire_limits(t, ms);
 		conn_sweep(t);
-		timeout = expire_idle(t, clock_mono_ms());
+		timeout = expire_idle(t, ms);
+		if (due != 0 && (timeout < 0 || due - ms < (uint64_t)timeout))
+			timeout = due > ms ? (int)(due - ms) : 0;
+		if (spooling)
+			timeout = 0;
 	}
 	return NULL;
 }
@@ -568,6 +645,8 @@ tcp_start(const struct tcp_setup *s, struct tcp_loop **out)
 		return -ENOMEM;
 	t->store = s->store;
 	t->hooks = s->hooks;
+	t->spool_dir = s->spool_dir;
+	t->seed = (uint32_t)(uintptr_t)t ^ (uint32_t)clock_mono_ms();
 	use_runtime(t, runtime_hold(s->rt));
 	pthread_mutex_init(&t->mu, NULL);
 	t->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -628,7 +707,7 @@ tcp_free(struct tcp_loop *t)
 		conn_flush(c);
 	}
 	for (struct tcp_conn *c = t->head; c != NULL; c = c->next)
-		conn_close(t, c);
+		tcp_conn_close(t, c);
 	conn_sweep(t);
 	for (struct queued *q = t->queue, *n; q != NULL; q = n) {
 		n = q->next;

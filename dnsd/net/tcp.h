@@ -17,6 +17,7 @@ struct tcp_setup {
 	struct runtime *rt;     /* the loop takes its own reference */
 	const int *fds;         /* listening sockets (non-blocking) */
 	size_t nfds;
+	const char *spool_dir;  /* transfers made ahead for slow clients (xfr.h) */
 	struct net_hooks hooks;
 };
 

@@ -31,6 +31,18 @@ stats_block_new(void)
 	return b;
 }
 
+struct stats_block *
+stats_thread(void)
+{
+	static __thread struct stats_block *b;
+	static __thread int tried;
+	if (!tried) {
+		tried = 1;
+		b = stats_block_new();
+	}
+	return b;
+}
+
 static enum stats_qtype
 qtype_of(uint16_t t)
 {
@@ -112,6 +124,15 @@ stats_counter_name(enum stats_counter c)
 		[ST_CHECKS_RUN] = "checks_run", [ST_CHECKS_PASSING] = "checks_passing",
 		[ST_CHECKS_WARNING] = "checks_warning", [ST_CHECKS_CRITICAL] = "checks_critical",
 		[ST_CHECK_DEREGISTERED] = "check_deregistrations",
+		[ST_UPDATES_ADMIT_REFUSED] = "updates_refused_at_arrival",
+		[ST_UPDATES_QUEUE_FULL] = "updates_queue_full",
+		[ST_UPDATES_CLIENT_LIMIT] = "updates_client_limit",
+		[ST_UPDATES_DROPPED] = "updates_dropped",
+		[ST_UPDATES_STORE_HIGH] = "updates_refused_store_high",
+		[ST_TCP_SLOW_CUT] = "tcp_slow_cut", [ST_TCP_CLIENT_LIMIT] = "tcp_client_limit",
+		[ST_TCP_OVER_CAP] = "tcp_over_cap", [ST_TCP_ACCEPT_BACKOFF] = "tcp_accept_backoff",
+		[ST_XFR_CUT] = "transfers_cut", [ST_XFR_LIMIT] = "transfers_limited",
+		[ST_TSIG_REPLAY] = "tsig_replays", [ST_TSIG_BADTRUNC] = "tsig_badtrunc",
 	};
 	return c < ST_N && names[c] != NULL ? names[c] : "unknown";
 }

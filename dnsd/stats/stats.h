@@ -33,6 +33,17 @@ enum stats_counter {
 	 * deregistered by deregister-critical-after */
 	ST_CHECKS_RUN, ST_CHECKS_PASSING, ST_CHECKS_WARNING, ST_CHECKS_CRITICAL,
 	ST_CHECK_DEREGISTERED,
+	/* refusals and limits that bit (issue 17): updates answered before
+	 * queueing, refused for a full queue or a client's in-flight limit,
+	 * unsigned ones dropped, adds refused past the store's high-water
+	 * mark; TCP connections cut for a slow message, refused by the
+	 * per-client or the global cap, accept backoffs (fd limit);
+	 * transfers cut (send timeout, total time, snapshot bound) and
+	 * refused by the transfer caps; TSIG replays, truncated MACs. */
+	ST_UPDATES_ADMIT_REFUSED, ST_UPDATES_QUEUE_FULL, ST_UPDATES_CLIENT_LIMIT,
+	ST_UPDATES_DROPPED, ST_UPDATES_STORE_HIGH,
+	ST_TCP_SLOW_CUT, ST_TCP_CLIENT_LIMIT, ST_TCP_OVER_CAP, ST_TCP_ACCEPT_BACKOFF,
+	ST_XFR_CUT, ST_XFR_LIMIT, ST_TSIG_REPLAY, ST_TSIG_BADTRUNC,
 	ST_N
 };
 
@@ -51,6 +62,11 @@ struct stats_block {
 /* A block for the calling thread's module (never freed), or NULL when the
  * table is full (then count nothing: stats_add accepts NULL). */
 struct stats_block *stats_block_new(void);
+
+/* The calling thread's own block, taken at its first call (for code that
+ * runs in many threads, such as TSIG checks and update admission); NULL
+ * when the table is full. */
+struct stats_block *stats_thread(void);
 
 /* Count `n` of `c` (the owning thread only). */
 static inline void

@@ -36,6 +36,10 @@ struct store {
 	MDB_dbi instances, ids, services; /* the service model (store-svc.c) */
 	off_t file_end;    /* data.mdb's size as last seen by store_grow_ahead */
 	bool grow_failed;  /* stop trying after the first failure */
+	unsigned high_permille; /* store_set_high_water */
+	int level;         /* enum store_level (atomic) */
+	unsigned fill;     /* per mille used (atomic) */
+	unsigned full_fill; /* the fill when the store was last found full */
 };
 
 /* Changes seen by store_node_put while tracking (same layout as the

@@ -284,6 +284,14 @@ store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t
 	 * started later never has a gap. */
 	if (rc == 0 && max_entries == 0 && any)
 		rc = store_journal_clear(t, zone_id);
+	/* A full store (a commit found no room): no journal at all until it
+	 * has room again, so that a commit of deletions (the reaper's) always
+	 * makes room instead of taking more. IXFR falls back to AXFR. */
+	if (rc == 0 && max_entries > 0 && store_level(t->s) == STORE_FULL) {
+		if (any)
+			rc = store_journal_clear(t, zone_id);
+		max_entries = 0;
+	}
 	if (rc == 0 && max_entries > 0) {
 		uint8_t kb[12];
 		if (any)
@@ -294,8 +302,17 @@ store_journal_add(struct store_txn *t, uint32_t zone_id, uint32_t from, uint32_t
 		/* Drop what falls beyond journal-size once an eighth of it has
 		 * piled up, all at once: dropping one entry per commit rewrote
 		 * the journal's first leaf and branch pages in every commit. */
+		/* Past the store's high-water mark the journal keeps a
+		 * sixteenth of its depth and is trimmed at every commit: its
+		 * pages are the reserve that deletes and the reaper need (a
+		 * secondary that falls behind gets an AXFR instead). */
+		uint64_t batch = max_entries / 8 + 1;
+		if (store_level(t->s) != STORE_OK) {
+			max_entries = max_entries / 16 + 1;
+			batch = 1;
+		}
 		if (rc == 0 && seq >= max_entries)
-			rc = journal_trim(t, zone_id, seq - max_entries, max_entries / 8 + 1);
+			rc = journal_trim(t, zone_id, seq - max_entries, batch);
 	}
 	free(e.buf);
 	return rc;

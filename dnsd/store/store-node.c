@@ -223,9 +223,13 @@ node_expiry_min(const uint8_t *val, size_t len, uint32_t *min)
 	return any;
 }
 
-/* Per-owner record counts of one node value: up to 16 distinct owners. */
+/* Per-owner record counts of one node value: 16 distinct owners in place
+ * (the common case); past that `over` is set and owners_update counts
+ * with owner_sorted instead. (It used to skip the 17th owner on: a key at
+ * its max-records could add records uncounted.) */
 struct owner_tally {
 	unsigned n;
+	bool over;
 	uint32_t tag[16];
 	int32_t count[16];
 };
@@ -237,15 +241,17 @@ tally(struct owner_tally *t, const uint8_t *val, size_t len, int sign)
 	struct node_rr rr;
 	uint16_t type;
 	node_all_init(&a, val, len);
-	while (node_all_next(&a, &type, &rr)) {
+	while (!t->over && node_all_next(&a, &type, &rr)) {
 		if (rr.owner == 0)
 			continue;
 		unsigned i = 0;
 		while (i < t->n && t->tag[i] != rr.owner)
 			i++;
 		if (i == t->n) {
-			if (t->n == 16)
-				continue;
+			if (t->n == 16) {
+				t->over = true;
+				return;
+			}
 			t->tag[t->n] = rr.owner;
 			t->count[t->n++] = 0;
 		}
@@ -253,40 +259,128 @@ tally(struct owner_tally *t, const uint8_t *val, size_t len, int sign)
 	}
 }
 
+struct owner_delta {
+	uint32_t tag;
+	int32_t d;
+};
+
+static int
+delta_cmp(const void *a, const void *b)
+{
+	const struct owner_delta *x = a, *y = b;
+	return x->tag < y->tag ? -1 : x->tag > y->tag;
+}
+
+/* Append (owner, sign) for each owned record of a node value. */
+static int
+delta_push(struct owner_delta **v, size_t *n, size_t *cap, const uint8_t *val, size_t len,
+    int sign)
+{
+	struct node_all_it a;
+	struct node_rr rr;
+	uint16_t type;
+	node_all_init(&a, val, len);
+	while (node_all_next(&a, &type, &rr)) {
+		if (rr.owner == 0)
+			continue;
+		if (*n == *cap) {
+			size_t c = *cap ? *cap * 2 : 64;
+			struct owner_delta *nv = realloc(*v, c * sizeof(*nv));
+			if (nv == NULL)
+				return -ENOMEM;
+			*v = nv;
+			*cap = c;
+		}
+		(*v)[(*n)++] = (struct owner_delta){ rr.owner, sign };
+	}
+	return 0;
+}
+
+/* Any number of owners: every owned record's (owner, +-1), sorted by owner
+ * and summed into runs, in `out` (allocated; *nout entries). */
+static int
+owner_sorted(const uint8_t *oldv, size_t oldlen, const uint8_t *newv, size_t newlen,
+    struct owner_delta **out, size_t *nout)
+{
+	struct owner_delta *v = NULL;
+	size_t n = 0, cap = 0, m = 0;
+	int rc = delta_push(&v, &n, &cap, oldv, oldlen, -1);
+	if (rc == 0)
+		rc = delta_push(&v, &n, &cap, newv, newlen, +1);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	if (n > 0)
+		qsort(v, n, sizeof(*v), delta_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m > 0 && v[m - 1].tag == v[i].tag)
+			v[m - 1].d += v[i].d;
+		else
+			v[m++] = v[i];
+	}
+	*out = v;
+	*nout = m;
+	return 0;
+}
+
+static int owner_apply(struct store_txn *t, const struct store_key *k, uint32_t tag,
+    int32_t delta);
+
 /* Apply the change in owned-record counts between two node values. */
 static int
 owners_update(struct store_txn *t, const struct store_key *k, const uint8_t *oldv,
     size_t oldlen, const uint8_t *newv, size_t newlen)
 {
 	struct owner_tally d = { 0 };
+	struct owner_delta *many = NULL;
+	size_t nmany = 0;
 	tally(&d, oldv, oldlen, -1);
 	tally(&d, newv, newlen, +1);
-	for (unsigned i = 0; i < d.n; i++) {
-		if (d.count[i] == 0)
-			continue;
-		uint8_t kb[8], vb[4];
-		memcpy(kb, k->b, 4);
-		wire_put32(kb + 4, d.tag[i]);
-		MDB_val ok = { 8, kb }, ov;
-		int64_t n = 0;
-		int rc = mdb_get(t->txn, t->s->owners, &ok, &ov);
-		if (rc == 0 && ov.mv_size == 4)
-			n = wire_get32(ov.mv_data);
-		else if (rc != 0 && rc != MDB_NOTFOUND)
-			return map_err(rc, "owners get");
-		n += d.count[i];
-		if (n <= 0) {
-			rc = mdb_del(t->txn, t->s->owners, &ok, NULL);
-			if (rc != 0 && rc != MDB_NOTFOUND)
-				return map_err(rc, "owners del");
-			continue;
-		}
-		wire_put32(vb, (uint32_t)n);
-		ov.mv_size = 4;
-		ov.mv_data = vb;
-		if ((rc = mdb_put(t->txn, t->s->owners, &ok, &ov, 0)) != 0)
-			return map_err(rc, "owners put");
+	if (d.over) {
+		int rc = owner_sorted(oldv, oldlen, newv, newlen, &many, &nmany);
+		if (rc != 0)
+			return rc;
 	}
+	size_t count = d.over ? nmany : d.n;
+	int rc = 0;
+	for (size_t i = 0; i < count && rc == 0; i++) {
+		uint32_t tag = d.over ? many[i].tag : d.tag[i];
+		int32_t delta = d.over ? many[i].d : d.count[i];
+		rc = owner_apply(t, k, tag, delta);
+	}
+	free(many);
+	return rc;
+}
+
+/* Add `delta` to the count of records `tag` owns in k's zone. */
+static int
+owner_apply(struct store_txn *t, const struct store_key *k, uint32_t tag, int32_t delta)
+{
+	if (delta == 0)
+		return 0;
+	uint8_t kb[8], vb[4];
+	memcpy(kb, k->b, 4);
+	wire_put32(kb + 4, tag);
+	MDB_val ok = { 8, kb }, ov;
+	int64_t n = 0;
+	int rc = mdb_get(t->txn, t->s->owners, &ok, &ov);
+	if (rc == 0 && ov.mv_size == 4)
+		n = wire_get32(ov.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_err(rc, "owners get");
+	n += delta;
+	if (n <= 0) {
+		rc = mdb_del(t->txn, t->s->owners, &ok, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return map_err(rc, "owners del");
+		return 0;
+	}
+	wire_put32(vb, (uint32_t)n);
+	ov.mv_size = 4;
+	ov.mv_data = vb;
+	if ((rc = mdb_put(t->txn, t->s->owners, &ok, &ov, 0)) != 0)
+		return map_err(rc, "owners put");
 	return 0;
 }
 

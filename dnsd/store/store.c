@@ -47,6 +47,10 @@
 
 #define STORE_DEFAULT_MAP (4ULL << 30)
 
+/* A write met MDB_MAP_FULL since the last commit measured the store (there
+ * is one store per process: LMDB allows one open of an environment). */
+static int map_full_seen;
+
 /* Map every LMDB error to a dnsd_err in one place (see store-int.h). */
 int
 map_err_full(int rc, const char *what)
@@ -57,7 +61,11 @@ map_err_full(int rc, const char *what)
 	case MDB_NOTFOUND:
 		return DNSD_ENOTFOUND;
 	case MDB_MAP_FULL:
-		log_err("store: %s: %s", what, mdb_strerror(rc));
+		/* Every update and every retry of the reaper meets it while the
+		 * store is full: one line a minute, with the count. */
+		__atomic_store_n(&map_full_seen, 1, __ATOMIC_RELAXED);
+		log_limited(LOG_LVL_ERR, "store-map-full", 60, "store: %s: %s (store-size reached)",
+		    what, mdb_strerror(rc));
 		return DNSD_EFULL;
 	case MDB_VERSION_MISMATCH:
 	case MDB_INVALID:
@@ -70,6 +78,8 @@ map_err_full(int rc, const char *what)
 		return DNSD_ESTORE;
 	}
 }
+
+static void level_measure(struct store *s);
 
 /* The dnsd_err of an LMDB error the caller has logged already. */
 static int
@@ -117,6 +127,7 @@ open_env(struct store **out, const char *dir, uint64_t mapsize, bool readonly)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
+	s->high_permille = 900;
 	MDB_dbi *dbis[] = { &s->meta, &s->zones, &s->nodes, &s->cuts, &s->expiry, &s->owners,
 		&s->journal, &s->instances, &s->ids, &s->services };
 	if ((rc = mdb_env_create(&s->env)) != 0)
@@ -158,6 +169,8 @@ open_env(struct store **out, const char *dir, uint64_t mapsize, bool readonly)
 	txn = NULL;
 	if (rc != 0)
 		goto fail;
+	if (!readonly)
+		level_measure(s);
 	*out = s;
 	return 0;
 fail:
@@ -325,6 +338,107 @@ store_grow_ahead(struct store *s)
 	s->file_end = at;
 }
 
+/*
+ * Fullness. LMDB's last page only grows (freed pages are reused, never
+ * given back), so the pages in use are the last page less the pages on
+ * the free list (some of which may still be held by an old reader: the
+ * estimate errs on the side of "room"). Walking the free list costs one
+ * read per free-list record; it is done only once the last page is past
+ * the high-water mark, at most once per write commit.
+ */
+static uint64_t
+freelist_pages(MDB_txn *txn)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t n = 0;
+	if (mdb_cursor_open(txn, 0 /* FREE_DBI */, &c) != 0)
+		return 0;
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0)
+		if (v.mv_size >= sizeof(size_t))
+			n += *(const size_t *)v.mv_data; /* an IDL: its count first */
+	mdb_cursor_close(c);
+	return n;
+}
+
+static void
+level_measure(struct store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	MDB_txn *txn;
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0 ||
+	    st.ms_psize == 0)
+		return;
+	uint64_t pages = info.me_mapsize / st.ms_psize;
+	uint64_t used = (uint64_t)info.me_last_pgno + 1;
+	if (pages == 0)
+		return;
+	unsigned mark = s->level != STORE_OK && s->high_permille > 50 ? s->high_permille - 50
+	                                                              : s->high_permille;
+	if (used * 1000 >= pages * mark &&
+	    mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) == 0) {
+		uint64_t fr = freelist_pages(txn);
+		mdb_txn_abort(txn);
+		used = fr < used ? used - fr : 0;
+	}
+	unsigned fill = (unsigned)(used * 1000 / pages);
+	/* Past the mark, stay there until 5 points below it: a delete or two
+	 * must not let adds in and out again at every commit. */
+	unsigned low = s->high_permille > 50 ? s->high_permille - 50 : 0;
+	int was = __atomic_load_n(&s->level, __ATOMIC_RELAXED);
+	int level = fill >= s->high_permille || (was != STORE_OK && fill >= low) ? STORE_HIGH
+	                                                                        : STORE_OK;
+	/* Full (a commit found no room, e.g. for a large value that needs
+	 * contiguous pages) lasts until 5 points below where it happened. */
+	if (was == STORE_FULL && fill + 50 > s->full_fill)
+		level = STORE_FULL;
+	__atomic_store_n(&s->level, level, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->fill, fill, __ATOMIC_RELAXED);
+	__atomic_store_n(&map_full_seen, 0, __ATOMIC_RELAXED);
+	if (was != level && level == STORE_HIGH && was == STORE_OK)
+		log_limited(LOG_LVL_WARN, "store-level high", 60,
+		    "store: %u.%u%% of store-size in use, at the high-water mark: updates that add "
+		    "records are refused, deletes and expiry go on", fill / 10, fill % 10);
+	else if (was != level && level == STORE_OK)
+		log_limited(LOG_LVL_INFO, "store-level ok", 60,
+		    "store: %u.%u%% of store-size in use: below the high-water mark again", fill / 10,
+		    fill % 10);
+}
+
+/* A write failed for want of room: FULL until a commit measures again. */
+static void
+level_full(struct store *s)
+{
+	if (__atomic_exchange_n(&map_full_seen, 0, __ATOMIC_RELAXED) != 0 &&
+	    __atomic_exchange_n(&s->level, STORE_FULL, __ATOMIC_RELAXED) != STORE_FULL) {
+		s->full_fill = __atomic_load_n(&s->fill, __ATOMIC_RELAXED);
+		log_limited(LOG_LVL_WARN, "store-level full", 60,
+		    "store: full (store-size reached): adds refused, journals dropped; deletes and "
+		    "expiry go on");
+	}
+}
+
+enum store_level
+store_level(const struct store *s)
+{
+	return (enum store_level)__atomic_load_n(&s->level, __ATOMIC_RELAXED);
+}
+
+unsigned
+store_fill_permille(const struct store *s)
+{
+	return __atomic_load_n(&s->fill, __ATOMIC_RELAXED);
+}
+
+void
+store_set_high_water(struct store *s, unsigned percent)
+{
+	if (percent >= 1 && percent <= 100)
+		s->high_permille = percent * 10;
+	level_measure(s);
+}
+
 int
 store_commit(struct store_txn *t)
 {
@@ -336,6 +450,12 @@ store_commit(struct store_txn *t)
 		rc = map_err(mdb_txn_commit(t->txn), "commit");
 	else
 		mdb_txn_abort(t->txn);
+	if (t->write && t->parent == NULL) {
+		if (rc == 0)
+			level_measure(t->s);
+		else
+			level_full(t->s);
+	}
 	free(t->ch.buf);
 	free(t);
 	return rc;
@@ -350,6 +470,8 @@ store_abort(struct store_txn *t)
 		if (t->rcur[i] != NULL)
 			mdb_cursor_close(t->rcur[i]);
 	mdb_txn_abort(t->txn);
+	if (t->write && t->parent == NULL)
+		level_full(t->s);
 	free(t->ch.buf);
 	free(t);
 }

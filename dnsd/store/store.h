@@ -96,6 +96,20 @@ int store_commit(struct store_txn *t);
  * does anything. */
 void store_grow_ahead(struct store *s);
 void store_abort(struct store_txn *t);
+/*
+ * How full the store is, as the last write commit left it: the pages in
+ * use (the last page less those free) of the map. At
+ * STORE_HIGH (store-high-water, dnsd.conf(5)) updates that add records are
+ * refused and journals are trimmed hard, so that the rest of the map stays
+ * a reserve for deletes and the reaper; STORE_FULL: a commit found no
+ * room (the map was full) since the last one that did. Thread-safe.
+ */
+enum store_level { STORE_OK = 0, STORE_HIGH = 1, STORE_FULL = 2 };
+enum store_level store_level(const struct store *s);
+/* The high-water mark in percent of the map (default 90; 1 to 100). */
+void store_set_high_water(struct store *s, unsigned percent);
+/* The used fraction in per mille (as measured by the last commit). */
+unsigned store_fill_permille(const struct store *s);
 /* A child of a write transaction: its changes join the parent's on
  * commit and vanish on abort (one UPDATE inside a group commit). */
 int store_write_nested(struct store_txn *parent, struct store_txn **out);

@@ -14,7 +14,7 @@
 #include "wire/wire.h"
 
 /* Fudge of the TSIGs dnsd generates (RFC 8945 section 10 recommends 300 s). */
-#define TSIG_FUDGE 300
+#define TSIG_FUDGE TSIG_FUDGE_MAX
 
 /*
  * The algorithms (RFC 8945 section 6). `mac_len` is the full HMAC output;
@@ -93,6 +93,13 @@ tsig_alg_wire(enum tsig_alg alg)
 {
 	const struct alg_info *a = alg_info(alg);
 	return a != NULL ? a->wire : NULL;
+}
+
+size_t
+tsig_alg_mac_len(enum tsig_alg alg)
+{
+	const struct alg_info *a = alg_info(alg);
+	return a != NULL ? a->mac_len : 0;
 }
 
 static bool

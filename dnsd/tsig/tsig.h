@@ -45,6 +45,10 @@ int tsig_key_init(struct tsig_key *k, const char *name, const char *alg,
 /* Algorithm by name (case-insensitive) or by wire name; 0 if unknown. */
 enum tsig_alg tsig_alg_from_str(const char *s);
 enum tsig_alg tsig_alg_from_wire(const uint8_t *name);
+/* The algorithm's full MAC length in bytes (0 if unknown). */
+size_t tsig_alg_mac_len(enum tsig_alg alg);
+/* The fudge dnsd signs with, and the most it accepts from a client. */
+#define TSIG_FUDGE_MAX 300
 /* The algorithm's wire name (e.g. "hmac-sha256." in wire form). */
 const uint8_t *tsig_alg_wire(enum tsig_alg alg);
 

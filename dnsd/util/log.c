@@ -112,6 +112,9 @@ static struct limit_slot {
 	unsigned long dropped; /* lines suppressed since */
 } limit_slots[LIMIT_SLOTS];
 static pthread_mutex_t limit_mu = PTHREAD_MUTEX_INITIALIZER;
+#define LIMIT_BURST 20
+static time_t budget_sec;
+static unsigned budget;
 
 void
 log_limited(enum log_level level, const char *key, unsigned interval, const char *fmt, ...)
@@ -135,7 +138,15 @@ log_limited(enum log_level level, const char *key, unsigned interval, const char
 		s->last = 0;
 		s->dropped = 0;
 	}
-	if (now - s->last >= (time_t)interval) {
+	/* Keys from forged addresses are new at every packet: besides one
+	 * line per key per interval, all keys together write at most
+	 * LIMIT_BURST lines a second. */
+	if (budget_sec != now) {
+		budget_sec = now;
+		budget = LIMIT_BURST;
+	}
+	if (now - s->last >= (time_t)interval && budget > 0) {
+		budget--;
 		write = true;
 		dropped = s->dropped;
 		s->dropped = 0;

@@ -5,7 +5,8 @@
 
 #include <stdbool.h>
 
-enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+/* LOG_LVL_OFF as a level to log at: nothing is written (fuzzers). */
+enum log_level { LOG_LVL_OFF = -1, LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* Configure logging: to stderr when foreground, else to syslog under the
  * ident (default "dnsd"). */

@@ -165,7 +165,10 @@ wire_name_lower(uint8_t *out, const uint8_t *name, size_t len)
 	while (i < len) {
 		uint8_t l = name[i];
 		out[i] = l;
-		for (size_t j = 1; j <= l; j++)
+		/* Never past `len`, even inside a label: a caller may lower just
+		 * a prefix into a buffer of that size (services.c did, and a
+		 * name whose first label was longer overran it). */
+		for (size_t j = 1; j <= l && i + j < len; j++)
 			out[i + j] = lc(name[i + j]);
 		i += (size_t)l + 1;
 		if (l == 0)

@@ -117,7 +117,8 @@ void wire_skip_name(struct wire_cur *c);
 size_t wire_name_len(const uint8_t *name);
 /* Number of labels, not counting the root. */
 unsigned wire_name_labels(const uint8_t *name);
-/* Lower-case (ASCII) copy of a name; `out` may equal `name`. */
+/* Lower-case (ASCII) copy of the first `len` bytes of a name (never more);
+ * `out` may equal `name`. */
 void wire_name_lower(uint8_t *out, const uint8_t *name, size_t len);
 /* Case-insensitive equality of two uncompressed names. */
 bool wire_name_equal(const uint8_t *a, const uint8_t *b);

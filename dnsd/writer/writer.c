@@ -49,72 +49,18 @@
 #include "writer/writer.h"
 #include "zone/zone.h"
 
-#define BATCH_MAX 1024     /* updates per commit */
-#define REAP_MAX 20000     /* expiry entries per commit */
-#define REPLY_MAX 4096
+#include "writer/writer-int.h"
+
 #define GATHER_US 300      /* longest wait for expected updates */
-/* The reaper removes the records that expire at second T this long before
- * T begins, so that by the time the clock reads T (and the query path
- * stops serving them) the serial has risen and the secondaries have been
- * told: no answer shows a name gone under the old serial. Their TTL has
- * been 0 for the whole second before. */
-#define REAP_LEAD_MS 10
 
-struct job {
-	struct job *next;
-	/* a change to the model (writer_submit_op) instead of an UPDATE */
-	struct svc_op *op;
-	writer_op_done done;
-	void *done_arg;
-	int op_rc;
-	struct reply_to to;
-	size_t len;
-	/* filled by the submitting thread */
-	struct query_req r;
-	struct keyring_check sig; /* its key is looked up again in the writer's ring */
-	/* filled while processing */
-	bool applied;      /* it reached update_apply (for the statistics) */
-	size_t rlen;
-	uint8_t reply[REPLY_MAX];
-	uint8_t msg[];
-};
-
-/* Counters, logged when the writer stops. */
-struct writer_stats {
-	uint64_t updates, commits, reaped;
-	uint64_t registered, renewed, deregistered, expired; /* instances */
-};
-
-struct writer {
-	struct store *store;
-	struct runtime *rt;
-	void *ctx;
-	void (*send)(void *ctx, const struct peer_msg *m, size_t n);
-	void (*zone_changed)(void *ctx, const struct zone *z);
-	void (*catalog_changed)(void *ctx, uint64_t index);
-	void (*publish)(void *ctx, struct runtime *rt);
-	void (*switched)(void *ctx, struct runtime *rt, int rc);
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job *head, **tail;
-	unsigned queued;       /* jobs in the queue */
-	unsigned expect;       /* jobs the next batch should carry */
-	unsigned others;       /* jobs queued before the last batch's replies */
-	bool gathering;        /* waiting for `expect` jobs until gather_end */
-	struct timespec gather_end;
-	bool stop, reload;
-	struct runtime *next_rt; /* writer_set_runtime: a generation to switch to */
-	struct writer_stats st;
-	bool *touched;         /* per zone index, during one batch */
-};
-
+/* Queue a job (w->mu not held), counted in bytes as sizeof + its message. */
 static void
 enqueue(struct writer *w, struct job *j)
 {
 	pthread_mutex_lock(&w->mu);
 	*w->tail = j;
 	w->tail = &j->next;
+	w->qbytes += sizeof(*j) + j->len;
 	/* Wake the writer for the first job (unless it is gathering), or when
 	 * the batch it gathers is complete; not for each one in between. */
 	if ((++w->queued == 1 && !w->gathering) || w->queued == w->expect)
@@ -122,13 +68,21 @@ enqueue(struct writer *w, struct job *j)
 	pthread_mutex_unlock(&w->mu);
 }
 
-void
+int
 writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
     const struct keyring_check *sig, const struct reply_to *to)
 {
-	struct job *j = malloc(sizeof(*j) + len);
+	size_t size = sizeof(struct job) + len;
+	/* Bounded (an unbounded queue let a flood of datagrams take gigabytes);
+	 * threads that check at once may each add one more. */
+	pthread_mutex_lock(&w->mu);
+	bool full = w->queued >= w->queue_max || w->qbytes + size > w->queue_bytes_max;
+	pthread_mutex_unlock(&w->mu);
+	if (full)
+		return -EAGAIN;
+	struct job *j = malloc(size);
 	if (j == NULL)
-		return; /* the client retries */
+		return -ENOMEM;
 	j->next = NULL;
 	j->op = NULL;
 	j->to = *to;
@@ -140,6 +94,7 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 	j->sig = *sig;
 	j->sig.key = NULL;
 	enqueue(w, j);
+	return 0;
 }
 
 void
@@ -176,185 +131,6 @@ writer_set_runtime(struct writer *w, struct runtime *rt)
 	pthread_mutex_unlock(&w->mu);
 }
 
-/* The response: header and zone section, then OPT (with the granted
- * lease when the request asked for one, RFC 9664 section 4) and TSIG. */
-static void
-build_reply(struct writer *w, struct job *j, uint16_t rcode, const struct update_result *res,
-    uint32_t now)
-{
-	struct reply_opt o;
-	const struct query_req *r = &j->r;
-	size_t n = query_reply_start(r, j->reply, sizeof(j->reply), rcode);
-	query_reply_opt(r, w->rt->conf->edns_max, &o);
-	if (r->has_lease && rcode == RCODE_NOERROR && res != NULL) {
-		o.lease = true;
-		o.lease_8 = r->lease_8;
-		o.lease_secs = res->lease;
-		o.key_lease = res->key_lease;
-	}
-	j->rlen = n > 0 ? reply_finish(j->reply, n, sizeof(j->reply), rcode, &o, &j->sig, now) : 0;
-}
-
-/* The key that signed the job, in the writer's ring (a reload may have
- * removed it since it was checked: then it is BADKEY). */
-static void
-resolve_key(struct writer *w, struct job *j)
-{
-	struct keyring_check *sig = &j->sig;
-	if (sig->status == KEYRING_UNSIGNED ||
-	    (sig->status == KEYRING_INVALID && sig->tsig_error == TSIG_NOERROR))
-		return;
-	const struct keyring_key *k = keyring_find(w->rt->keys, sig->rr.key_name);
-	if (k != NULL && k->tsig.alg != tsig_alg_from_wire(sig->rr.alg_name))
-		k = NULL;
-	sig->key = k;
-	if (k == NULL && sig->status == KEYRING_VALID) {
-		sig->status = KEYRING_INVALID;
-		sig->tsig_error = TSIG_BADKEY;
-	}
-}
-
-/* Apply one authenticated UPDATE inside `batch`, or refuse it. With
- * `nested`, the update runs in a child transaction that is dropped if it
- * fails. Without, it runs in `batch` itself, which saves copying every page
- * it touches once more (about 5% of the writer's CPU with 16 clients); false
- * then means it failed after changing something, and the batch must be
- * run again, nested. */
-/* Count what a change did to the service model (logged at stop). */
-static void
-count_model(struct writer *w, const struct svc_ctx *x)
-{
-	w->st.registered += x->registered;
-	w->st.renewed += x->renewed;
-	w->st.deregistered += x->deregistered;
-	w->st.expired += x->expired;
-}
-
-/* Apply a change to the model (writer_submit_op) inside `batch`, nested
- * or not as process() does, in the batch's group of changes `sx`. */
-static bool
-process_op(struct writer *w, struct store_txn *batch, struct job *j, bool nested,
-    struct svc_ctx *sx)
-{
-	struct store_txn *child = NULL;
-	int rc = nested ? store_write_nested(batch, &child) : 0;
-	(void)w;
-	if (rc == 0) {
-		bool before = sx->changed;
-		sx->changed = false;
-		sx->t = nested ? child : batch;
-		rc = svc_apply(sx, j->op);
-		bool changed = sx->changed;
-		sx->changed |= before;
-		sx->t = batch;
-		if (!nested && rc != 0 && changed)
-			return false; /* it changed something before it failed: undo */
-		if (nested)
-			rc = rc == 0 ? store_commit(child) : (store_abort(child), rc);
-	}
-	j->op_rc = rc;
-	return true;
-}
-
-static bool
-process(struct writer *w, struct store_txn *batch, struct job *j, uint32_t now, bool nested,
-    struct svc_ctx *sx)
-{
-	const struct runtime *rt = w->rt;
-	struct query_req *r = &j->r;
-	struct keyring_check *sig = &j->sig;
-
-	resolve_key(w, j);
-	if (sig->status == KEYRING_INVALID && sig->tsig_error == TSIG_NOERROR) {
-		build_reply(w, j, RCODE_FORMERR, NULL, now);
-		return true;
-	}
-	if (sig->status == KEYRING_INVALID) {
-		/* RFC 8945 5.2: NOTAUTH with the TSIG error (reply_finish signs
-		 * BADTIME, and not BADKEY or BADSIG). */
-		char why[128], from[PEER_STR_MAX], key[160];
-		keyring_check_str(sig, now, why, sizeof(why));
-		peer_str(&j->to.peer, from, sizeof(from));
-		snprintf(key, sizeof(key), "update tsig %s", from);
-		log_limited(LOG_LVL_INFO, key, 60, "update from %s refused: %s", from, why);
-		build_reply(w, j, RCODE_NOTAUTH, NULL, now);
-		return true;
-	}
-
-	const struct zone *z = r->qdcount == 1 ? zonetab_find(&rt->zones, r->qname) : NULL;
-	if (z != NULL && !wire_name_equal(z->apex, r->qname))
-		z = NULL;
-	if (z != NULL && sig->status == KEYRING_UNSIGNED &&
-	    !peer_in_acl(&z->conf->allow_update_unsigned, &j->to)) {
-		char from[PEER_STR_MAX], key[96];
-		peer_str(&j->to.peer, from, sizeof(from));
-		snprintf(key, sizeof(key), "update unsigned %s", from);
-		log_limited(LOG_LVL_INFO, key, 60,
-		    "update from %s to zone %s refused: not signed, and the address is not in "
-		    "allow-update-unsigned", from, z->name);
-		build_reply(w, j, RCODE_REFUSED, NULL, now);
-		return true;
-	}
-
-	const struct conf_key *key = sig->status == KEYRING_VALID ? sig->key->conf : NULL;
-	struct update_req u = { j->msg, sig->status == KEYRING_VALID ? sig->rr.offset : j->len, r, z,
-		key, now, sx };
-	struct update_result res;
-	struct store_txn *child;
-	int rc;
-	j->applied = true;
-	if (!nested) {
-		rc = update_apply(batch, &u, &res);
-		if ((rc != 0 || res.rcode != RCODE_NOERROR) && res.changed)
-			return false;
-	} else if ((rc = store_write_nested(batch, &child)) == 0) {
-		rc = update_apply(child, &u, &res);
-		if (rc == 0 && res.rcode == RCODE_NOERROR)
-			rc = store_commit(child);
-		else
-			store_abort(child);
-	}
-	if (rc != 0) {
-		log_err("update failed: %s", dnsd_strerror(rc));
-		res.rcode = RCODE_SERVFAIL;
-	}
-	if (res.rcode == RCODE_REFUSED) {
-		char from[PEER_STR_MAX], lkey[96];
-		peer_str(&j->to.peer, from, sizeof(from));
-		snprintf(lkey, sizeof(lkey), "update policy %s", from);
-		log_limited(LOG_LVL_INFO, lkey, 60,
-		    "update from %s (key %s) to zone %s refused: a change its grants do not allow, "
-		    "or over the key's max-records", from, key != NULL ? key->name : "none",
-		    z != NULL ? z->name : "?");
-	}
-	sx->t = batch;
-	build_reply(w, j, res.rcode, &res, now);
-	return true;
-}
-
-/* Remove what has expired at x->now (records, and instances with their
- * views); *more if more is due than one batch takes. *removed counts the
- * records removed (committed only if the batch is). */
-static int
-reap(struct svc_ctx *x, bool *more, uint64_t *removed)
-{
-	unsigned entries = 0;
-	int rc;
-	*more = false;
-	for (;;) {
-		unsigned n;
-		uint32_t zid;
-		if ((rc = update_reap_one(x, &n, &zid)) <= 0)
-			break;
-		*removed += n;
-		if (++entries == REAP_MAX) {
-			*more = true;
-			break;
-		}
-	}
-	return rc < 0 ? rc : svc_flush(x);
-}
-
 /* The earliest lease deadline in the store, or 0 if none. */
 static uint32_t
 next_expiry(struct writer *w)
@@ -372,143 +148,6 @@ next_expiry(struct writer *w)
 		e = 0;
 	store_abort(t);
 	return e;
-}
-
-/* Answer a whole batch through the parent, then free the jobs. */
-static void
-send_replies(struct writer *w, struct job *jobs)
-{
-	struct peer_msg m[64];
-	size_t n = 0;
-	for (struct job *j = jobs; j != NULL; j = j->next) {
-		if (j->op != NULL)
-			continue; /* answered through its callback */
-		m[n++] = (struct peer_msg){ &j->to, j->reply, j->rlen };
-		if (n == 64) {
-			w->send(w->ctx, m, n);
-			n = 0;
-		}
-	}
-	if (n > 0)
-		w->send(w->ctx, m, n);
-	for (struct job *j = jobs, *next; j != NULL; j = next) {
-		next = j->next;
-		free(j);
-	}
-}
-
-/* Turn every answer of a batch into SERVFAIL. */
-static void
-fail_jobs(struct writer *w, struct job *jobs, uint32_t now)
-{
-	for (struct job *j = jobs; j != NULL; j = j->next)
-		if (j->op == NULL)
-			build_reply(w, j, RCODE_SERVFAIL, NULL, now);
-}
-
-/* One batch: updates, reaping, serials, one durable commit, replies. */
-static void
-run_batch(struct writer *w, struct job *jobs, bool *more)
-{
-	const struct zonetab *zones = &w->rt->zones;
-	struct store_txn *t = NULL;
-	uint32_t now = clock_now();
-	int rc = store_write_begin(w->store, &t);
-
-	memset(w->touched, 0, zones->n * sizeof(bool));
-	if (rc == 0)
-		store_track_changes(t);
-	*more = false;
-	/* First every update straight in the batch; should one fail after it
-	 * changed something, the whole batch again with an undo for each. */
-	/* The batch is one group of changes to the service model: each
-	 * service's views are derived once, at the end (svc_flush in reap). */
-	struct svc_ctx sx;
-	svc_ctx_init(&sx, t, zones, now);
-	for (bool nested = false;; nested = true) {
-		bool redo = false;
-		svc_ctx_free(&sx);
-		svc_ctx_init(&sx, t, zones, now);
-		for (struct job *j = jobs; j != NULL && rc == 0 && !redo; j = j->next) {
-			j->applied = false;
-			j->rlen = 0;
-			redo = j->op != NULL ? !process_op(w, t, j, nested, &sx)
-			                     : !process(w, t, j, now, nested, &sx);
-		}
-		if (!redo)
-			break;
-		unsigned n = 0;
-		for (struct job *j = jobs; j != NULL; j = j->next)
-			n++;
-		log_debug("an update failed after it changed records: running the batch of %u"
-		          " again, each update in its own transaction", n);
-		store_abort(t);
-		t = NULL;
-		if ((rc = store_write_begin(w->store, &t)) == 0)
-			store_track_changes(t);
-	}
-	for (struct job *j = jobs; j != NULL; j = j->next)
-		w->st.updates += j->applied;
-	uint64_t reaped = 0;
-	struct writer_stats before = w->st;
-	sx.t = t;
-	sx.now = (uint32_t)((clock_now_ms() + REAP_LEAD_MS) / 1000);
-	if (rc == 0 && (rc = reap(&sx, more, &reaped)) != 0) /* and derive the views */
-		log_err("reaper: %s", dnsd_strerror(rc));
-	svc_ctx_free(&sx);
-	bool catalog = rc == 0 && sx.changed; /* a service instance changed */
-	if (catalog) {
-		count_model(w, &sx);
-		if (sx.expired > 0)
-			log_info("%u instance%s expired", sx.expired, sx.expired == 1 ? "" : "s");
-	}
-	uint64_t index = 0;
-	if (rc == 0 && catalog && (rc = store_catalog_bump(t, &index)) != 0)
-		log_err("catalog index: %s", dnsd_strerror(rc));
-	/* One serial per zone per batch, and one journal entry for IXFR; a
-	 * batch of pure renewals changes no record and no serial. */
-	for (size_t i = 0; rc == 0 && i < zones->n; i++) {
-		const struct zone *z = &zones->z[i];
-		struct store_soa old;
-		uint32_t serial;
-		if (!store_changes_pending(t, z->id))
-			continue;
-		if ((rc = zone_soa(t, z, &old)) == 0 &&
-		    (rc = zone_journal_change(t, z, &old, &serial)) == 0) {
-			w->touched[i] = true;
-			log_debug("zone %s: serial %u", z->name, serial);
-		}
-	}
-	if (rc == 0) {
-		rc = store_commit(t); /* frees t, also when it fails */
-		if (rc == 0) {
-			w->st.commits++;
-			w->st.reaped += reaped;
-		}
-	} else if (t != NULL) {
-		store_abort(t);
-	}
-	if (rc != 0) {
-		log_err("write transaction failed: %s", dnsd_strerror(rc));
-		fail_jobs(w, jobs, now); /* nothing was written: every client learns it */
-		w->st = before;
-	}
-	/* Whatever is queued before the answers leave came from clients that
-	 * were not in this batch; what comes after may be their next update. */
-	pthread_mutex_lock(&w->mu);
-	w->others = w->queued;
-	pthread_mutex_unlock(&w->mu);
-	/* Durable now: tell the secondaries and the catalog's watchers, and
-	 * answer. */
-	for (size_t i = 0; rc == 0 && i < zones->n; i++)
-		if (w->touched[i])
-			w->zone_changed(w->ctx, &zones->z[i]);
-	if (rc == 0 && catalog && w->catalog_changed != NULL)
-		w->catalog_changed(w->ctx, index);
-	for (struct job *j = jobs; j != NULL; j = j->next)
-		if (j->op != NULL)
-			j->done(j->done_arg, rc != 0 ? rc : j->op_rc, index);
-	send_replies(w, jobs);
 }
 
 /* Re-import changed zone files; NOTIFY for every zone whose serial moved. */
@@ -655,8 +294,10 @@ writer_run(void *arg)
 		struct job *jobs = w->head;
 		struct job **cut = &w->head;
 		unsigned n = 0;
-		for (; *cut != NULL && n < BATCH_MAX; n++)
+		for (; *cut != NULL && n < BATCH_MAX; n++) {
+			w->qbytes -= sizeof(struct job) + (*cut)->len;
 			cut = &(*cut)->next;
+		}
 		w->head = *cut;
 		*cut = NULL;
 		w->queued -= n;
@@ -672,9 +313,11 @@ writer_run(void *arg)
 			switch_runtime(w, next_rt);
 		if (reload)
 			reload_zones(w);
-		run_batch(w, jobs, &more);
+		writer_run_batch(w, jobs, &more);
 		store_grow_ahead(w->store);
 		deadline = next_expiry(w);
+		if (deadline != 0 && deadline < w->reap_after)
+			deadline = w->reap_after; /* backing off */
 
 		pthread_mutex_lock(&w->mu);
 		/* The clients just answered will most likely send again. (Their
@@ -705,6 +348,9 @@ writer_start(const struct writer_setup *s, struct writer **out)
 	w->publish = s->publish;
 	w->switched = s->switched;
 	w->tail = &w->head;
+	w->queue_max = s->queue_max ? s->queue_max : 1024;
+	w->queue_bytes_max = s->queue_bytes_max ? s->queue_bytes_max : (8u << 20);
+	w->reap_max = REAP_MAX;
 	w->touched = calloc(w->rt->zones.n + 1, sizeof(bool));
 	if (w->touched == NULL) {
 		runtime_drop(w->rt);

@@ -36,6 +36,9 @@ struct writer_setup {
 	 * the zones whose serial moved), else the error that kept the writer
 	 * on its previous generation (a new zone could not be loaded). */
 	void (*switched)(void *ctx, struct runtime *rt, int rc);
+	/* Bounds of the queue of UPDATEs not yet taken into a batch
+	 * (update-queue, update-queue-size; 0: 1024 and 8 MiB). */
+	size_t queue_max, queue_bytes_max;
 };
 
 /*
@@ -52,9 +55,11 @@ void writer_stop(struct writer *w);
 /*
  * Queue an UPDATE to be answered through `to`. The message, `req` (what
  * query_parse() made of it) and `sig` (its TSIG, checked by the caller
- * at arrival) are copied. Thread-safe.
+ * at arrival) are copied. Returns 0, or -EAGAIN when the queue is at its
+ * bounds (count or bytes) and -ENOMEM: then nothing is queued and the
+ * caller answers (SERVFAIL) or drops. Thread-safe.
  */
-void writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
+int writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct query_req *req,
     const struct keyring_check *sig, const struct reply_to *to);
 /*
  * Queue a change to the service model (svc_op, svc/catalog.h; copied),

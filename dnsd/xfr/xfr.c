@@ -7,12 +7,33 @@
  * a whole-zone transfer sends the records live when it started (the
  * reaper removes expired ones, with a journal entry, before their second
  * begins, so a snapshot and its serial agree).
+ *
+ * Snapshots and slow clients. A transfer reads one LMDB snapshot, and
+ * while a reader holds a snapshot LMDB cannot reuse the pages freed
+ * since: a client that stops reading would pin the store until it fills
+ * (a 64 MiB store filled after 1,186 updates), and 256 of them would take
+ * every reader slot. Restarting the read transaction at a node boundary
+ * would bound the hold, but then an AXFR could mix two versions of the
+ * zone under one SOA serial, which RFC 5936 forbids. So the transfer
+ * stays one snapshot and its hold is bounded by our speed, not the
+ * client's: while the client keeps up, messages are made as it reads;
+ * when it falls behind, the TCP loop has the rest made ahead into a
+ * spool (xfr_spool: unsigned messages, each with its length, in an
+ * unlinked temporary file in the store's folder), and the snapshot is
+ * released as soon as the last message is made. The client then reads
+ * from the spool, however slowly (the TCP loop's send timeout and total
+ * time cut it). Messages are signed (TSIG) as they are sent, so their
+ * time is the time they leave. A zone too large to spool within
+ * transfer-snapshot-timeout is cut rather than held (dnsd.conf(5)).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "node/node.h"
 #include "query/query.h"
@@ -67,6 +88,11 @@ struct xfr {
 	/* the pending item that did not fit in the last message */
 	bool have_pending;
 	struct item pending;
+	/* made ahead (see the top): spool_r..spool_w are messages not sent */
+	int spool_fd;
+	uint8_t *spool_buf;   /* one message on its way into the spool */
+	uint64_t spool_r, spool_w;
+	bool made;          /* every message made: the snapshot is released */
 };
 
 bool
@@ -106,6 +132,7 @@ xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t len,
 		return -ENOMEM;
 	x->z = z;
 	x->now = now;
+	x->spool_fd = -1;
 	x->id = req->id;
 	x->qtype = req->qtype;
 	memcpy(x->qname, req->qname, req->qname_len);
@@ -160,7 +187,29 @@ xfr_free(struct xfr *x)
 	store_iter_free(x->it);
 	store_abort(x->txn);
 	free(x->entries);
+	if (x->spool_fd >= 0)
+		close(x->spool_fd);
+	free(x->spool_buf);
 	free(x);
+}
+
+/* Every message is made: let the snapshot go. */
+static void
+release_snapshot(struct xfr *x)
+{
+	store_iter_free(x->it);
+	x->it = NULL;
+	store_abort(x->txn);
+	x->txn = NULL;
+	free(x->entries);
+	x->entries = NULL;
+	x->made = true;
+}
+
+bool
+xfr_holds_snapshot(const struct xfr *x)
+{
+	return x != NULL && !x->made;
 }
 
 static void
@@ -298,16 +347,19 @@ put_item(struct wire_buf *w, const struct item *it)
 	wire_buf_bytes(w, it->rdata, it->rdlen);
 }
 
-int
-xfr_next(struct xfr *x, uint8_t *out, size_t max, uint32_t now, size_t *len)
+/* Make the next message, unsigned, leaving room for the TSIG record
+ * (RFC 8945: every message is signed). 1, 0 at the end, or an error. */
+static int
+make_message(struct xfr *x, uint8_t *out, size_t room, size_t *len)
 {
 	struct wire_buf w;
 	uint16_t an = 0;
-	size_t room = max > 65535 ? 65535 : max;
 
-	if (!x->have_pending && x->ph == PH_DONE)
+	if (!x->have_pending && x->ph == PH_DONE) {
+		if (!x->made)
+			release_snapshot(x);
 		return 0;
-	/* Leave room for the TSIG record (RFC 8945: every message signed). */
+	}
 	wire_buf_init(&w, out, x->sign ? room - 256 : room);
 	uint8_t hdr[WIRE_HDR_LEN] = { 0 };
 	wire_put16(hdr, x->id);
@@ -348,10 +400,89 @@ xfr_next(struct xfr *x, uint8_t *out, size_t max, uint32_t now, size_t *len)
 	wire_put16(out + 6, an);
 	x->first_msg = false;
 	*len = w.len;
-	if (x->sign) {
-		int rc = tsig_stream_sign(&x->ts, out, len, room, now);
+	return 1;
+}
+
+static int
+spool_open(struct xfr *x, const char *dir)
+{
+	const char *d = dir != NULL ? dir : "/tmp";
+	x->spool_fd = open(d, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (x->spool_fd < 0) {
+		/* A file system without O_TMPFILE: a named file, unlinked. */
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/.xfr-spool-XXXXXX", d);
+		x->spool_fd = mkostemp(path, O_CLOEXEC);
+		if (x->spool_fd < 0)
+			return -errno;
+		unlink(path);
+	}
+	return 0;
+}
+
+int
+xfr_spool(struct xfr *x, const char *dir, size_t budget)
+{
+	size_t done = 0;
+	if (x->made)
+		return 0;
+	if (x->spool_buf == NULL && (x->spool_buf = malloc(2 + 65535)) == NULL)
+		return -ENOMEM;
+	if (x->spool_fd < 0) {
+		int rc = spool_open(x, dir);
 		if (rc != 0)
 			return rc;
 	}
+	uint8_t *buf = x->spool_buf;
+	while (done < budget) {
+		size_t len = 0;
+		int rc = make_message(x, buf + 2, 65535, &len);
+		if (rc <= 0)
+			return rc;
+		wire_put16(buf, (uint16_t)len);
+		for (size_t off = 0; off < len + 2;) {
+			ssize_t n = pwrite(x->spool_fd, buf + off, len + 2 - off,
+			    (off_t)(x->spool_w + off));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return n < 0 ? -errno : -ENOSPC;
+			off += (size_t)n;
+		}
+		x->spool_w += len + 2;
+		done += len + 2;
+	}
+	return 1;
+}
+
+/* The next spooled message into `out`: 1, or an error. */
+static int
+spool_read(struct xfr *x, uint8_t *out, size_t room, size_t *len)
+{
+	uint8_t l[2];
+	if (pread(x->spool_fd, l, 2, (off_t)x->spool_r) != 2)
+		return DNSD_ESTORE;
+	size_t n = wire_get16(l);
+	if (n > room || pread(x->spool_fd, out, n, (off_t)(x->spool_r + 2)) != (ssize_t)n)
+		return DNSD_ESTORE;
+	x->spool_r += n + 2;
+	*len = n;
+	return 1;
+}
+
+int
+xfr_next(struct xfr *x, uint8_t *out, size_t max, uint32_t now, size_t *len)
+{
+	size_t room = max > 65535 ? 65535 : max;
+	int rc;
+	/* What was made ahead goes first; made now only once it is sent. */
+	if (x->spool_r < x->spool_w)
+		rc = spool_read(x, out, room, len);
+	else
+		rc = make_message(x, out, room, len);
+	if (rc != 1)
+		return rc;
+	if (x->sign && (rc = tsig_stream_sign(&x->ts, out, len, room, now)) != 0)
+		return rc;
 	return 1;
 }

@@ -1,5 +1,7 @@
 /* xfr.h -- outgoing zone transfers: AXFR (RFC 5936) and IXFR (RFC 1995)
- * as a stream of messages read from one LMDB snapshot. */
+ * as a stream of messages read from one LMDB snapshot, made ahead into a
+ * spool for a slow client so that the snapshot is held only as long as
+ * making them takes. */
 #ifndef DNSD_XFR_XFR_H
 #define DNSD_XFR_XFR_H
 
@@ -36,6 +38,16 @@ int xfr_start(struct store *s, const struct zone *z, const uint8_t *msg, size_t 
  * or a negative dnsd_err.
  */
 int xfr_next(struct xfr *x, uint8_t *out, size_t max, uint32_t now, size_t *len);
+
+/*
+ * Make up to `budget` more bytes of the transfer ahead, into a spool file
+ * in folder `dir` (NULL: /tmp), for a client that reads slower than we
+ * make (see the top of xfr.c). Returns 1 if there is more to make, 0 once
+ * every message is made and the snapshot is released, or an error.
+ */
+int xfr_spool(struct xfr *x, const char *dir, size_t budget);
+/* Does the transfer still hold its read snapshot (messages to make)? */
+bool xfr_holds_snapshot(const struct xfr *x);
 
 /* Release the snapshot and everything else (NULL is fine). */
 void xfr_free(struct xfr *x);

@@ -7,11 +7,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "node/node.h"
@@ -46,7 +48,48 @@ struct import {
 	char *files[16];       /* file names referenced by irec.file */
 	size_t nfiles;
 	int depth;
+	uint64_t bytes;        /* read so far, includes too (ZONE_BYTES_MAX) */
 };
+
+/*
+ * Input limits (dnsd.conf(5), "Zone files"): only regular files are read
+ * (not /dev/zero, a FIFO or a terminal); a zone's file and its includes
+ * together hold at most ZONE_BYTES_MAX bytes; a line, and a record with
+ * the lines its parentheses join, at most ZONE_LINE_MAX, which is what
+ * ldns reads of one record (it cut longer ones silently).
+ */
+#define ZONE_BYTES_MAX (1ULL << 30)
+#define ZONE_LINE_MAX 65535
+
+/* Open a zone file or include for reading if it is a regular file within
+ * the size left; errors are logged as `where: path: reason`. */
+static FILE *
+open_regular(struct import *im, const char *path, const char *where)
+{
+	struct stat st;
+	const char *why = NULL;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("%s%s%s: %s", where, *where ? ": " : "", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if ((uint64_t)st.st_size > ZONE_BYTES_MAX - im->bytes)
+		why = "the zone's files would be larger than 1 GiB together";
+	FILE *f = why == NULL ? fdopen(fd, "r") : NULL;
+	if (f == NULL) {
+		log_err("%s%s%s: %s", where, *where ? ": " : "", path,
+		    why != NULL ? why : strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, O_RDONLY); /* blocking reads from here on */
+	im->bytes += (uint64_t)st.st_size;
+	return f;
+}
 
 static void
 sig_mix(uint64_t *h, const void *p, size_t n)
@@ -158,7 +201,7 @@ add_rec(struct import *im, const ldns_rr *rr, const char *file, int line)
 }
 
 static int parse_file(struct import *im, const char *path, ldns_rdf *origin,
-    uint32_t *default_ttl);
+    uint32_t *default_ttl, const char *where);
 
 /* "$INCLUDE file [origin]" at the start of a line (RFC 1035 section 5.1). */
 static int
@@ -196,23 +239,24 @@ do_include(struct import *im, const char *line, const char *from, int line_nr,
 		im->includes_overflow = true;
 	}
 	uint32_t ttl = default_ttl;
-	int rc = parse_file(im, path, o, &ttl);
+	char where[1100];
+	snprintf(where, sizeof(where), "%s:%d: $INCLUDE", from, line_nr);
+	int rc = parse_file(im, path, o, &ttl, where);
 	ldns_rdf_deep_free(o);
 	return rc;
 }
 
 static int
-parse_file(struct import *im, const char *path, ldns_rdf *origin, uint32_t *default_ttl)
+parse_file(struct import *im, const char *path, ldns_rdf *origin, uint32_t *default_ttl,
+    const char *where)
 {
 	if (im->depth >= 8 || im->nfiles == 16) {
 		log_err("%s: $INCLUDE nested too deeply", path);
 		return DNSD_EZONE;
 	}
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		log_err("%s: %s", path, strerror(errno));
+	FILE *f = open_regular(im, path, where);
+	if (f == NULL)
 		return DNSD_EZONE;
-	}
 	char *name = strdup(path);
 	if (name == NULL) {
 		fclose(f);
@@ -233,6 +277,11 @@ parse_file(struct import *im, const char *path, ldns_rdf *origin, uint32_t *defa
 		ssize_t got = getline(&peek, &peekcap, f);
 		if (got < 0)
 			break;
+		if (got > ZONE_LINE_MAX) {
+			log_err("%s:%d: line longer than %d bytes", name, line_nr, ZONE_LINE_MAX);
+			rc = DNSD_EZONE;
+			break;
+		}
 		if (strncasecmp(peek, "$INCLUDE", 8) == 0 && (peek[8] == ' ' || peek[8] == '\t')) {
 			if ((rc = do_include(im, peek, name, line_nr, org, *default_ttl)) != 0)
 				break;
@@ -243,6 +292,16 @@ parse_file(struct import *im, const char *path, ldns_rdf *origin, uint32_t *defa
 		ldns_rr *rr = NULL;
 		int start = line_nr;
 		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, default_ttl, &org, &prev, &line_nr);
+		if (ftell(f) - pos >= ZONE_LINE_MAX) {
+			/* ldns keeps the first 64 KiB of a record and drops the
+			 * rest without a word: refuse instead. */
+			log_err("%s:%d: record longer than %d bytes (its lines together)", name, start,
+			    ZONE_LINE_MAX - 1);
+			if (rr != NULL)
+				ldns_rr_free(rr);
+			rc = DNSD_EZONE;
+			break;
+		}
 		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
 		    st == LDNS_STATUS_SYNTAX_ORIGIN) {
 			if (rr != NULL)
@@ -292,7 +351,7 @@ import_parse(struct import *im, const char *file)
 	if (origin == NULL)
 		return -ENOMEM;
 	im->sig = 0xcbf29ce484222325ULL;
-	int rc = parse_file(im, file, origin, &ttl);
+	int rc = parse_file(im, file, origin, &ttl, "");
 	ldns_rdf_deep_free(origin);
 	if (rc != 0)
 		return rc;

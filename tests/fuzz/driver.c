@@ -4,6 +4,7 @@
  * with --enable-fuzzers (clang) for real coverage-guided fuzzing. */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,11 @@ static const uint8_t seeds[][80] = {
 	  'v', 'c', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0, 0, 33, 0, 1 },
 };
 static const size_t seed_len[] = { 40, 54, 49, 41 };
+
+/* A harness whose input is text (a configuration, a zone file) names its
+ * own seeds; the others take the DNS messages above. */
+extern const char *const fuzz_text_seeds[] __attribute__((weak));
+extern const size_t fuzz_text_nseeds __attribute__((weak));
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -55,15 +61,20 @@ main(int argc, char **argv)
 		LLVMFuzzerTestOneInput(buf, n);
 		files++;
 	}
-	uint8_t m[600];
+	static uint8_t m[4096];
+	const char *save = getenv("FUZZ_SAVE");
+	bool text = &fuzz_text_nseeds != NULL && fuzz_text_nseeds > 0;
+	size_t nseeds = text ? fuzz_text_nseeds : sizeof(seeds) / sizeof(seeds[0]);
 	for (long r = 0; r < rounds; r++) {
-		size_t s = next() % (sizeof(seeds) / sizeof(seeds[0]));
-		size_t len = seed_len[s];
-		memcpy(m, seeds[s], len);
+		size_t s = next() % nseeds;
+		size_t len = text ? strlen(fuzz_text_seeds[s]) : seed_len[s];
+		if (len > sizeof(m))
+			len = sizeof(m);
+		memcpy(m, text ? (const uint8_t *)fuzz_text_seeds[s] : seeds[s], len);
 		/* flip, overwrite, truncate or extend */
 		unsigned edits = 1 + next() % 4;
 		for (unsigned e = 0; e < edits; e++) {
-			switch (next() % 4) {
+			switch (next() % (text ? 5 : 4)) {
 			case 0: m[next() % len] ^= (uint8_t)(1u << (next() % 8)); break;
 			case 1: m[next() % len] = (uint8_t)next(); break;
 			case 2: len = 1 + next() % len; break;
@@ -71,6 +82,26 @@ main(int argc, char **argv)
 				while (len < sizeof(m) && next() % 4 != 0)
 					m[len++] = (uint8_t)next();
 				break;
+			case 4: { /* text: a piece of the grammar somewhere */
+				static const char *const tok[] = { "{", "}", ";", "\"", "\n", "(",
+					")", "\\", "$INCLUDE ", "include ", "#", "/*", "*/", " 4294967296",
+					"@", ".", "\\# 65535 ", "$ORIGIN .\n", "zone x {" };
+				const char *t = tok[next() % (sizeof(tok) / sizeof(tok[0]))];
+				size_t tl = strlen(t), at = next() % (len + 1);
+				if (len + tl <= sizeof(m)) {
+					memmove(m + at + tl, m + at, len - at);
+					memcpy(m + at, t, tl);
+					len += tl;
+				}
+				break;
+			}
+			}
+		}
+		if (save != NULL) { /* FUZZ_SAVE=FILE: the input under test, for a hang */
+			FILE *f = fopen(save, "wb");
+			if (f != NULL) {
+				fwrite(m, 1, len, f);
+				fclose(f);
 			}
 		}
 		LLVMFuzzerTestOneInput(m, len);

@@ -69,12 +69,15 @@ xfr/* 7
 runtime/* 8
 net/peer 9
 net/sock 9
+net/admit 10
 writer/* 10
 notify/* 10
 forward/* 10
 check/* 10
 net/udp 11
 net/tcp 11
+net/tcp-int 11
+net/tcp-xfr 11
 net/server 12
 main 13
 '

@@ -814,6 +814,50 @@ test_owner_counts(void **state)
 	assert_int_equal(store_commit(t), 0);
 }
 
+/* A node whose records belong to 20 owners (a TXT each): every owner is
+ * counted, the 17th to 20th too (the tally used to stop at 16, so a key
+ * at its max-records could add records uncounted), and deleting the node
+ * takes every count back. */
+static void
+test_owner_counts_many(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_key k;
+	uint32_t n, tags[20];
+	struct node_edit e;
+	key_of(&k, 1, "many.example.test", "example.test");
+	node_edit_init(&e);
+	for (int i = 0; i < 20; i++) {
+		uint8_t kn[8] = { 3, 'k', (uint8_t)('a' + i), 'y', 0 };
+		uint8_t rd[2] = { 1, (uint8_t)('a' + i) };
+		tags[i] = node_owner_tag(kn);
+		assert_int_equal(node_edit_add(&e, RR_TXT, 60, NOW + 60, tags[i], NODE_RR_DYNAMIC, rd,
+		                     2), 1);
+	}
+	uint8_t *b = malloc(node_edit_size(&e));
+	assert_non_null(b);
+	size_t len = node_edit_encode(&e, b);
+	assert_int_equal(store_write_begin(f->s, &t), 0);
+	assert_int_equal(store_node_put(t, &k, b, len), 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(store_owner_count(t, 1, tags[i], &n), 0);
+		assert_int_equal(n, 1);
+	}
+	/* Rewriting the same node counts nothing twice. */
+	assert_int_equal(store_node_put(t, &k, b, len), 0);
+	assert_int_equal(store_owner_count(t, 1, tags[19], &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_node_put(t, &k, NULL, 0), 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(store_owner_count(t, 1, tags[i], &n), 0);
+		assert_int_equal(n, 0);
+	}
+	assert_int_equal(store_commit(t), 0);
+	free(b);
+	node_edit_free(&e);
+}
+
 /* data.mdb's size in bytes. */
 static off_t
 data_size(const char *dir)
@@ -1323,6 +1367,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit_durable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_counts_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_gaps, setup, teardown),

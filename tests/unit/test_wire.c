@@ -652,6 +652,11 @@ test_name_helpers(void **state)
 	uint8_t odd[] = { 3, 'A', 0xc4, '[', 0 };
 	wire_name_lower(odd, odd, sizeof(odd));
 	assert_memory_equal(odd, "\x03" "a\xc4[", 5);
+	/* A prefix of `len` bytes is all that is written, even when it ends
+	 * inside a label (a 3-byte buffer, guarded, for a 6-letter label). */
+	uint8_t pre[5] = { 0, 0, 0, 0xee, 0xee };
+	wire_name_lower(pre, (const uint8_t *)"\x06" "ABCDEF" "\x00", 3);
+	assert_memory_equal(pre, "\x06" "ab" "\xee\xee", 5);
 }
 
 static void
