@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "conf/internal.h"
 #include "util/err.h"
@@ -384,6 +385,41 @@ set_consul_domain(const struct conf_ctx *x, const struct stmt *s)
 	return rc;
 }
 
+/* http-listen ADDR[@PORT] ... (default port 8500, as Consul's) */
+static int
+set_http_listen(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf *c = x->conf;
+	if (s->nargs == 0)
+		return conf_bad(x->file, s, "needs an address (ADDR or ADDR@PORT)");
+	for (size_t j = 0; j < s->nargs; j++) {
+		struct conf_addr a;
+		if (conf_addr_parse(s->args[j], 8500, &a) != 0 ||
+		    a.prefix != (a.family == AF_INET ? 32u : 128u))
+			return conf_bad(x->file, s, "bad address (ADDR or ADDR@PORT)");
+		int rc = conf_push((void **)&c->http_listen, &c->nhttp_listen, sizeof(a), &a);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A later http-allow-read replaces the default (localhost) and any earlier one. */
+static int
+set_http_allow_read(const struct conf_ctx *x, const struct stmt *s)
+{
+	conf_acl_free(&x->conf->http_allow_read);
+	x->conf->http_allow_read_set = true;
+	return conf_acl_parse(x->file, s, &x->conf->http_allow_read);
+}
+
+/* services-dir DIR: relative to the file that names it. */
+static int
+set_services_dir(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_path(x, s, &x->conf->services_dir);
+}
+
 /* notify ADDR[@PORT] ... [key NAME] */
 static int
 set_notify(const struct conf_ctx *x, const struct stmt *s)
@@ -423,6 +459,9 @@ static const struct num_rule tcp_idle = { U_TIME, 86400, 1, false, "must be at l
 static const struct num_rule tcp_max = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
 static const struct num_rule check_max = { U_NONE, 1000000, 1, false, "must be at least 1", 0 };
 static const struct num_rule check_conc = { U_NONE, 65536, 1, false, "must be 1 to 65536", 0 };
+static const struct num_rule http_body = { U_SIZE, 64ULL << 20, 1024, false,
+	"must be at least 1k", 0 };
+static const struct num_rule http_conn = { U_NONE, 100000, 1, false, "must be at least 1", 0 };
 
 /* Rows are written with these: LEVEL is TOP, ZONE or KEY, and picks both
  * the level and the struct whose FIELD a typed setter fills. */
@@ -430,6 +469,7 @@ static const struct num_rule check_conc = { U_NONE, 65536, 1, false, "must be 1 
 #define TYPE_TOP struct conf
 #define TYPE_ZONE struct conf_zone
 #define TYPE_KEY struct conf_key
+#define TYPE_TOKEN struct conf_token
 #define AT(LEVEL, FIELD) .level = CONF_##LEVEL, .off = offsetof(TYPE_##LEVEL, FIELD), \
 	.size = sizeof(((TYPE_##LEVEL *)0)->FIELD)
 #define FN(LEVEL, NAME, F) { .name = NAME, .level = CONF_##LEVEL, .kind = K_FN, .fn = F, .man = MAN }
@@ -451,16 +491,25 @@ static const struct setting table[] = {
 	NUM(TOP, "edns-buffer-size", edns_max, edns_max),
 	FN(TOP, "forward", set_forward),
 	FN(TOP, "forward-allow", set_forward_allow),
+	ACL(TOP, "http-allow-anonymous", http_allow_anonymous),
+	FN(TOP, "http-allow-read", set_http_allow_read),
+	FN(TOP, "http-listen", set_http_listen),
+	NUM(TOP, "http-max-body", http_max_body, http_body),
+	NUM(TOP, "http-max-connections", http_max_connections, http_conn),
+	NUM(TOP, "http-timeout", http_timeout_ms, tcp_idle),
+	STR(TOP, "http-zone", http_zone),
 	FN(TOP, "include", conf_stmt_include),
 	FN(TOP, "key", conf_stmt_key),
 	FN(TOP, "keys-file", conf_stmt_include),
 	FN(TOP, "listen", set_listen),
 	FN(TOP, "log-level", set_log_level),
 	FN(TOP, "pid-file", set_pid_file),
+	FN(TOP, "services-dir", set_services_dir),
 	FN(TOP, "store", set_store),
 	NUM(TOP, "store-size", store_size, store_size),
 	NUM(TOP, "tcp-idle-timeout", tcp_idle_ms, tcp_idle),
 	NUM(TOP, "tcp-max-connections", tcp_max, tcp_max),
+	FN(TOP, "token", conf_stmt_token),
 	FN(TOP, "udp-coalesce", set_udp_coalesce),
 	STR(TOP, "user", user),
 	NUM(TOP, "workers", workers, workers),
@@ -472,6 +521,9 @@ static const struct setting table[] = {
 	NUM(KEY, "min-lease", min_lease, secs),
 	NUM(KEY, "max-lease", max_lease, secs),
 	NUM(KEY, "max-records", max_records, u32),
+	/* token NAME { ... } */
+	STR(TOKEN, "key", key),
+	STR(TOKEN, "secret", secret),
 	/* zone NAME { ... } */
 	NUM(ZONE, "a-record-limit", a_record_limit, u32),
 	ACL(ZONE, "allow-transfer", allow_transfer),
@@ -490,7 +542,7 @@ static const struct setting table[] = {
 
 /* The level names of conf_settings_foreach: a block's is its keyword. */
 static const char *const level_name[CONF_NLEVELS] = {
-	[CONF_TOP] = "top", [CONF_ZONE] = "zone", [CONF_KEY] = "key",
+	[CONF_TOP] = "top", [CONF_ZONE] = "zone", [CONF_KEY] = "key", [CONF_TOKEN] = "token",
 };
 
 /* ---- reading a statement ---- */
@@ -503,6 +555,7 @@ conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struc
 		[CONF_TOP] = "unknown setting",
 		[CONF_ZONE] = "unknown zone setting",
 		[CONF_KEY] = "unknown key setting",
+		[CONF_TOKEN] = "unknown token setting",
 	};
 	const struct setting *row = NULL;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && row == NULL; i++)
