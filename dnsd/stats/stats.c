@@ -112,6 +112,8 @@ stats_counter_name(enum stats_counter c)
 		[ST_CHECKS_RUN] = "checks_run", [ST_CHECKS_PASSING] = "checks_passing",
 		[ST_CHECKS_WARNING] = "checks_warning", [ST_CHECKS_CRITICAL] = "checks_critical",
 		[ST_CHECK_DEREGISTERED] = "check_deregistrations",
+		[ST_HTTP_REQUESTS] = "http_requests",
+		[ST_HTTP_4XX] = "http_client_errors", [ST_HTTP_5XX] = "http_server_errors",
 	};
 	return c < ST_N && names[c] != NULL ? names[c] : "unknown";
 }

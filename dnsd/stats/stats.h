@@ -33,6 +33,7 @@ enum stats_counter {
 	 * deregistered by deregister-critical-after */
 	ST_CHECKS_RUN, ST_CHECKS_PASSING, ST_CHECKS_WARNING, ST_CHECKS_CRITICAL,
 	ST_CHECK_DEREGISTERED,
+	ST_HTTP_REQUESTS, ST_HTTP_4XX, ST_HTTP_5XX, /* the HTTP listener's answers */
 	ST_N
 };
 
