@@ -728,6 +728,8 @@ conf_restart_changes(const struct conf *old, const struct conf *new, const char 
 		                      old->udp_coalesce_rate != new->udp_coalesce_rate },
 		{ "forward", addrs_differ(old->forward, old->nforward, new->forward, new->nforward) },
 		{ "pid-file", str_differs(old->pid_file, new->pid_file) },
+		{ "http-listen", addrs_differ(old->http_listen, old->nhttp_listen, new->http_listen,
+		                     new->nhttp_listen) },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {

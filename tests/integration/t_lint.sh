@@ -75,6 +75,7 @@ forward/* 10
 check/* 10
 net/udp 11
 net/tcp 11
+http/* 11
 net/server 12
 main 13
 '
