@@ -13,8 +13,10 @@
  *                      any body is read; a chunked body is cut there
  *   http-max-connections  the connection past it is answered 503 and
  *                      closed (libmicrohttpd refuses outright a few more on)
- *   http-timeout       a request must arrive whole within it: a body that
- *                      trickles is answered 408, a stalled client is cut
+ *   http-timeout       a request must arrive whole within it: one that is
+ *                      whole later is answered 408 (libmicrohttpd takes a
+ *                      reply only once the body is in), one still not whole
+ *                      at twice the time is cut
  * A request that fails a check is answered before anything is applied.
  */
 #include "config.h"
@@ -307,18 +309,6 @@ resume_done(struct http *h)
 		r->next = NULL;
 		MHD_resume_connection(r->mc);
 	}
-	/* A suspended connection takes a reply at any moment; once resumed,
-	 * it is sent and the connection closed (the body was not read whole). */
-	for (struct http_req *e = h->errors, *next; e != NULL; e = next) {
-		next = e->next;
-		e->next = NULL;
-		e->wait = W_NONE;
-		send_text(e, e->err, e->err == 413 ? "Request body too large (http-max-body)"
-		                                   : "Request timeout: the request did not arrive"
-		                                     " within http-timeout");
-		MHD_resume_connection(e->mc);
-	}
-	h->errors = NULL;
 }
 
 /* Wake the blocking queries whose index has passed, or whose wait is over;
@@ -439,19 +429,6 @@ route(struct http_req *r, const char *method, const char *url)
 	return send_reply(r, &rep);
 }
 
-/* A body chunk arrived after an error: answer once the connection is
- * suspended (libmicrohttpd takes no reply while a body is coming in). */
-static enum MHD_Result
-defer_error(struct http_req *r)
-{
-	r->wait = W_ERROR;
-	MHD_suspend_connection(r->mc);
-	r->next = r->h->errors;
-	r->h->errors = r;
-	wake(r->h);
-	return MHD_YES;
-}
-
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
     const char *version, const char *data, size_t *data_size, void **con_cls)
@@ -493,8 +470,15 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		if (r->err == 0 && r->conn != NULL && r->conn->deadline != 0 &&
 		    clock_mono_ms() > r->conn->deadline)
 			r->err = 408;
-		if (r->err != 0)
-			return defer_error(r);
+		if (r->err != 0) {
+			/* libmicrohttpd takes no reply while a body comes in: the
+			 * rest is read and dropped, and the reply goes when it ends
+			 * (or the connection is cut at twice http-timeout). */
+			free(r->body);
+			r->body = NULL;
+			r->len = r->cap = 0;
+			return MHD_YES;
+		}
 		if (r->len + n + 1 > r->cap) {
 			size_t cap = r->cap ? r->cap : 1024;
 			while (cap < r->len + n + 1)
@@ -513,8 +497,11 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 	/* The request is whole: no deadline while we answer it. */
 	if (r->conn != NULL)
 		r->conn->deadline = 0;
-	if (r->err != 0)
-		return send_text(r, r->err, "Request body too large (http-max-body)");
+	if (r->err == 413)
+		return send_text(r, 413, "Request body too large (http-max-body)");
+	if (r->err == 408)
+		return send_text(r, 408, "Request timeout: the request did not arrive whole within"
+		                         " http-timeout");
 	return route(r, method, url);
 }
 
@@ -578,24 +565,25 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 	*socket_context = NULL;
 }
 
-/* Cut the connections whose request did not arrive in time; returns the
- * earliest deadline left (0: none). */
+/* Cut the connections whose request is not whole at twice its deadline
+ * (one that ends between the two is answered 408); returns the earliest
+ * deadline left (0: none). */
 static uint64_t
 cut_slow(struct http *h, uint64_t now)
 {
-	uint64_t next = 0;
+	uint64_t next = 0, timeout = h->rt->conf->http_timeout_ms;
 	for (struct http_conn *c = h->conns; c != NULL; c = c->next) {
 		if (c->deadline == 0 || c->fd < 0)
 			continue;
-		if (now >= c->deadline) {
+		if (now >= c->deadline + timeout) {
 			log_limited(LOG_LVL_INFO, "http: slow", 10,
 			    "http: a client did not send its request within http-timeout: cut");
 			shutdown(c->fd, SHUT_RDWR);
 			c->deadline = 0;
 			continue;
 		}
-		if (next == 0 || c->deadline < next)
-			next = c->deadline;
+		if (next == 0 || c->deadline + timeout < next)
+			next = c->deadline + timeout;
 	}
 	return next;
 }

@@ -41,7 +41,7 @@ struct http_conn {
 };
 
 /* What a request is waiting for. */
-enum http_wait { W_NONE, W_WRITE, W_INDEX, W_ERROR };
+enum http_wait { W_NONE, W_WRITE, W_INDEX };
 
 /* One request (libmicrohttpd's per-request context). */
 struct http_req {
@@ -101,7 +101,6 @@ struct http {
 	struct http_req *done;     /* writes the writer answered */
 	unsigned outstanding;      /* changes handed to the writer, not yet answered */
 	struct http_req *waiters;  /* blocking queries (loop thread only) */
-	struct http_req *errors;   /* suspended to be answered with an error */
 	struct http_conn *conns;
 	unsigned nconns;
 	struct stats_block *stats;
