@@ -52,27 +52,30 @@ name_match(const char *a, const char *b)
 	}
 }
 
-/* The value of the first of `names` present in `obj`; NULL if none. */
-static const json_t *
-field(const json_t *obj, const char *const *names)
-{
-	const char *k;
-	const json_t *v;
-	for (; *names != NULL; names++)
-		json_object_foreach((json_t *)obj, k, v)
-			if (name_match(k, *names))
-				return v;
-	return NULL;
-}
-#define FIELD(obj, ...) field((obj), (const char *const[]){ __VA_ARGS__, NULL })
-
 /* The reader's state: where it is, for messages. */
 struct rd {
 	const struct http_def_src *src;
 	const json_t *at; /* the object being read (its line, for files) */
 	char *err;
 	size_t errlen;
+	char key[128];    /* the field last found in it (its line, from HCL) */
 };
+
+/* The value of the first of `names` present in `obj`; NULL if none. */
+static const json_t *
+field(struct rd *r, const json_t *obj, const char *const *names)
+{
+	const char *k;
+	const json_t *v;
+	for (; *names != NULL; names++)
+		json_object_foreach((json_t *)obj, k, v)
+			if (name_match(k, *names)) {
+				snprintf(r->key, sizeof(r->key), "%s", k);
+				return v;
+			}
+	return NULL;
+}
+#define FIELD(obj, ...) field(r, (obj), (const char *const[]){ __VA_ARGS__, NULL })
 
 __attribute__((format(printf, 2, 3))) static int
 bad(struct rd *r, const char *fmt, ...)
@@ -86,7 +89,11 @@ bad(struct rd *r, const char *fmt, ...)
 		snprintf(r->err, r->errlen, "%s", msg);
 		return -1;
 	}
-	const json_t *line = r->at != NULL ? json_object_get(r->at, HTTP_LINE_KEY) : NULL;
+	char lk[sizeof(r->key) + sizeof(HTTP_LINE_KEY) + 1];
+	snprintf(lk, sizeof(lk), "%s:%s", HTTP_LINE_KEY, r->key);
+	const json_t *line = r->at != NULL ? json_object_get(r->at, lk) : NULL;
+	if (!json_is_integer(line) && r->at != NULL)
+		line = json_object_get(r->at, HTTP_LINE_KEY);
 	if (json_is_integer(line))
 		snprintf(r->err, r->errlen, "%s:%lld: %s", r->src->file,
 		    (long long)json_integer_value(line), msg);
@@ -315,7 +322,7 @@ read_meta(struct rd *r, const json_t *obj, struct svc_instance *in)
 		return bad(r, "Request decode failed: Meta must be an object of strings");
 	json_object_foreach((json_t *)meta, k, v) {
 		const char *s = json_string_value(v);
-		if (strcmp(k, HTTP_LINE_KEY) == 0)
+		if (strncmp(k, HTTP_LINE_KEY, strlen(HTTP_LINE_KEY)) == 0)
 			continue;
 		if (s == NULL)
 			return bad(r, "Invalid Meta: the value of %s must be a string", k);
@@ -370,7 +377,7 @@ read_check(struct rd *r, const json_t *c, const char *id, const char *name, size
 		return bad(r, "Request decode failed: a check must be an object");
 	r->at = c;
 	for (size_t i = 0; unsupported[i] != NULL; i++)
-		if (field(c, (const char *const[]){ unsupported[i], NULL }) != NULL)
+		if (field(r, c, (const char *const[]){ unsupported[i], NULL }) != NULL)
 			return bad(r, "%s checks are not supported (dnsd keeps TTL, HTTP and TCP checks)",
 			    unsupported[i]);
 	if (str_field(r, FIELD(c, "CheckID", "ID"), "CheckID", &cid) != 0 ||
@@ -453,30 +460,30 @@ int
 http_def_parse(const struct http_def_src *src, const json_t *obj, struct http_def *d, char *err,
     size_t errlen)
 {
-	struct rd r = { src, obj, err, errlen };
+	struct rd rd = { src, obj, err, errlen, "" }, *r = &rd;
 	struct svc_instance *in = &d->in;
 	const char *name, *id;
 	long long port = 0;
 	memset(d, 0, sizeof(*d));
 	svc_instance_init(in);
 	if (!json_is_object(obj))
-		return bad(&r, "Request decode failed: a service definition must be an object");
-	if (str_field(&r, FIELD(obj, "Name", "ServiceName"), "Name", &name) != 0 ||
-	    str_field(&r, FIELD(obj, "ID", "ServiceID"), "ID", &id) != 0 ||
-	    int_field(&r, FIELD(obj, "Port", "ServicePort"), "Port", 65535, &port) != 0)
+		return bad(r, "Request decode failed: a service definition must be an object");
+	if (str_field(r, FIELD(obj, "Name", "ServiceName"), "Name", &name) != 0 ||
+	    str_field(r, FIELD(obj, "ID", "ServiceID"), "ID", &id) != 0 ||
+	    int_field(r, FIELD(obj, "Port", "ServicePort"), "Port", 65535, &port) != 0)
 		return -1;
 	if (name == NULL || *name == '\0')
-		return bad(&r, "Missing service name");
+		return bad(r, "Missing service name");
 	if (!label_ok(name, WIRE_LABEL_MAX - 1))
-		return bad(&r, "Invalid service name %s: dnsd serves it as the DNS label _%s, so it has"
+		return bad(r, "Invalid service name %s: dnsd serves it as the DNS label _%s, so it has"
 		               " at most 62 bytes, no dot and no leading '_'", name, name);
 	if (id == NULL || *id == '\0')
 		id = name;
 	if (!label_ok(id, WIRE_LABEL_MAX))
-		return bad(&r, "Invalid service ID %s: dnsd names the instance <ID>._<Name>._tcp.<zone>,"
+		return bad(r, "Invalid service ID %s: dnsd names the instance <ID>._<Name>._tcp.<zone>,"
 		               " so an ID is one DNS label (at most 63 bytes, no dot, no leading '_')", id);
 	if (!instance_name(id, name, src->zone->apex, in->name))
-		return bad(&r, "the instance name %s._%s._tcp.%s is too long", id, name,
+		return bad(r, "the instance name %s._%s._tcp.%s is too long", id, name,
 		    src->zone->name);
 	snprintf(d->service, sizeof(d->service), "%s", name);
 	snprintf(in->id, sizeof(in->id), "%s", id);
@@ -486,9 +493,9 @@ http_def_parse(const struct http_def_src *src, const json_t *obj, struct http_de
 		snprintf(in->source, sizeof(in->source), "%s", src->file);
 	in->ttl = 30;
 	in->health_since = src->now;
-	if (read_address(&r, obj, in) != 0 || read_tags(&r, obj, in) != 0 ||
-	    read_meta(&r, obj, in) != 0 || read_weights(&r, obj, in) != 0 ||
-	    read_checks(&r, obj, id, name, d) != 0)
+	if (read_address(r, obj, in) != 0 || read_tags(r, obj, in) != 0 ||
+	    read_meta(r, obj, in) != 0 || read_weights(r, obj, in) != 0 ||
+	    read_checks(r, obj, id, name, d) != 0)
 		return -1;
 	for (size_t i = 0; i < in->nchecks; i++)
 		if (in->checks[i].status > in->health)

@@ -16,7 +16,8 @@
  * interpolation and labelled blocks are refused. A block whose name comes
  * twice (two "service" blocks, two "check" blocks) becomes an array of
  * objects, as in HCL's JSON form; an assignment given twice is an error.
- * Every object made carries its first line under HTTP_LINE_KEY.
+ * Every object made carries its first line under HTTP_LINE_KEY, and the
+ * line of each of its keys K under HTTP_LINE_KEY ":K".
  */
 #include "config.h"
 
@@ -260,7 +261,8 @@ static json_t *
 object(struct lex *x, char close, int depth)
 {
 	json_t *o = json_object();
-	char k[256];
+	char k[256], lk[256 + sizeof(HTTP_LINE_KEY) + 1];
+	unsigned start = x->line;
 	json_object_set_new(o, HTTP_LINE_KEY, json_integer(x->line));
 	for (;;) {
 		skip(x);
@@ -269,12 +271,17 @@ object(struct lex *x, char close, int depth)
 		if (close == 0 ? x->p >= x->end : eat(x, close))
 			return o;
 		if (x->p >= x->end) {
+			x->line = start;
 			fail(x, "'{' not closed with '}'");
 			break;
 		}
+		unsigned kline = x->line;
 		if (!key(x, k, sizeof(k)))
 			break;
-		if (strcmp(k, HTTP_LINE_KEY) == 0) {
+		/* Each key's line too, for messages about its value (def.c). */
+		snprintf(lk, sizeof(lk), "%s:%s", HTTP_LINE_KEY, k);
+		json_object_set_new(o, lk, json_integer(kline));
+		if (strncmp(k, HTTP_LINE_KEY, strlen(HTTP_LINE_KEY)) == 0) {
 			fail(x, "bad name");
 			break;
 		}
@@ -304,6 +311,7 @@ object(struct lex *x, char close, int depth)
 			fail(x, "labelled blocks (%s \"...\" { }) are not supported", k);
 			break;
 		} else {
+			x->line = kline;
 			fail(x, "expected '=' or '{' after %s", k);
 			break;
 		}
