@@ -103,7 +103,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_http_client.sh \
 	tests/integration/t_http_files.sh \
 	tests/integration/t_http_metrics.sh \
-	tests/integration/t_http_ui.sh
+	tests/integration/t_http_ui.sh \
+	tests/integration/t_http_quickstart.sh
 TESTS += $(INTEGRATION_TESTS)
 # t_conf_doc.sh: the settings table, as the binary has it.
 check_PROGRAMS += tests/integration/list_settings
