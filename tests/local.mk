@@ -24,7 +24,8 @@ UNIT_TESTS = \
 	tests/unit/test_update \
 	tests/unit/test_xfr \
 	tests/unit/test_etcd \
-	tests/unit/test_check
+	tests/unit/test_check \
+	tests/unit/test_http
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -63,6 +64,9 @@ tests_unit_test_etcd_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS) $(LDNS_LIBS)
 tests_unit_test_check_SOURCES = tests/unit/test_check.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_check_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS)
 tests_unit_test_check_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
+tests_unit_test_http_SOURCES = tests/unit/test_http.c
+tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_http_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS)
 endif
 
 INTEGRATION_TESTS = \
