@@ -226,6 +226,17 @@ http_metrics(struct http *h, struct http_reply *out)
 	    (unsigned long long)s->c[ST_FORWARD_FAILED]);
 	head(f, "dnsd_forwarders", "gauge", "Upstream resolvers configured (forward).");
 	fprintf(f, "dnsd_forwarders %zu\n", h->rt->conf->nforward);
+	counter(f, "dnsd_check_runs_total", "Health checks dnsd ran (HTTP, TCP).", s->c[ST_CHECKS_RUN]);
+	head(f, "dnsd_check_results_total", "counter", "Results of the health checks dnsd ran.");
+	fprintf(f, "dnsd_check_results_total{result=\"passing\"} %llu\n",
+	    (unsigned long long)s->c[ST_CHECKS_PASSING]);
+	fprintf(f, "dnsd_check_results_total{result=\"warning\"} %llu\n",
+	    (unsigned long long)s->c[ST_CHECKS_WARNING]);
+	fprintf(f, "dnsd_check_results_total{result=\"critical\"} %llu\n",
+	    (unsigned long long)s->c[ST_CHECKS_CRITICAL]);
+	counter(f, "dnsd_check_deregistrations_total",
+	    "Instances deregistered after being critical for DeregisterCriticalServiceAfter.",
+	    s->c[ST_CHECK_DEREGISTERED]);
 	head(f, "dnsd_http_requests_total", "counter",
 	    "HTTP requests answered, by result (ok: a status below 400).");
 	uint64_t errs = s->c[ST_HTTP_4XX] + s->c[ST_HTTP_5XX];

@@ -9,6 +9,20 @@
 
 S=$WORK/services
 mkdir -p "$S"
+# redis's TCP check connects here, so that dnsd's health checker finds it
+# passing and leaves it so.
+LPORT=$(pick_port) || hard_error "no free port"
+"$PYTHON" -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+end = time.time() + 600
+while time.time() < end:
+    s.settimeout(1)
+    try:
+        c, _ = s.accept(); c.close()
+    except OSError:
+        pass' "$LPORT" &
+track_pid $!
 cat >"$S/a.hcl" <<'HCL'
 # the issue's example
 service {
@@ -18,9 +32,9 @@ service {
   port = 8080
 }
 HCL
-cat >"$S/b.json" <<'JSON'
+cat >"$S/b.json" <<JSON
 {"service": {"name": "redis", "id": "redis-1", "port": 6379, "address": "127.0.0.21",
-  "meta": {"version": "7"}, "check": {"tcp": "127.0.0.21:6379", "interval": "10s",
+  "meta": {"version": "7"}, "check": {"tcp": "127.0.0.1:$LPORT", "interval": "10s",
   "timeout": "1s", "deregister_critical_service_after": "1m30s", "status": "passing"}}}
 JSON
 cat >"$S/c.json" <<'JSON'
@@ -43,7 +57,7 @@ has_srv redis.service.consul 6379 && ok "b.json: redis" || not_ok "redis: $(srv 
 has_srv replica.db.service.consul 5433 && ok "with their tags" || not_ok "replica.db: $(srv replica.db.service.consul)"
 api GET /v1/agent/checks
 [ "$(jq -r '."service:redis-1" | .Type + " " + .Definition.TCP + " " + .Definition.Interval + " " + .Definition.Timeout + " " + .Definition.DeregisterCriticalServiceAfter + " " + .Status' <<<"$BODY")" = \
-  "tcp 127.0.0.21:6379 10s 1s 1m30s passing" ] && ok "the TCP check is kept as written" ||
+  "tcp 127.0.0.1:$LPORT 10s 1s 1m30s passing" ] && ok "the TCP check is kept as written" ||
 	not_ok "redis check: $(jq -c '."service:redis-1"' <<<"$BODY")"
 api GET /ui
 grep -q 'file a.hcl' <<<"$BODY" && ok "/ui says where service-a came from" || not_ok "/ui: no 'file a.hcl'"
