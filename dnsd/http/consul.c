@@ -633,6 +633,13 @@ http_write_done(struct http_req *r, struct http_reply *out)
 	case DNSD_EREFUSED:
 		http_reply_text(out, 403, "Permission denied");
 		return;
+	case -EAGAIN:
+	case -ENOMEM:
+	case DNSD_EFULL:
+		/* Overload or a full store: the client may try again later. */
+		http_reply_text(out, 503, "dnsd cannot take the write now: %s",
+		    dnsd_strerror(r->write_rc));
+		return;
 	default:
 		log_limited(LOG_LVL_ERR, "http: write", 1, "http: a write of %s failed: %s", r->what,
 		    dnsd_strerror(r->write_rc));
