@@ -141,5 +141,20 @@ wait_for 10 has_srv service-a.service.consul 9090 && ok "service-a moved to port
 	not_ok "service-a: $(srv service-a.service.consul)"
 wait_for 10 eval '[ -z "$(srv db.service.consul)" ]' && ok "c.json removed: db left DNS" ||
 	not_ok "db: $(srv db.service.consul)"
+note "a reload of the configuration: a new token, and services-dir moved"
+api PUT /v1/agent/service/register -H "X-Consul-Token: late-token-0123456789" -d '{"Name":"late","Port":1}'
+expect_code 403 "a token not configured yet"
+S2=$WORK/services2
+mkdir -p "$S2"
+printf 'service {\n  name = "moved"\n  port = 4242\n}\n' >"$S2/m.hcl"
+http_conf "services-dir \"$S2\"" 'token late { secret "late-token-0123456789"; key registrar; }'
+kill -HUP "$DNSD_PID"
+wait_for 10 log_has 'reload: configuration generation 2' && ok "the reload took" || not_ok "no generation 2 in the log"
+api PUT /v1/agent/service/register -H "X-Consul-Token: late-token-0123456789" -d '{"Name":"late","Port":1}'
+expect_code 200 "the token the reload added"
+wait_for 10 has_srv moved.service.consul 4242 && ok "the new services-dir's m.hcl is served" ||
+	not_ok "moved: $(srv moved.service.consul)"
+wait_for 10 eval '[ -z "$(srv service-a.service.consul)" ]' && ok "the old folder's instances are gone" ||
+	not_ok "service-a still answers: $(srv service-a.service.consul)"
 dnsd_alive && ok "dnsd still runs" || not_ok "dnsd died"
 done_ok
