@@ -41,6 +41,9 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/net/udp.c dnsd/net/udp.h \
 	dnsd/net/tcp.c dnsd/net/tcp-xfr.c dnsd/net/tcp-int.h dnsd/net/tcp.h \
 	dnsd/net/admit.c dnsd/net/admit.h \
+	dnsd/http/http.c dnsd/http/http.h dnsd/http/internal.h \
+	dnsd/http/consul.c dnsd/http/def.c dnsd/http/hcl.c dnsd/http/files.c \
+	dnsd/http/metrics.c dnsd/http/ui.c \
 	dnsd/net/server.c dnsd/net/server.h
 # Where dnsd and dnsdctl look when told nothing (conf.h, "Paths"): from
 # configure's --sysconfdir and --localstatedir.
@@ -48,9 +51,9 @@ dnsd_libdnsd_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDNSD_CONF_FILE='"$(sysconfdir)/dnsd/dnsd.conf"' \
 	-DDNSD_STATE_DIR='"$(localstatedir)/lib/dnsd"'
 dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS) \
-	$(CURL_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+	$(CURL_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(MHD_CFLAGS)
 dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS) \
-	$(JANSSON_LIBS) $(SYSTEMD_LIBS) $(PTHREAD_LIBS)
+	$(JANSSON_LIBS) $(SYSTEMD_LIBS) $(MHD_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += dnsd/dnsd
 dnsd_dnsd_SOURCES = dnsd/main.c

@@ -25,7 +25,8 @@ UNIT_TESTS = \
 	tests/unit/test_update \
 	tests/unit/test_xfr \
 	tests/unit/test_etcd \
-	tests/unit/test_check
+	tests/unit/test_check \
+	tests/unit/test_http
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -67,6 +68,9 @@ tests_unit_test_etcd_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS) $(LDNS_LIBS)
 tests_unit_test_check_SOURCES = tests/unit/test_check.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_check_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS)
 tests_unit_test_check_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
+tests_unit_test_http_SOURCES = tests/unit/test_http.c
+tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_http_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS)
 endif
 
 INTEGRATION_TESTS = \
@@ -106,13 +110,21 @@ INTEGRATION_TESTS = \
 	tests/integration/t_secondary_nsd.sh \
 	tests/integration/t_secondary_knot.sh \
 	tests/integration/t_etcd.sh \
-	tests/integration/t_checks.sh
+	tests/integration/t_checks.sh \
+	tests/integration/t_http_api.sh \
+	tests/integration/t_http_limits.sh \
+	tests/integration/t_http_client.sh \
+	tests/integration/t_http_files.sh \
+	tests/integration/t_http_metrics.sh \
+	tests/integration/t_http_ui.sh \
+	tests/integration/t_http_quickstart.sh
 TESTS += $(INTEGRATION_TESTS)
 # t_conf_doc.sh: the settings table, as the binary has it.
 check_PROGRAMS += tests/integration/list_settings
 tests_integration_list_settings_SOURCES = tests/integration/list_settings.c
 tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
+	tests/integration/lib_http.sh tests/integration/httpslow.py tests/integration/consulcheck.py \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
 	tests/integration/udpflood.py tests/integration/svcq.py tests/integration/notifylisten.py tests/integration/overload.py \

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "conf/internal.h"
 #include "tsig/tsig.h"
 #include "util/err.h"
@@ -113,6 +115,82 @@ conf_key_find(const struct conf *c, const uint8_t *name)
 		if (wire_name_equal(c->keys[i].name_wire, name))
 			return &c->keys[i];
 	return NULL;
+}
+
+/* ---- HTTP tokens ---- */
+
+/* token NAME { secret "..."; key KEY; } (internal.h) */
+int
+conf_stmt_token(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf *c = x->conf;
+	struct conf_token t = { 0 };
+	int rc;
+	if (s->nargs != 1 || !s->has_block)
+		return conf_bad(x->file, s, "expects: token NAME { secret \"SECRET\"; key KEY; }");
+	for (size_t i = 0; i < c->ntokens; i++)
+		if (strcmp(c->tokens[i].name, s->args[0]) == 0)
+			return conf_bad(x->file, s, "token defined twice");
+	if ((t.name = strdup(s->args[0])) == NULL)
+		return -ENOMEM;
+	struct conf_ctx tx = { .conf = c, .obj = &t, .file = x->file };
+	rc = conf_settings_apply_block(&tx, CONF_TOKEN, s);
+	if (rc == 0 && t.secret == NULL)
+		rc = conf_bad(x->file, s, "needs a secret");
+	/* A secret is guessed by trying: too short a one is no secret. */
+	if (rc == 0 && strlen(t.secret) < 16)
+		rc = conf_bad(x->file, s, "the secret must be at least 16 characters");
+	for (size_t i = 0; rc == 0 && i < c->ntokens; i++)
+		if (strcmp(c->tokens[i].secret, t.secret) == 0)
+			rc = conf_bad(x->file, s, "another token has the same secret");
+	if (rc == 0)
+		rc = conf_push((void **)&c->tokens, &c->ntokens, sizeof(t), &t);
+	if (rc != 0) {
+		free(t.name);
+		free(t.secret);
+		free(t.key);
+	}
+	return rc;
+}
+
+/* Find a token by its secret in constant time (conf.h). Every secret is
+ * compared, whatever matched before, and the time taken depends on the
+ * secrets' lengths only, not on where the guess differs. */
+const struct conf_token *
+conf_token_find(const struct conf *c, const char *secret, size_t len)
+{
+	const struct conf_token *found = NULL;
+	for (size_t i = 0; i < c->ntokens; i++) {
+		const char *t = c->tokens[i].secret;
+		size_t tl = strlen(t);
+		/* Compare as many bytes as the token has, from a buffer as long. */
+		int diff = tl != len;
+		diff |= CRYPTO_memcmp(t, len >= tl ? secret : t, tl) != 0;
+		if (!diff)
+			found = &c->tokens[i];
+	}
+	return found;
+}
+
+/* The zone of HTTP registrations (conf.h). */
+const struct conf_zone *
+conf_http_zone(const struct conf *c)
+{
+	if (c->http_zone != NULL) {
+		uint8_t apex[WIRE_NAME_MAX];
+		size_t n = wire_name_from_str(c->http_zone, apex);
+		if (n == 0)
+			return NULL;
+		wire_name_lower(apex, apex, n);
+		for (size_t i = 0; i < c->nzones; i++)
+			if (wire_name_equal(c->zones[i].apex, apex))
+				return &c->zones[i];
+		return NULL;
+	}
+	for (size_t i = 0; i < c->nzones; i++)
+		if (c->zones[i].consul && !c->zones[i].implicit)
+			return &c->zones[i];
+	return c->nzones > 0 ? &c->zones[0] : NULL;
 }
 
 /* ---- zones ---- */
@@ -306,6 +384,9 @@ conf_init(struct conf *c)
 	c->udp_coalesce_us = 50;
 	c->udp_coalesce_rate = 100000;
 	c->answer_cache = CONF_ANSWER_CACHE_DEFAULT;
+	c->http_max_body = CONF_HTTP_MAX_BODY_DEFAULT;
+	c->http_max_connections = CONF_HTTP_MAX_CONN_DEFAULT;
+	c->http_timeout_ms = CONF_HTTP_TIMEOUT_DEFAULT_MS;
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n > 0 ? (unsigned)n : 1;
 }
@@ -462,6 +543,36 @@ acl_keys_known(const struct conf *c, const struct conf_acl *acl, const char *wha
 	return true;
 }
 
+/* The HTTP settings: defaults, tokens naming known keys, a known zone. */
+static int
+http_finish(struct conf *c)
+{
+	if (!c->http_allow_read_set) {
+		struct stmt s = { .word = "http-allow-read", .nargs = 1, .args = (char *[]){ "localhost" } };
+		conf_acl_parse("default", &s, &c->http_allow_read);
+	}
+	if (c->http_allow_read.nkeys > 0 || c->http_allow_anonymous.nkeys > 0) {
+		log_err("http-allow-read and http-allow-anonymous take addresses and networks, not keys"
+		        " (a token names its key)");
+		return DNSD_ECONF;
+	}
+	for (size_t i = 0; i < c->ntokens; i++) {
+		uint8_t kn[WIRE_NAME_MAX];
+		const char *k = c->tokens[i].key;
+		if (k != NULL && (wire_name_from_str(k, kn) == 0 || conf_key_find(c, kn) == NULL)) {
+			log_err("token %s: names unknown key %s", c->tokens[i].name, k);
+			return DNSD_ECONF;
+		}
+	}
+	if (c->http_zone != NULL && conf_http_zone(c) == NULL) {
+		log_err("http-zone %s: no such zone", c->http_zone);
+		return DNSD_ECONF;
+	}
+	if (c->services_dir != NULL && (c->services_dir = absolute(c->services_dir)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Fill in defaults and check the whole configuration (conf.h). */
 /*
  * Each zone's consul-domain: the zone its Consul-style names go to, made
@@ -531,7 +642,7 @@ conf_finish(struct conf *c)
 	if ((c->pid_file = absolute(c->pid_file)) == NULL)
 		return -ENOMEM;
 	int rc = consul_zones(c);
-	if (rc != 0)
+	if (rc != 0 || (rc = http_finish(c)) != 0)
 		return rc;
 	for (size_t i = 0; i < c->nzones; i++) {
 		struct conf_zone *z = &c->zones[i];
@@ -590,6 +701,17 @@ conf_free(struct conf *c)
 	free(c->keys);
 	free(c->forward);
 	conf_acl_free(&c->forward_allow);
+	free(c->http_listen);
+	free(c->http_zone);
+	conf_acl_free(&c->http_allow_read);
+	conf_acl_free(&c->http_allow_anonymous);
+	free(c->services_dir);
+	for (size_t i = 0; i < c->ntokens; i++) {
+		free(c->tokens[i].name);
+		free(c->tokens[i].secret);
+		free(c->tokens[i].key);
+	}
+	free(c->tokens);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -636,6 +758,8 @@ conf_restart_changes(const struct conf *old, const struct conf *new, const char 
 		{ "update-queue", old->update_queue != new->update_queue },
 		{ "update-queue-size", old->update_queue_bytes != new->update_queue_bytes },
 		{ "update-client-limit", old->update_client_max != new->update_client_max },
+		{ "http-listen", addrs_differ(old->http_listen, old->nhttp_listen, new->http_listen,
+		                     new->nhttp_listen) },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {

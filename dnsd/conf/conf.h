@@ -96,6 +96,19 @@ struct conf_zone {
 	bool implicit;          /* made for another zone's consul-domain */
 };
 
+/* An HTTP API token: token NAME { secret "..."; key KEY; } (http/http.h). */
+struct conf_token {
+	char *name;
+	char *secret;   /* what clients send in X-Consul-Token */
+	char *key;      /* the key whose grants, lease bounds and max-records apply;
+	                 * NULL: the token may read, not write */
+};
+
+/* http-max-body, http-max-connections, http-timeout when not set. */
+#define CONF_HTTP_MAX_BODY_DEFAULT (64ULL << 10)
+#define CONF_HTTP_MAX_CONN_DEFAULT 256
+#define CONF_HTTP_TIMEOUT_DEFAULT_MS 10000
+
 struct conf {
 	char *path;
 	size_t nlisten;
@@ -136,6 +149,21 @@ struct conf {
 	unsigned check_max;            /* checks followed at most */
 	unsigned check_max_concurrent; /* checks running at once */
 	char *pid_file;             /* conf_finish: default STORE/dnsd.pid */
+	/* The HTTP listener: Consul's API, /metrics and /ui (http/http.h). */
+	size_t nhttp_listen;
+	struct conf_addr *http_listen;
+	char *http_zone;                    /* where HTTP registrations go; NULL:
+	                                     * the first zone with consul-domain,
+	                                     * else the first zone */
+	struct conf_acl http_allow_read;    /* who may read without a token */
+	bool http_allow_read_set;
+	struct conf_acl http_allow_anonymous; /* who may write without a token */
+	uint64_t http_max_body;             /* bytes */
+	unsigned http_max_connections;
+	unsigned http_timeout_ms;           /* a request must arrive whole in this */
+	char *services_dir;                 /* service definition files */
+	size_t ntokens;
+	struct conf_token *tokens;
 };
 
 /*
@@ -189,6 +217,13 @@ bool conf_acl_match_addr(const struct conf_acl *acl, int family, const uint8_t *
  * clients should meet the IPv4 entries listens on an IPv4 socket, as
  * dnsd's DNS listeners do, not on a dual-stack one. */
 bool conf_acl_match_sockaddr(const struct conf_acl *acl, const struct sockaddr *peer);
+/* Find an HTTP token by its secret, comparing every configured secret in
+ * constant time (CRYPTO_memcmp); NULL if none matches. */
+const struct conf_token *conf_token_find(const struct conf *c, const char *secret, size_t len);
+/* The zone HTTP registrations and service definition files go to
+ * (http-zone, else the first zone with consul-domain, else the first
+ * zone); NULL if there is no zone. */
+const struct conf_zone *conf_http_zone(const struct conf *c);
 /* Find a key by name (wire form, case-insensitive); NULL if none. */
 const struct conf_key *conf_key_find(const struct conf *c, const uint8_t *name);
 /* Check settings after loading (zones exist, files readable, ...). */

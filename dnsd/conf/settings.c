@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "conf/internal.h"
 #include "util/err.h"
@@ -397,6 +398,41 @@ set_consul_domain(const struct conf_ctx *x, const struct stmt *s)
 	return rc;
 }
 
+/* http-listen ADDR[@PORT] ... (default port 8500, as Consul's) */
+static int
+set_http_listen(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf *c = x->conf;
+	if (s->nargs == 0)
+		return conf_bad(x->file, s, "needs an address (ADDR or ADDR@PORT)");
+	for (size_t j = 0; j < s->nargs; j++) {
+		struct conf_addr a;
+		if (conf_addr_parse(s->args[j], 8500, &a) != 0 ||
+		    a.prefix != (a.family == AF_INET ? 32u : 128u))
+			return conf_bad(x->file, s, "bad address (ADDR or ADDR@PORT)");
+		int rc = conf_push((void **)&c->http_listen, &c->nhttp_listen, sizeof(a), &a);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A later http-allow-read replaces the default (localhost) and any earlier one. */
+static int
+set_http_allow_read(const struct conf_ctx *x, const struct stmt *s)
+{
+	conf_acl_free(&x->conf->http_allow_read);
+	x->conf->http_allow_read_set = true;
+	return conf_acl_parse(x->file, s, &x->conf->http_allow_read);
+}
+
+/* services-dir DIR: relative to the file that names it. */
+static int
+set_services_dir(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_path(x, s, &x->conf->services_dir);
+}
+
 /* notify ADDR[@PORT] ... [key NAME] */
 static int
 set_notify(const struct conf_ctx *x, const struct stmt *s)
@@ -476,6 +512,9 @@ static const struct num_rule count1 = { U_NONE, 1000000, 1, false, "must be at l
 static const struct num_rule queue_bytes = { U_SIZE, 1ULL << 40, 65536, false,
 	"must be at least 64k", 0 };
 static const struct num_rule percent = { U_NONE, 100, 1, false, "must be 1 to 100", 0 };
+static const struct num_rule http_body = { U_SIZE, 64ULL << 20, 1024, false,
+	"must be at least 1k", 0 };
+static const struct num_rule http_conn = { U_NONE, 100000, 1, false, "must be at least 1", 0 };
 
 /* Rows are written with these: LEVEL is TOP, ZONE or KEY, and picks both
  * the level and the struct whose FIELD a typed setter fills. */
@@ -483,6 +522,7 @@ static const struct num_rule percent = { U_NONE, 100, 1, false, "must be 1 to 10
 #define TYPE_TOP struct conf
 #define TYPE_ZONE struct conf_zone
 #define TYPE_KEY struct conf_key
+#define TYPE_TOKEN struct conf_token
 #define AT(LEVEL, FIELD) .level = CONF_##LEVEL, .off = offsetof(TYPE_##LEVEL, FIELD), \
 	.size = sizeof(((TYPE_##LEVEL *)0)->FIELD)
 #define FN(LEVEL, NAME, F) { .name = NAME, .level = CONF_##LEVEL, .kind = K_FN, .fn = F, .man = MAN }
@@ -504,12 +544,20 @@ static const struct setting table[] = {
 	NUM(TOP, "edns-buffer-size", edns_max, edns_max),
 	FN(TOP, "forward", set_forward),
 	FN(TOP, "forward-allow", set_forward_allow),
+	ACL(TOP, "http-allow-anonymous", http_allow_anonymous),
+	FN(TOP, "http-allow-read", set_http_allow_read),
+	FN(TOP, "http-listen", set_http_listen),
+	NUM(TOP, "http-max-body", http_max_body, http_body),
+	NUM(TOP, "http-max-connections", http_max_connections, http_conn),
+	NUM(TOP, "http-timeout", http_timeout_ms, tcp_idle),
+	STR(TOP, "http-zone", http_zone),
 	FN(TOP, "include", conf_stmt_include),
 	FN(TOP, "key", conf_stmt_key),
 	FN(TOP, "keys-file", conf_stmt_include),
 	FN(TOP, "listen", set_listen),
 	FN(TOP, "log-level", set_log_level),
 	FN(TOP, "pid-file", set_pid_file),
+	FN(TOP, "services-dir", set_services_dir),
 	FN(TOP, "store", set_store),
 	NUM(TOP, "store-high-water", store_high_water, percent),
 	NUM(TOP, "store-size", store_size, store_size),
@@ -522,6 +570,7 @@ static const struct setting table[] = {
 	NUM(TOP, "transfer-send-timeout", xfr_send_ms, ms_secs),
 	NUM(TOP, "transfer-snapshot-timeout", xfr_snapshot_ms, ms_secs),
 	NUM(TOP, "transfer-timeout", xfr_timeout_ms, ms_secs),
+	FN(TOP, "token", conf_stmt_token),
 	FN(TOP, "udp-coalesce", set_udp_coalesce),
 	NUM(TOP, "update-client-limit", update_client_max, count0),
 	NUM(TOP, "update-queue", update_queue, count1),
@@ -537,6 +586,9 @@ static const struct setting table[] = {
 	NUM(KEY, "min-lease", min_lease, secs),
 	NUM(KEY, "max-lease", max_lease, secs),
 	NUM(KEY, "max-records", max_records, u32),
+	/* token NAME { ... } */
+	STR(TOKEN, "key", key),
+	STR(TOKEN, "secret", secret),
 	/* zone NAME { ... } */
 	NUM(ZONE, "a-record-limit", a_record_limit, u32),
 	ACL(ZONE, "allow-transfer", allow_transfer),
@@ -564,7 +616,7 @@ keyword_known(const char *word)
 
 /* The level names of conf_settings_foreach: a block's is its keyword. */
 static const char *const level_name[CONF_NLEVELS] = {
-	[CONF_TOP] = "top", [CONF_ZONE] = "zone", [CONF_KEY] = "key",
+	[CONF_TOP] = "top", [CONF_ZONE] = "zone", [CONF_KEY] = "key", [CONF_TOKEN] = "token",
 };
 
 /* ---- reading a statement ---- */
@@ -577,6 +629,7 @@ conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struc
 		[CONF_TOP] = "unknown setting",
 		[CONF_ZONE] = "unknown zone setting",
 		[CONF_KEY] = "unknown key setting",
+		[CONF_TOKEN] = "unknown token setting",
 	};
 	const struct setting *row = NULL;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && row == NULL; i++)

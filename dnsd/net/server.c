@@ -1,13 +1,13 @@
 /* server.c -- the only file that knows every module: it opens the store
  * and the zones, binds the sockets, starts the thread modules (writer,
- * notifier, forwarder, health checker, TCP loop, UDP workers), wires
- * their callbacks to each other and takes the signals until SIGTERM/SIGINT:
- * SIGHUP reloads the configuration (reload() below).
+ * notifier, forwarder, health checker, TCP loop, UDP workers, HTTP
+ * listener), wires their callbacks to each other and takes the signals
+ * until SIGTERM/SIGINT: SIGHUP reloads the configuration (reload() below).
  *
  * Module order (each may use only those before it; t_lint.sh checks):
  *   util < wire < tsig, node < conf, store < keyring < reply, zone
  *   < query < update, xfr < runtime < net/peer, net/sock
- *   < writer, notify, forward, check, net/admit < net/udp, net/tcp < net/server
+ *   < writer, notify, forward, check, net/admit < net/udp, net/tcp, http < net/server
  */
 #include "config.h"
 
@@ -26,6 +26,7 @@
 #include "check/check.h"
 #include "conf/conf.h"
 #include "forward/forward.h"
+#include "http/http.h"
 #include "keyring/keyring.h"
 #include "net/admit.h"
 #include "net/peer.h"
@@ -54,12 +55,15 @@ struct server {
 	int *udp_fds;           /* workers x nlisten */
 	bool *pktinfo;          /* per listen address */
 	int *tcp_fds;           /* per listen address */
+	int *http_fds;          /* per http-listen address (the listener takes them) */
+	size_t nhttp;
 	struct writer *writer;
 	struct notifier *notifier;
 	struct forwarder *forwarder;
 	struct tcp_loop *tcp;
 	struct udp_pool *udp;
 	struct checker *checker; /* atomic: the writer's thread reads it */
+	struct http *http;      /* atomic: the writer's thread reads it */
 	char *pid_file;         /* the one written at start, removed at exit */
 	/* writer_set_runtime's answer, for the main thread that waits */
 	pthread_mutex_t mu;
@@ -210,15 +214,18 @@ zone_changed(void *ctx, const struct zone *z)
 	notify_zone(s->notifier, z->id);
 }
 
-/* The catalog changed in a durable commit: every module that follows it. */
+/* The catalog changed in a durable commit: every module that follows it
+ * (the HTTP API's blocking queries wait for it). */
 static void
 catalog_changed(void *ctx, uint64_t index)
 {
 	struct server *s = ctx;
 	check_catalog_changed(__atomic_load_n(&s->checker, __ATOMIC_ACQUIRE), index);
+	http_catalog_changed(__atomic_load_n(&s->http, __ATOMIC_ACQUIRE), index);
 }
 
-/* The health checker's changes go through the writer like any other. */
+/* The health checker's and the HTTP listener's changes go through the
+ * writer like any other. */
 static void
 submit_op(void *ctx, const struct svc_op *op, check_op_done done, void *arg)
 {
@@ -255,6 +262,7 @@ publish(void *ctx, struct runtime *rt)
 	struct checker *ck = __atomic_load_n(&s->checker, __ATOMIC_ACQUIRE);
 	if (ck != NULL)
 		check_set_runtime(ck, rt);
+	http_set_runtime(__atomic_load_n(&s->http, __ATOMIC_ACQUIRE), rt);
 }
 
 /* From the writer: the switch is over; wake the main thread. */
@@ -302,6 +310,14 @@ sockets_open(struct server *s, const struct conf *c)
 			return fd;
 		s->tcp_fds[l] = fd;
 	}
+	if ((s->http_fds = calloc(c->nhttp_listen + 1, sizeof(int))) == NULL)
+		return -ENOMEM;
+	s->nhttp = c->nhttp_listen;
+	for (size_t l = 0; l < c->nhttp_listen; l++)
+		s->http_fds[l] = -1;
+	for (size_t l = 0; l < c->nhttp_listen; l++)
+		if ((s->http_fds[l] = sock_open_tcp(&c->http_listen[l])) < 0)
+			return s->http_fds[l];
 	return 0;
 }
 
@@ -314,6 +330,10 @@ sockets_close(struct server *s)
 	for (size_t i = 0; s->tcp_fds != NULL && i < s->nlisten; i++)
 		if (s->tcp_fds[i] >= 0)
 			close(s->tcp_fds[i]);
+	for (size_t i = 0; s->http_fds != NULL && i < s->nhttp; i++)
+		if (s->http_fds[i] >= 0)
+			close(s->http_fds[i]);
+	free(s->http_fds);
 	free(s->udp_fds);
 	free(s->tcp_fds);
 	free(s->pktinfo);
@@ -424,6 +444,18 @@ drop_privileges(const char *user)
 	return 0;
 }
 
+/* The HTTP listener takes its sockets over, whether it starts or not. */
+static int
+start_http(struct server *s, const struct http_setup *hs)
+{
+	struct http *http = NULL;
+	int rc = http_start(hs, &http);
+	for (size_t i = 0; i < s->nhttp; i++)
+		s->http_fds[i] = -1;
+	__atomic_store_n(&s->http, http, __ATOMIC_RELEASE);
+	return rc;
+}
+
 /* Start every thread module, each with what it needs and no more. */
 static int
 modules_start(struct server *s)
@@ -438,6 +470,8 @@ modules_start(struct server *s)
 		.send = send_writer_replies, .zone_changed = zone_changed,
 		.catalog_changed = catalog_changed, .publish = publish, .switched = switched,
 		.queue_max = c->update_queue, .queue_bytes_max = c->update_queue_bytes };
+	struct http_setup hs = { .store = s->store, .rt = s->rt, .fds = s->http_fds,
+		.nfds = c->nhttp_listen, .ctx = s, .submit = submit_op };
 	struct tcp_setup ts = { .store = s->store, .rt = s->rt, .fds = s->tcp_fds,
 		.nfds = s->nlisten, .spool_dir = c->store_dir, .hooks = hooks };
 	struct udp_setup us = { .store = s->store, .rt = s->rt, .workers = s->workers,
@@ -452,6 +486,7 @@ modules_start(struct server *s)
 	    (rc = notify_start(&ns, &s->notifier)) != 0 ||
 	    (rc = writer_start(&ws, &s->writer)) != 0 ||
 	    (rc = checker_start(s)) != 0 ||
+	    (rc = start_http(s, &hs)) != 0 ||
 	    (rc = tcp_start(&ts, &s->tcp)) != 0 ||
 	    (rc = udp_start(&us, &s->udp)) != 0)
 		log_err("cannot start the server's threads: %s", dnsd_strerror(rc));
@@ -489,6 +524,8 @@ modules_stop(struct server *s)
 	udp_stop(s->udp);
 	tcp_stop(s->tcp);
 	check_stop(s->checker); /* no more ops; the writer still calls back */
+	http_stop(__atomic_exchange_n(&s->http, NULL, __ATOMIC_ACQ_REL)); /* before the writer:
+	                                   * it waits for the writes it queued */
 	writer_stop(s->writer);
 	notify_stop(s->notifier);
 	forward_stop(s->forwarder);
@@ -583,8 +620,9 @@ reload(struct server *s, const struct server_setup *setup)
 
 	sdnotify_reloading();
 	if (setup->reload == NULL) {
-		log_info("SIGHUP: re-importing changed zone files");
+		log_info("SIGHUP: re-importing changed zone files and services-dir");
 		writer_request_reload(s->writer);
+		http_services_reload(s->http);
 		sdnotify_ready("serving");
 		return;
 	}
@@ -618,6 +656,9 @@ reload(struct server *s, const struct server_setup *setup)
 		runtime_drop(rt);
 		log_err("reload refused: still serving configuration generation %u", s->rt->generation);
 	}
+	/* The definition files, with the services-dir of the generation now
+	 * served (the listener took it over in publish()). */
+	http_services_reload(s->http);
 	snprintf(status, sizeof(status), "serving %zu zone%s (configuration generation %u)",
 	    s->rt->zones.n, s->rt->zones.n == 1 ? "" : "s", s->rt->generation);
 	sdnotify_ready(status);

@@ -133,6 +133,8 @@ stats_counter_name(enum stats_counter c)
 		[ST_TCP_OVER_CAP] = "tcp_over_cap", [ST_TCP_ACCEPT_BACKOFF] = "tcp_accept_backoff",
 		[ST_XFR_CUT] = "transfers_cut", [ST_XFR_LIMIT] = "transfers_limited",
 		[ST_TSIG_REPLAY] = "tsig_replays", [ST_TSIG_BADTRUNC] = "tsig_badtrunc",
+		[ST_HTTP_REQUESTS] = "http_requests",
+		[ST_HTTP_4XX] = "http_client_errors", [ST_HTTP_5XX] = "http_server_errors",
 	};
 	return c < ST_N && names[c] != NULL ? names[c] : "unknown";
 }

@@ -16,6 +16,7 @@
 #include "query/query.h"
 #include "reply/reply.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "svc/catalog.h"
 #include "update/update.h"
@@ -77,6 +78,31 @@ count_model(struct writer *w, const struct svc_ctx *x)
 	w->st.renewed += x->renewed;
 	w->st.deregistered += x->deregistered;
 	w->st.expired += x->expired;
+}
+
+/* The metrics of a batch: how each UPDATE was answered and, when it
+ * committed, what the model did and how long the batch took from its
+ * first write to durable. */
+static void
+count_batch(struct writer *w, const struct writer_stats *before, struct job *jobs,
+    const struct timespec *start, bool committed)
+{
+	struct timespec end;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	if (committed)
+		stats_commit(w->stats, (uint64_t)((end.tv_sec - start->tv_sec) * 1000000 +
+		                                  (end.tv_nsec - start->tv_nsec) / 1000));
+	stats_add(w->stats, ST_REGISTRATIONS, w->st.registered - before->registered);
+	stats_add(w->stats, ST_RENEWALS, w->st.renewed - before->renewed);
+	stats_add(w->stats, ST_DEREGISTRATIONS, w->st.deregistered - before->deregistered);
+	stats_add(w->stats, ST_EXPIRATIONS, w->st.expired - before->expired);
+	for (struct job *j = jobs; j != NULL; j = j->next) {
+		uint8_t rcode = j->rlen >= 4 ? j->reply[3] & 15 : RCODE_SERVFAIL;
+		if (j->op == NULL)
+			stats_add(w->stats, rcode == RCODE_NOERROR ? ST_UPDATES_OK
+			    : rcode == RCODE_REFUSED || rcode == RCODE_NOTAUTH ? ST_UPDATES_REFUSED
+			    : ST_UPDATES_FAILED, 1);
+	}
 }
 
 /* Apply a change to the model (writer_submit_op) inside `batch`, nested
@@ -243,6 +269,9 @@ writer_run_batch(struct writer *w, struct job *jobs, bool *more)
 	const struct zonetab *zones = &w->rt->zones;
 	struct store_txn *t = NULL;
 	uint32_t now = clock_now();
+	struct writer_stats first = w->st;
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = store_write_begin(w->store, &t);
 
 	memset(w->touched, 0, zones->n * sizeof(bool));
@@ -345,6 +374,7 @@ writer_run_batch(struct writer *w, struct job *jobs, bool *more)
 		fail_jobs(w, jobs, now); /* nothing was written: every client learns it */
 		w->st = before;
 	}
+	count_batch(w, &first, jobs, &start, rc == 0);
 	/* Whatever is queued before the answers leave came from clients that
 	 * were not in this batch; what comes after may be their next update. */
 	pthread_mutex_lock(&w->mu);

@@ -72,6 +72,7 @@ struct writer {
 	bool stop, reload;
 	struct runtime *next_rt; /* writer_set_runtime: a generation to switch to */
 	struct writer_stats st;
+	struct stats_block *stats; /* for /metrics: the writer thread's own */
 	bool *touched;         /* per zone index, during one batch */
 	size_t queue_max, queue_bytes_max, qbytes; /* writer_submit's bounds; bytes queued */
 	/* A reaper whose commits fail waits until reap_after, doubling reap_backoff,

@@ -40,6 +40,7 @@
 #include "query/query.h"
 #include "reply/reply.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "svc/catalog.h"
 #include "update/update.h"
@@ -100,6 +101,9 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 void
 writer_submit_op(struct writer *w, const struct svc_op *op, writer_op_done done, void *arg)
 {
+	/* Not held to update-queue: the callers bound what they have in
+	 * flight themselves (one per check, per HTTP connection, per
+	 * definition in services-dir), all set by the operator. */
 	struct job *j = calloc(1, sizeof(*j) + sizeof(*op));
 	if (j == NULL) {
 		done(arg, -ENOMEM, 0);
@@ -270,6 +274,7 @@ writer_run(void *arg)
 	struct writer *w = arg;
 	bool more = false;
 	uint32_t deadline = next_expiry(w);
+	w->stats = stats_block_new();
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {

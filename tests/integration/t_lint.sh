@@ -78,6 +78,7 @@ net/udp 11
 net/tcp 11
 net/tcp-int 11
 net/tcp-xfr 11
+http/* 11
 net/server 12
 main 13
 '

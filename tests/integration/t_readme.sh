@@ -37,9 +37,10 @@ grep -qE 'register web |register web-' <<<"$SECOND" && not_ok "the example regis
 
 note "the example configuration, as a normal user"
 PORT=$(pick_port) || hard_error "no free port"
+HPORT=$(pick_port) || hard_error "no free port"
 cp -r "$SRCDIR/zones" "$WORK/zones"
 rm -rf "$WORK/zones/state"
-sed -i "s/5300/$PORT/" "$WORK/zones/dnsd.conf"
+sed -i -e "s/5300/$PORT/" -e "s/@8500/@$HPORT/" "$WORK/zones/dnsd.conf"
 grep -q '::1' "$WORK/zones/dnsd.conf" && grep -v '^#' "$WORK/zones/dnsd.conf" | grep -q '::1' &&
 	not_ok "the example listens on ::1" || ok "the example needs no ::1"
 grep -vE '^\s*#' "$WORK/zones/dnsd.conf" | grep -qw notify && not_ok "the example notifies someone" ||

@@ -1078,7 +1078,7 @@ test_number_floors(void **state)
 }
 
 struct rows {
-	size_t n, top, zone, key;
+	size_t n, top, zone, key, token;
 	bool seen_workers, seen_zone_min, seen_key_min;
 	const char *bad_man;
 };
@@ -1094,6 +1094,8 @@ count_row(const char *kw, const char *level, const char *man, void *arg)
 		r->zone++;
 	else if (strcmp(level, "key") == 0)
 		r->key++;
+	else if (strcmp(level, "token") == 0)
+		r->token++;
 	r->seen_workers |= strcmp(level, "top") == 0 && strcmp(kw, "workers") == 0;
 	r->seen_zone_min |= strcmp(level, "zone") == 0 && strcmp(kw, "min-lease") == 0;
 	r->seen_key_min |= strcmp(level, "key") == 0 && strcmp(kw, "min-lease") == 0;
@@ -1136,7 +1138,8 @@ test_settings_foreach(void **state)
 	struct rows r = { 0 };
 	assert_int_equal(conf_settings_foreach(count_row, &r), 0);
 	assert_true(r.n >= 30);
-	assert_int_equal(r.n, r.top + r.zone + r.key);
+	assert_int_equal(r.n, r.top + r.zone + r.key + r.token);
+	assert_int_equal(r.token, 2); /* token NAME { secret; key; } */
 	assert_true(r.seen_workers && r.seen_zone_min && r.seen_key_min);
 	if (r.bad_man != NULL)
 		fail_msg("%s: not documented in dnsd.conf(5)", r.bad_man);
