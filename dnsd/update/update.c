@@ -608,10 +608,12 @@ uint32_t
 update_grant_lease(const struct update_req *u, uint32_t requested, bool asked)
 {
 	const struct conf_zone *cz = u->zone->conf;
-	if (!asked)
-		return cz->default_lease;
-	uint32_t lease = requested;
-	uint32_t lo = cz->min_lease, hi = cz->max_lease;
+	uint32_t lease = asked ? requested : cz->default_lease;
+	/* The zone's bounds are for the leases clients ask for; its default
+	 * is the operator's own choice. A key's bounds hold for everything it
+	 * signs (a key held to a minute must not add records forever by
+	 * leaving the option out). */
+	uint32_t lo = asked ? cz->min_lease : 0, hi = asked ? cz->max_lease : 0;
 	if (u->key != NULL) {
 		if (u->key->min_lease > lo)
 			lo = u->key->min_lease;
@@ -663,7 +665,9 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 	res->key_lease = q->lease_8 ? update_grant_lease(u, q->key_lease, true) : 0;
 	/* The clock counts whole seconds: round up, so a lease of L seconds
 	 * lasts at least L seconds (and less than L + 1). */
-	uint32_t expire = res->lease ? u->now + res->lease + 1 : 0;
+	uint32_t expire = 0;
+	if (res->lease != 0)
+		expire = res->lease < UINT32_MAX - 1 - u->now ? u->now + res->lease + 1 : UINT32_MAX;
 	uint32_t owner = u->key ? node_owner_tag(u->key->name_wire) : 0;
 
 	struct svc_ctx own, *sx = u->svc;
