@@ -22,9 +22,11 @@
 #include "forward/forward.h"
 #include "net/peer.h"
 #include "query/query.h"
+#include "stats/stats.h"
 #include "util/log.h"
 
 #define FORWARD_PENDING_MAX 10000 /* beyond this, queries get SERVFAIL */
+#define FORWARD_QUEUE_MAX 10000   /* handed over, not sent yet; beyond: dropped */
 
 struct fjob {
 	struct fjob *next;
@@ -44,7 +46,9 @@ struct forwarder {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	struct fjob *queue;
+	unsigned queued;           /* jobs in queue (mu) */
 	unsigned pending;
+	struct stats_block *st;    /* the forwarder thread's */
 	int evfd;
 	bool stop;
 };
@@ -76,11 +80,14 @@ answered(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	(void)timeouts;
 	f->pending--;
 	if (status != ARES_SUCCESS || abuf == NULL || alen < WIRE_HDR_LEN) {
-		if (status != ARES_EDESTRUCTION)
+		if (status != ARES_EDESTRUCTION) {
+			stats_add(f->st, ST_FORWARD_FAILED, 1);
 			reply_servfail(f, j);
+		}
 		free(j);
 		return;
 	}
+	stats_add(f->st, ST_FORWARDED, 1);
 	wire_put16(abuf, j->id);
 	if ((size_t)alen > j->limit) {
 		/* Too big for the client's UDP buffer: header and question
@@ -106,9 +113,17 @@ void
 forward_submit(struct forwarder *f, const uint8_t *msg, size_t len, size_t limit,
     const struct reply_to *to)
 {
-	struct fjob *j = malloc(sizeof(*j) + len);
-	if (j == NULL)
+	/* Bounded before memory is taken: a flood the thread cannot keep up
+	 * with is dropped here (the clients retry). Workers that check at
+	 * once may each add one more. */
+	pthread_mutex_lock(&f->mu);
+	bool full = f->queued >= FORWARD_QUEUE_MAX;
+	pthread_mutex_unlock(&f->mu);
+	struct fjob *j = full ? NULL : malloc(sizeof(*j) + len);
+	if (j == NULL) {
+		stats_add(stats_thread(), ST_FORWARD_FAILED, 1);
 		return;
+	}
 	j->f = f;
 	j->to = *to;
 	j->id = wire_get16(msg);
@@ -118,6 +133,7 @@ forward_submit(struct forwarder *f, const uint8_t *msg, size_t len, size_t limit
 	pthread_mutex_lock(&f->mu);
 	j->next = f->queue;
 	f->queue = j;
+	f->queued++;
 	pthread_mutex_unlock(&f->mu);
 	uint64_t one = 1;
 	ssize_t r = write(f->evfd, &one, sizeof(one));
@@ -128,11 +144,13 @@ static void *
 forward_run(void *arg)
 {
 	struct forwarder *f = arg;
+	f->st = stats_block_new();
 	for (;;) {
 		pthread_mutex_lock(&f->mu);
 		struct fjob *q = f->queue;
 		bool stop = f->stop;
 		f->queue = NULL;
+		f->queued = 0;
 		pthread_mutex_unlock(&f->mu);
 		if (stop) {
 			while (q != NULL) {
@@ -145,6 +163,7 @@ forward_run(void *arg)
 		while (q != NULL) {
 			struct fjob *n = q->next;
 			if (f->pending >= FORWARD_PENDING_MAX) {
+				stats_add(f->st, ST_FORWARD_FAILED, 1);
 				reply_servfail(f, q);
 				free(q);
 			} else {

@@ -340,8 +340,10 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 			tcp_xfr_pump(t, c, now);
 			continue;
 		}
-		if (len > 0)
+		if (len > 0) {
+			stats_query(t->st, 1, info.req.qtype, t->abuf[3] & 15);
 			tcp_conn_queue(c, t->abuf, len);
+		}
 	}
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->inlen - off);

@@ -24,6 +24,7 @@
 #include "node/node.h"
 #include "notify/notify.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "tsig/tsig.h"
 #include "util/clock.h"
@@ -54,6 +55,7 @@ struct notifier {
 	bool stop;
 	size_t ntargets;
 	struct target *targets;
+	struct stats_block *st;    /* the thread's */
 };
 
 uint64_t
@@ -158,8 +160,8 @@ send_notify(struct notifier *n, struct target *tg)
 		}
 	}
 	int fd = tg->addr.ss_family == AF_INET6 ? n->fd6 : n->fd4;
-	if (fd >= 0)
-		sendto(fd, buf, len, 0, (struct sockaddr *)&tg->addr, tg->addrlen);
+	if (fd >= 0 && sendto(fd, buf, len, 0, (struct sockaddr *)&tg->addr, tg->addrlen) >= 0)
+		stats_add(n->st, ST_NOTIFY_SENT, 1);
 }
 
 /* "ADDR@PORT" of a secondary, for log lines. */
@@ -237,6 +239,7 @@ receive(struct notifier *n, int fd)
 				char who[INET6_ADDRSTRLEN + 8], lkey[80];
 				tg->pending = false;
 				target_str(tg, who, sizeof(who));
+				stats_add(n->st, ST_NOTIFY_ACKED, 1);
 				if (rcode == RCODE_NOERROR) {
 					log_debug("zone %s: NOTIFY to %s acknowledged", tg->zone->name, who);
 					continue;
@@ -343,6 +346,7 @@ static void *
 notify_run(void *arg)
 {
 	struct notifier *n = arg;
+	n->st = stats_block_new();
 	for (;;) {
 		uint64_t now = clock_mono_ms(), wake_at = UINT64_MAX;
 		if (take_messages(n, now))

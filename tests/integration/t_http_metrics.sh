@@ -32,8 +32,17 @@ api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"web","ID":"web-1","
 api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"web","ID":"web-2","Port":81,"Check":{"TTL":"60s"}}'
 dig @127.0.0.1 -p "$PORT" +short web.service.consul SRV >/dev/null
 api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"bad"'
+tcp0=$(metric 'dnsd_queries_total{transport="tcp",type="SRV"}')
+dig @127.0.0.1 -p "$PORT" +tcp +short web.service.consul SRV >/dev/null
+dig @127.0.0.1 -p "$PORT" +tcp +short nosuch.service.consul SRV >/dev/null
 api GET /metrics
 printf '%s\n' "$BODY" >"$WORK/metrics2.txt"
+[ "$(metric 'dnsd_queries_total{transport="tcp",type="SRV"}')" = $((tcp0 + 2)) ] &&
+	ok "two SRV queries over TCP counted" ||
+	not_ok "dnsd_queries_total{tcp,SRV}: $(metric 'dnsd_queries_total{transport="tcp",type="SRV"}'), was $tcp0"
+[ "$(metric 'dnsd_responses_total{transport="tcp",rcode="NXDOMAIN"}')" -ge 1 ] &&
+	ok "the NXDOMAIN over TCP counted" ||
+	not_ok "dnsd_responses_total{tcp}: $(grep 'responses_total{transport="tcp"' <<<"$BODY")"
 [ "$(metric dnsd_registrations_total)" = $((reg0 + 2)) ] && ok "two registrations counted" ||
 	not_ok "dnsd_registrations_total: $(metric dnsd_registrations_total), was $reg0"
 [ "$(metric 'dnsd_instances{zone="svc.example.test.",service="web",health="passing"}')" = 1 ] &&
