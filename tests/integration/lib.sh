@@ -268,7 +268,9 @@ start_dnsd() {
 		DNSD_PID=$!
 		track_pid "$DNSD_PID"
 		SECONDS=0
-		for i in $(seq 1 100); do
+		# Up to 30 s: a sanitizer build importing a big zone on a loaded
+		# 2-core machine has taken more than 5.
+		for i in $(seq 1 600); do
 			if ! kill -0 "$DNSD_PID" 2>/dev/null; then
 				wait "$DNSD_PID" 2>/dev/null
 				break
@@ -277,7 +279,7 @@ start_dnsd() {
 				echo "# dnsd pid $DNSD_PID on port $PORT (log $DNSD_LOG)"
 				return 0
 			fi
-			[ "$SECONDS" -ge 10 ] && break
+			[ "$SECONDS" -ge 30 ] && break
 			sleep 0.05
 		done
 		if kill -0 "$DNSD_PID" 2>/dev/null; then
