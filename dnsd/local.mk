@@ -12,7 +12,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/stats/stats.c dnsd/stats/stats.h \
 	dnsd/store/store.c dnsd/store/store-key.c dnsd/store/store-zone.c \
 	dnsd/store/store-node.c dnsd/store/store-journal.c dnsd/store/store-walk.c \
-	dnsd/store/store-svc.c \
+	dnsd/store/store-svc.c dnsd/store/store-cluster.c \
 	dnsd/store/store-int.h dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h dnsd/conf/lex.c dnsd/conf/lex.h \
 	dnsd/conf/acl.c dnsd/conf/settings.c dnsd/conf/internal.h \

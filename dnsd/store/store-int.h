@@ -12,6 +12,9 @@
  *                    expiry index; node load/save (the query path)
  *   store-journal.c  change tracking and the "journal" database (IXFR)
  *   store-walk.c     the walk over a key prefix, and the node iterator
+ *   store-cluster.c  cluster mode: the inputs a write changed (instances
+ *                    and dynamic records, for etcd), the mirror's state
+ *                    in "meta"
  *
  * Each file documents the databases it owns byte by byte at its top.
  */
@@ -56,6 +59,10 @@ struct store_txn {
 	bool write;
 	bool track;
 	struct changes ch;
+	/* Cluster mode's scratch runs (store-cluster.c): the instances and
+	 * the dynamic records (not views) the transaction changed. */
+	bool track_inputs;
+	struct changes in;
 	/* Read transactions keep their cursors across reset/renew, so the
 	 * query path never allocates (mdb_cursor_open does). */
 	MDB_cursor *rcur[2];
@@ -176,6 +183,14 @@ int expiry_put(struct store_txn *t, uint32_t expire, const struct store_key *k);
  * write removes and adds (called by store_node_put while tracking). */
 int changes_append(struct changes *c, const void *p, size_t n);
 int track_diff(struct store_txn *t, const struct store_key *k, const uint8_t *oldv,
+    size_t oldlen, const uint8_t *newv, size_t newlen);
+
+/* store-cluster.c: remember an instance written or deleted (val NULL),
+ * and the input records a node write removes, adds or changes; a change
+ * to a zone-file record is DNSD_EREFUSED (called while tracking inputs). */
+int inputs_inst(struct store_txn *t, const struct store_key *k, const uint8_t *val, size_t len,
+    uint32_t expire);
+int inputs_diff(struct store_txn *t, const struct store_key *k, const uint8_t *oldv,
     size_t oldlen, const uint8_t *newv, size_t newlen);
 
 #endif

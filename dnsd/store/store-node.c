@@ -410,6 +410,8 @@ store_node_put(struct store_txn *t, const struct store_key *k, const uint8_t *va
 		return rc;
 	if (t->track && (rc = track_diff(t, k, old.mv_data, old.mv_size, val, len)) != 0)
 		return rc;
+	if (t->track_inputs && (rc = inputs_diff(t, k, old.mv_data, old.mv_size, val, len)) != 0)
+		return rc;
 
 	if (len == 0) {
 		rc = mdb_del(t->txn, t->s->nodes, &mk, NULL);

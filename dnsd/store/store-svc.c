@@ -58,6 +58,8 @@ store_inst_put(struct store_txn *t, const struct store_key *k, const uint8_t *va
 	int rc = map_err(mdb_put(t->txn, t->s->instances, &mk, &mv, 0), "instance put");
 	if (rc == 0 && expire != 0)
 		rc = expiry_put(t, expire, k);
+	if (rc == 0 && t->track_inputs)
+		rc = inputs_inst(t, k, val, len, expire);
 	return rc;
 }
 
@@ -66,7 +68,9 @@ store_inst_del(struct store_txn *t, const struct store_key *k)
 {
 	MDB_val mk = key_val(k);
 	int rc = mdb_del(t->txn, t->s->instances, &mk, NULL);
-	return rc == MDB_NOTFOUND ? 0 : map_err(rc, "instance del");
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return map_err(rc, "instance del");
+	return t->track_inputs ? inputs_inst(t, k, NULL, 0, 0) : 0;
 }
 
 /* A walk over `dbi` under a prefix, calling fn for each entry. */

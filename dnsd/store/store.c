@@ -14,11 +14,13 @@
  *   "owners"   store-node.c  (dynamic records per TSIG key and zone)
  *   "journal"  store-journal.c (changes of serial, for IXFR)
  *
- * "meta" holds two entries; the keys are ASCII without a terminating NUL:
+ * "meta" holds these entries; the keys are ASCII without a terminating NUL:
  *
  *   "version"  (76 65 72 73 69 6f 6e)      -> u32 format version
  *   "zone-id"  (7a 6f 6e 65 2d 69 64)      -> u32 last zone id handed out
  *                                             (written by store-zone.c)
+ *   "catalog-index"                        -> u64 (store-svc.c)
+ *   "cluster-rev", "cluster-zone" + apex   cluster mode's mirror (store-cluster.c)
  *
  *   e.g. 76 65 72 73 69 6f 6e -> 00 00 00 02    (STORE_VERSION 2)
  *        7a 6f 6e 65 2d 69 64 -> 00 00 00 07    (zones 1..7 were created)
@@ -238,6 +240,7 @@ store_write_nested(struct store_txn *parent, struct store_txn **out)
 	t->write = true;
 	t->parent = parent;
 	t->track = parent->track;
+	t->track_inputs = parent->track_inputs;
 	*out = t;
 	return 0;
 }
@@ -446,6 +449,8 @@ store_commit(struct store_txn *t)
 	/* A child's changes become the parent's. */
 	if (t->parent != NULL && t->ch.len > 0)
 		rc = changes_append(&t->parent->ch, t->ch.buf, t->ch.len);
+	if (rc == 0 && t->parent != NULL && t->in.len > 0)
+		rc = changes_append(&t->parent->in, t->in.buf, t->in.len);
 	if (rc == 0)
 		rc = map_err(mdb_txn_commit(t->txn), "commit");
 	else
@@ -457,6 +462,7 @@ store_commit(struct store_txn *t)
 			level_full(t->s);
 	}
 	free(t->ch.buf);
+	free(t->in.buf);
 	free(t);
 	return rc;
 }
@@ -473,6 +479,7 @@ store_abort(struct store_txn *t)
 	if (t->write && t->parent == NULL)
 		level_full(t->s);
 	free(t->ch.buf);
+	free(t->in.buf);
 	free(t);
 }
 

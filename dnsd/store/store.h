@@ -310,6 +310,67 @@ int store_svc_walk(struct store_txn *t, const uint8_t *prefix, size_t plen,
 int store_catalog_index(struct store_txn *t, uint64_t *index);
 int store_catalog_bump(struct store_txn *t, uint64_t *index);
 
+/*
+ * Cluster mode (store-cluster.c). A scratch run of the writer tracks the
+ * model's inputs it changed: every instance written or deleted, and every
+ * dynamic record that is not a view (NODE_RR_VIEW) a node write removed,
+ * added or changed (its TTL, lease, owner or flags). etcd holds exactly
+ * these; each node derives the views itself. While inputs are tracked,
+ * a node write that would remove or change a zone-file record fails with
+ * DNSD_EREFUSED: zone files are the same on every node and are not in
+ * etcd. The inputs are read back with store_input_next, in the order
+ * they happened (a later one of the same key wins).
+ */
+enum store_input_op {
+	STORE_INPUT_INST_DEL = 0, /* key: the instance's node key */
+	STORE_INPUT_INST_PUT = 1, /* data: the instance's value (svc.h); expire: its lease end */
+	STORE_INPUT_REC_DEL = 2,  /* key: the owner's node key; type, data: the RDATA */
+	STORE_INPUT_REC_PUT = 3,  /* the record as it is now */
+};
+struct store_input {
+	uint8_t op;
+	const uint8_t *key;   /* a node key (store_key layout) */
+	size_t keylen;
+	uint16_t type;
+	uint32_t ttl, expire, owner;
+	uint8_t flags;
+	const uint8_t *data;  /* instance value or RDATA */
+	size_t len;
+};
+void store_track_inputs(struct store_txn *t);
+/* The inputs tracked so far, as a length: inputs up to a mark came first. */
+size_t store_inputs_mark(const struct store_txn *t);
+/* Take the tracked inputs out of `t` (the caller frees the buffer); *len
+ * gets their length. NULL with *len 0 when there are none. */
+uint8_t *store_inputs_take(struct store_txn *t, size_t *len);
+/* The input at *p (before `end`), advancing *p: 1 with `in` set, 0 at
+ * the end, DNSD_EMALF if malformed. Pointers point into the buffer. */
+int store_input_next(const uint8_t **p, const uint8_t *end, struct store_input *in);
+
+/* Where the tracked journal changes (store_track_changes) stand now, and
+ * those made since such a mark: change records as in a journal entry
+ * (walk them with store_jchange_next), valid until the next write. A
+ * store_journal_add in between invalidates marks. */
+size_t store_changes_mark(const struct store_txn *t);
+struct store_val store_changes_since(const struct store_txn *t, size_t mark);
+
+/*
+ * The mirror's state in "meta": the etcd revision it last applied, with
+ * the etcd prefix it followed (its identity: another prefix is another
+ * cluster), and per zone the mod_revision of the zone's version key and
+ * the revision its serial is derived from. A missing entry reads as 0.
+ */
+#define STORE_MIRROR_PREFIX_MAX 256
+int store_mirror_get(struct store_txn *t, int64_t *rev, char *prefix, size_t size);
+int store_mirror_put(struct store_txn *t, int64_t rev, const char *prefix);
+struct store_mirror_zone {
+	int64_t version;     /* mod_revision of <prefix>z/<zone>/version */
+	int64_t serial_rev;  /* the serial is the zone file's + this */
+};
+int store_mirror_zone_get(struct store_txn *t, const uint8_t *apex, struct store_mirror_zone *z);
+int store_mirror_zone_put(struct store_txn *t, const uint8_t *apex,
+    const struct store_mirror_zone *z);
+
 /* Store-wide counters for dnsdctl and tests. */
 struct store_stats {
 	uint64_t nodes, expiry_entries, map_used, map_size;

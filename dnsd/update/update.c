@@ -705,11 +705,18 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 		rc = store_node_save(t, &k, &e);
 	}
 	node_edit_free(&e);
+	/* A record the store may not change (a zone-file record, in cluster
+	 * mode: every node has the same file) is a matter of policy. */
+	if (rc == DNSD_EREFUSED) {
+		res->rcode = RCODE_REFUSED;
+		rc = 0;
+	}
 	/* The views of the instances it changed: now when it is alone, else
 	 * when the group ends (before then only for the record count below). */
-	if (rc == 0 && sx == &own)
+	if (rc == 0 && res->rcode == RCODE_NOERROR && sx == &own)
 		rc = svc_flush(&own);
-	else if (rc == 0 && u->key != NULL && u->key->max_records != 0)
+	else if (rc == 0 && res->rcode == RCODE_NOERROR && u->key != NULL &&
+	    u->key->max_records != 0)
 		rc = svc_refresh(sx);
 	if (sx == &own)
 		svc_ctx_free(&own);
@@ -718,7 +725,7 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 	res->renewed = sx->renewed - ren0;
 	res->deregistered = sx->deregistered - dereg0;
 	sx->changed |= changed0;
-	if (rc == 0)
+	if (rc == 0 && res->rcode == RCODE_NOERROR)
 		rc = check_max_records(t, u, owner, &res->rcode);
 	free(r);
 	return rc;
