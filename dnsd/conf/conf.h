@@ -109,6 +109,17 @@ struct conf_token {
 #define CONF_HTTP_MAX_CONN_DEFAULT 256
 #define CONF_HTTP_TIMEOUT_DEFAULT_MS 10000
 
+/* Cluster mode (dnsd(8) "Cluster mode"): etcd holds the dynamic data. */
+struct conf_cluster {
+	bool on;              /* a cluster block was given */
+	size_t netcd;
+	char **etcd;          /* client URLs of the etcd members */
+	char *prefix;         /* before every key (default "/dnsd/") */
+	char *node;           /* this node's name (default: the host name) */
+	char *user, *password;
+	char *ca_file, *cert_file, *key_file;
+};
+
 struct conf {
 	char *path;
 	size_t nlisten;
@@ -164,6 +175,7 @@ struct conf {
 	char *services_dir;                 /* service definition files */
 	size_t ntokens;
 	struct conf_token *tokens;
+	struct conf_cluster cluster;
 };
 
 /*

@@ -12,14 +12,14 @@
 
 /* The levels a setting may appear at: the top of the file, or the block of
  * a zone or key statement. A new kind of block is a new level. */
-enum conf_level { CONF_TOP, CONF_ZONE, CONF_KEY, CONF_TOKEN, CONF_NLEVELS };
+enum conf_level { CONF_TOP, CONF_ZONE, CONF_KEY, CONF_TOKEN, CONF_CLUSTER, CONF_NLEVELS };
 
 /* What a setting's parser works on. */
 struct conf_ctx {
 	struct conf *conf; /* the whole configuration */
 	void *obj;         /* what the level's settings fill: struct conf at
 	                    * CONF_TOP, struct conf_zone, struct conf_key,
-	                    * struct conf_token */
+	                    * struct conf_token, struct conf_cluster */
 	const char *file;  /* the file being read: messages, relative paths */
 };
 
@@ -56,6 +56,7 @@ int conf_parse_name(const char *file, const struct stmt *s, const char *v, uint8
  * Each reads statement `s` of x->file into x->conf. */
 int conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_key(const struct conf_ctx *x, const struct stmt *s);
+int conf_stmt_cluster(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_include(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_token(const struct conf_ctx *x, const struct stmt *s);
 

@@ -490,6 +490,26 @@ set_allow_truncation(const struct conf_ctx *x, const struct stmt *s)
 	return 0;
 }
 
+/* etcd URL ...: the members of the cluster's etcd */
+static int
+set_etcd(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf_cluster *cl = x->obj;
+	if (s->nargs == 0)
+		return conf_bad(x->file, s, "needs at least one URL");
+	for (size_t j = 0; j < s->nargs; j++) {
+		const char *u = s->args[j];
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+			return conf_bad(x->file, s, "a URL starts with http:// or https://");
+		char *d = strdup(u);
+		if (d == NULL || conf_push((void **)&cl->etcd, &cl->netcd, sizeof(d), &d) != 0) {
+			free(d);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* ---- the table ---- */
 
 /* Numbers, by what they mean. */
@@ -516,13 +536,14 @@ static const struct num_rule http_body = { U_SIZE, 64ULL << 20, 1024, false,
 	"must be at least 1k", 0 };
 static const struct num_rule http_conn = { U_NONE, 100000, 1, false, "must be at least 1", 0 };
 
-/* Rows are written with these: LEVEL is TOP, ZONE or KEY, and picks both
+/* Rows are written with these: LEVEL is TOP, ZONE, KEY or CLUSTER, and picks both
  * the level and the struct whose FIELD a typed setter fills. */
 #define MAN "dnsd.conf(5)"
 #define TYPE_TOP struct conf
 #define TYPE_ZONE struct conf_zone
 #define TYPE_KEY struct conf_key
 #define TYPE_TOKEN struct conf_token
+#define TYPE_CLUSTER struct conf_cluster
 #define AT(LEVEL, FIELD) .level = CONF_##LEVEL, .off = offsetof(TYPE_##LEVEL, FIELD), \
 	.size = sizeof(((TYPE_##LEVEL *)0)->FIELD)
 #define FN(LEVEL, NAME, F) { .name = NAME, .level = CONF_##LEVEL, .kind = K_FN, .fn = F, .man = MAN }
@@ -540,6 +561,7 @@ static const struct setting table[] = {
 	NUM(TOP, "answer-cache", answer_cache, answer_cache),
 	NUM(TOP, "check-max", check_max, check_max),
 	NUM(TOP, "check-max-concurrent", check_max_concurrent, check_conc),
+	FN(TOP, "cluster", conf_stmt_cluster),
 	NUM(TOP, "edns-max", edns_max, edns_max),
 	NUM(TOP, "edns-buffer-size", edns_max, edns_max),
 	FN(TOP, "forward", set_forward),
@@ -603,6 +625,15 @@ static const struct setting table[] = {
 	NUM(ZONE, "max-lease", max_lease, secs),
 	FN(ZONE, "notify", set_notify),
 	BOOL(ZONE, "only-passing", only_passing),
+	/* cluster { ... } */
+	STR(CLUSTER, "ca-file", ca_file),
+	STR(CLUSTER, "cert-file", cert_file),
+	FN(CLUSTER, "etcd", set_etcd),
+	STR(CLUSTER, "key-file", key_file),
+	STR(CLUSTER, "node", node),
+	STR(CLUSTER, "password", password),
+	STR(CLUSTER, "prefix", prefix),
+	STR(CLUSTER, "user", user),
 };
 
 static bool
@@ -617,6 +648,7 @@ keyword_known(const char *word)
 /* The level names of conf_settings_foreach: a block's is its keyword. */
 static const char *const level_name[CONF_NLEVELS] = {
 	[CONF_TOP] = "top", [CONF_ZONE] = "zone", [CONF_KEY] = "key", [CONF_TOKEN] = "token",
+	[CONF_CLUSTER] = "cluster",
 };
 
 /* ---- reading a statement ---- */
@@ -630,6 +662,7 @@ conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const struc
 		[CONF_ZONE] = "unknown zone setting",
 		[CONF_KEY] = "unknown key setting",
 		[CONF_TOKEN] = "unknown token setting",
+		[CONF_CLUSTER] = "unknown cluster setting",
 	};
 	const struct setting *row = NULL;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && row == NULL; i++)

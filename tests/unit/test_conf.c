@@ -1078,7 +1078,7 @@ test_number_floors(void **state)
 }
 
 struct rows {
-	size_t n, top, zone, key, token;
+	size_t n, top, zone, key, token, cluster;
 	bool seen_workers, seen_zone_min, seen_key_min;
 	const char *bad_man;
 };
@@ -1096,6 +1096,8 @@ count_row(const char *kw, const char *level, const char *man, void *arg)
 		r->key++;
 	else if (strcmp(level, "token") == 0)
 		r->token++;
+	else if (strcmp(level, "cluster") == 0)
+		r->cluster++;
 	r->seen_workers |= strcmp(level, "top") == 0 && strcmp(kw, "workers") == 0;
 	r->seen_zone_min |= strcmp(level, "zone") == 0 && strcmp(kw, "min-lease") == 0;
 	r->seen_key_min |= strcmp(level, "key") == 0 && strcmp(kw, "min-lease") == 0;
@@ -1121,6 +1123,8 @@ row_is_known(const char *kw, const char *level, const char *man, void *arg)
 	char text[256];
 	if (strcmp(level, "top") == 0)
 		snprintf(text, sizeof(text), "%s\n", kw);
+	else if (strcmp(level, "cluster") == 0)
+		snprintf(text, sizeof(text), "cluster {\n %s\n}\n", kw);
 	else
 		snprintf(text, sizeof(text), "%s x.test {\n %s\n}\n", level, kw);
 	conf_free(&f->c);
@@ -1132,14 +1136,73 @@ row_is_known(const char *kw, const char *level, const char *man, void *arg)
 	return 0;
 }
 
+/* The cluster block: its settings, its defaults, and what it refuses. */
+static void
+test_cluster_block(void **state)
+{
+	struct fx *f = *state;
+	put_file(f, "ca.pem", "not checked here\n");
+	const char *path = put_file(f, "dnsd.conf",
+	    "zone a.test\n"
+	    "cluster {\n"
+	    "    etcd http://127.0.0.1:2379 https://[::1]:2379\n"
+	    "    etcd http://192.0.2.1:2379\n"
+	    "    node n1\n"
+	    "    user dnsd; password \"s3cret\"\n"
+	    "}\n");
+	assert_int_equal(load_capture(f, L_CONF, path), 0);
+	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
+	const struct conf_cluster *cl = &f->c.cluster;
+	assert_true(cl->on);
+	assert_int_equal(cl->netcd, 3);
+	assert_string_equal(cl->etcd[1], "https://[::1]:2379");
+	assert_string_equal(cl->node, "n1");
+	assert_string_equal(cl->prefix, "/dnsd/"); /* the default */
+	assert_string_equal(cl->password, "s3cret");
+
+	/* Without a block: single-node mode. */
+	conf_free(&f->c);
+	conf_init(&f->c);
+	path = put_file(f, "dnsd.conf", "zone a.test\n");
+	assert_int_equal(load_capture(f, L_CONF, path), 0);
+	assert_int_equal(load_capture(f, L_FINISH, NULL), 0);
+	assert_false(f->c.cluster.on);
+
+	expect_error(f, "cluster {\n etcd 127.0.0.1:2379\n}\n", 2, "http://");
+	expect_error(f, "cluster {\n etcd\n}\n", 2, "URL");
+	expect_error(f, "cluster {\n bogus 1\n}\n", 2, "unknown cluster setting");
+	expect_error(f, "cluster x { etcd http://a:1 }\n", 1, "expects");
+	expect_error(f, "cluster { etcd http://a:1 }\ncluster { etcd http://b:1 }\n", 2,
+	    "only one");
+	/* checked once the whole file is read */
+	static const char *const unfinished[][2] = {
+		{ "zone a.test\ncluster { prefix /x/ }\n", "no etcd members" },
+		{ "zone a.test\ncluster { etcd http://a:1; user u }\n", "user and password" },
+		{ "zone a.test\ncluster { etcd http://a:1; ca-file /nonexistent/ca.pem }\n",
+		    "cannot read" },
+		{ "zone a.test\ncluster { etcd http://a:1; cert-file /etc/hostname }\n",
+		    "cert-file and key-file" },
+	};
+	for (size_t i = 0; i < sizeof(unfinished) / sizeof(unfinished[0]); i++) {
+		conf_free(&f->c);
+		conf_init(&f->c);
+		path = put_file(f, "dnsd.conf", unfinished[i][0]);
+		assert_int_equal(load_capture(f, L_CONF, path), 0);
+		assert_int_equal(load_capture(f, L_FINISH, NULL), DNSD_ECONF);
+		if (strstr(f->err, unfinished[i][1]) == NULL)
+			fail_msg("want \"%s\" in: %s", unfinished[i][1], f->err);
+	}
+}
+
 static void
 test_settings_foreach(void **state)
 {
 	struct rows r = { 0 };
 	assert_int_equal(conf_settings_foreach(count_row, &r), 0);
 	assert_true(r.n >= 30);
-	assert_int_equal(r.n, r.top + r.zone + r.key + r.token);
+	assert_int_equal(r.n, r.top + r.zone + r.key + r.token + r.cluster);
 	assert_int_equal(r.token, 2); /* token NAME { secret; key; } */
+	assert_int_equal(r.cluster, 8);
 	assert_true(r.seen_workers && r.seen_zone_min && r.seen_key_min);
 	if (r.bad_man != NULL)
 		fail_msg("%s: not documented in dnsd.conf(5)", r.bad_man);
@@ -1159,6 +1222,7 @@ main(void)
 		T(test_errors_name_file_line),
 		T(test_comments_and_lines),
 		T(test_bind_key_file),
+		T(test_cluster_block),
 		cmocka_unit_test(test_addresses),
 		T(test_acl_match),
 		T(test_acl_match_sockaddr),
