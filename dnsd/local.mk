@@ -28,6 +28,9 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/svc/catalog.c dnsd/svc/view.c dnsd/svc/catalog.h \
 	dnsd/update/update.c dnsd/update/update.h \
 	dnsd/update/services.c dnsd/update/services.h \
+	dnsd/cluster/layout.c dnsd/cluster/layout.h \
+	dnsd/cluster/mirror.c dnsd/cluster/mirror.h \
+	dnsd/cluster/ops.c dnsd/cluster/ops.h \
 	dnsd/writer/writer.c dnsd/writer/batch.c dnsd/writer/writer-int.h \
 	dnsd/writer/writer.h \
 	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \

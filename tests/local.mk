@@ -26,7 +26,8 @@ UNIT_TESTS = \
 	tests/unit/test_xfr \
 	tests/unit/test_etcd \
 	tests/unit/test_check \
-	tests/unit/test_http
+	tests/unit/test_http \
+	tests/unit/test_cluster
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_test_wire_SOURCES = tests/unit/test_wire.c
@@ -71,6 +72,9 @@ tests_unit_test_check_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 tests_unit_test_http_SOURCES = tests/unit/test_http.c
 tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_http_LDADD = $(UNIT_LDADD) $(JANSSON_LIBS)
+tests_unit_test_cluster_SOURCES = tests/unit/test_cluster.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_test_cluster_CFLAGS = $(UNIT_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_cluster_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 endif
 
 INTEGRATION_TESTS = \

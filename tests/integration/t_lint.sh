@@ -58,6 +58,7 @@ svc/svc 2
 conf/* 3
 store/* 3
 etcd/* 3
+cluster/layout 3
 keyring/* 4
 reply/* 5
 zone/* 5
@@ -65,6 +66,8 @@ query/qcache 5
 query/* 6
 svc/* 6
 update/* 7
+cluster/mirror 7
+cluster/ops 7
 xfr/* 7
 runtime/* 8
 net/peer 9
@@ -72,6 +75,7 @@ net/sock 9
 net/admit 10
 writer/* 10
 notify/* 10
+cluster/* 10
 forward/* 10
 check/* 10
 net/udp 11
