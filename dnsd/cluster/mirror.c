@@ -159,6 +159,9 @@ apply_record(struct apply *a, const struct zone *z, const struct layout_key *k,
 		if (rc != 0)
 			goto out;
 		node_edit_merge(&ed);
+		/* The RRset takes the TTL of the record added, as an UPDATE
+		 * gives it (update.c): zone-file records of the set too. */
+		node_edit_set_ttl(&ed, k->type, r.ttl);
 		changed = true;
 	}
 	if (changed)
@@ -459,6 +462,7 @@ resync_records(struct apply *a, const struct zone *z, struct slist *snap)
 			}
 			rc = node_edit_append(&ed, s->type, lr.ttl, lr.expire, lr.owner,
 			    (uint8_t)((lr.flags | NODE_RR_DYNAMIC) & ~NODE_RR_VIEW), lr.rdata, lr.rdlen);
+			node_edit_set_ttl(&ed, s->type, lr.ttl); /* as apply_record does */
 		}
 		node_edit_merge(&ed);
 		if (rc == 0)

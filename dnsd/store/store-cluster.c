@@ -140,13 +140,16 @@ one_side(struct store_txn *t, const struct store_key *k, uint16_t type, const st
 	             : input_add(t, STORE_INPUT_REC_DEL, k, type, rr, rr->rdata, rr->rdlen);
 }
 
-/* The same record (type and RDATA) before and after. */
+/* The same record (type and RDATA) before and after. A zone-file
+ * record whose TTL changed is no refusal: an RRset has one TTL, and the
+ * records added to it (RFC 2181 section 5.2, update.c) or derived into it
+ * (view.c) set it; every node does the same as it applies them. */
 static int
 both_sides(struct store_txn *t, const struct store_key *k, uint16_t type, const struct node_rr *a,
     const struct node_rr *b)
 {
 	if (is_static(a) || is_static(b))
-		return is_static(a) && is_static(b) && a->ttl == b->ttl ? 0 : DNSD_EREFUSED;
+		return is_static(a) && is_static(b) ? 0 : DNSD_EREFUSED;
 	if (is_input(b) && (!is_input(a) || a->ttl != b->ttl || a->expire != b->expire ||
 	        a->owner != b->owner || a->flags != b->flags))
 		return input_add(t, STORE_INPUT_REC_PUT, k, type, b, b->rdata, b->rdlen);

@@ -316,9 +316,10 @@ int store_catalog_bump(struct store_txn *t, uint64_t *index);
  * dynamic record that is not a view (NODE_RR_VIEW) a node write removed,
  * added or changed (its TTL, lease, owner or flags). etcd holds exactly
  * these; each node derives the views itself. While inputs are tracked,
- * a node write that would remove or change a zone-file record fails with
+ * a node write that would remove or add a zone-file record fails with
  * DNSD_EREFUSED: zone files are the same on every node and are not in
- * etcd. The inputs are read back with store_input_next, in the order
+ * etcd (a zone-file record's TTL may change: the records added to its
+ * RRset set it, on every node alike). The inputs are read back with store_input_next, in the order
  * they happened (a later one of the same key wins).
  */
 enum store_input_op {
