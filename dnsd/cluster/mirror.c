@@ -635,6 +635,7 @@ mirror_apply(struct store_txn *t, const struct zonetab *zones, const uint32_t *b
 		rc = store_catalog_bump(t, index);
 	}
 out:
+	svc_ctx_free(&a.sx); /* (after an error: what was left to derive) */
 	free(a.zs);
 	free(a.in);
 	return rc;
