@@ -285,11 +285,11 @@ post(struct etcd_conn *c, size_t ep, const char *path, const char *req, size_t l
 		r = DNSD_ETOOBIG;
 	} else if (cc != CURLE_OK) {
 		*sent = reqsize > 0;
-		log_warn("etcd: %s: %s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+		etcd_warn(url, "etcd: %s: %s", url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
 		r = DNSD_EUNAVAIL;
 	} else if ((*resp = json_loadb(b.p ? b.p : "", b.len, 0, &jerr)) == NULL) {
 		*sent = true;
-		log_warn("etcd: %s: HTTP %ld, not JSON: %s", url, *status, jerr.text);
+		etcd_warn(url, "etcd: %s: HTTP %ld, not JSON: %s", url, *status, jerr.text);
 		r = *status >= 500 ? DNSD_EUNAVAIL : DNSD_EMALF;
 	}
 	free(b.p);
@@ -363,7 +363,8 @@ call_one(struct etcd_conn *c, size_t ep, const char *path, const char *req, size
 	if (!etcd_msg_error(*resp, &code, &msg)) {
 		if (status == 200)
 			return 0;
-		log_warn("etcd: %s%s: HTTP %ld", c->cfg->endpoints[ep], path, status);
+		etcd_warn(c->cfg->endpoints[ep], "etcd: %s%s: HTTP %ld", c->cfg->endpoints[ep], path,
+		    status);
 		r = status >= 500 ? DNSD_EUNAVAIL : DNSD_EETCD;
 	} else if (code == 16 && c->cfg->user != NULL) { /* UNAUTHENTICATED */
 		*v = V_AUTH;
@@ -373,7 +374,8 @@ call_one(struct etcd_conn *c, size_t ep, const char *path, const char *req, size
 		if (r == DNSD_EUNAVAIL && (read || strstr(msg, "no leader") != NULL))
 			*v = V_NEXT;
 		if (r != DNSD_ENOTFOUND && r != DNSD_ECOMPACTED)
-			log_warn("etcd: %s%s: %s (code %d)", c->cfg->endpoints[ep], path, msg, code);
+			etcd_warn(c->cfg->endpoints[ep], "etcd: %s%s: %s (code %d)", c->cfg->endpoints[ep],
+			    path, msg, code);
 	}
 	json_decref(*resp);
 	*resp = NULL;

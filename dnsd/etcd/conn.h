@@ -9,6 +9,11 @@
 #include <stddef.h>
 
 #include "etcd/etcd.h"
+#include "util/log.h"
+
+/* A warning about one member (the key: its URL) at most every 10 s: a
+ * member that is down or has lost its leader fails every request. */
+#define etcd_warn(member, ...) log_limited(LOG_LVL_WARN, (member), 10, __VA_ARGS__)
 
 /* The setup with its strings copied and its defaults filled in. */
 struct etcd_cfg {

@@ -70,7 +70,8 @@ struct etcd_watch {
 	size_t ep;
 	uint64_t alive_ms;         /* the last sign of life */
 	bool probing;
-	bool heard;                /* a message came on this stream */
+	bool heard;                /* a message that is not an error came on this
+	                            * stream (errors alone back off) */
 	enum state state;
 	int err;
 };
@@ -110,7 +111,8 @@ on_cancel(struct etcd_watch *w, const struct etcd_wresp *wr)
 		log_err("etcd: watch refused: %s", why);
 		end_stream(w, S_FAILED, -EACCES);
 	} else {
-		log_warn("etcd: %s: watch canceled: %s", w->cfg->endpoints[w->ep], why);
+		etcd_warn(w->cfg->endpoints[w->ep], "etcd: %s: watch canceled: %s",
+		    w->cfg->endpoints[w->ep], why);
 		end_stream(w, S_RETRY, DNSD_EETCD);
 	}
 }
@@ -141,9 +143,9 @@ on_message(void *ctx, const char *line, size_t len)
 	json_t *j;
 	int code, r;
 
-	w->heard = true;
 	if ((j = json_loadb(line, len, 0, &jerr)) == NULL) {
-		log_warn("etcd: %s: watch message not JSON: %s", w->cfg->endpoints[w->ep], jerr.text);
+		etcd_warn(w->cfg->endpoints[w->ep], "etcd: %s: watch message not JSON: %s",
+		    w->cfg->endpoints[w->ep], jerr.text);
 		end_stream(w, S_RETRY, DNSD_EMALF);
 		return 1;
 	}
@@ -151,7 +153,8 @@ on_message(void *ctx, const char *line, size_t len)
 	if (r != 0 && code == 16) {
 		end_stream(w, S_AUTH, r);
 	} else if (r != 0) {
-		log_warn("etcd: %s: watch: %s", w->cfg->endpoints[w->ep], code ? msg : dnsd_strerror(r));
+		etcd_warn(w->cfg->endpoints[w->ep], "etcd: %s: watch: %s", w->cfg->endpoints[w->ep],
+		    code ? msg : dnsd_strerror(r));
 		end_stream(w, r == -EACCES ? S_FAILED : S_RETRY, r);
 	} else if (wr.canceled) {
 		on_cancel(w, &wr);
@@ -160,12 +163,15 @@ on_message(void *ctx, const char *line, size_t len)
 		 * stream that breaks before the first event resumes there. */
 		if (w->next == 0)
 			w->next = wr.revision + 1;
+		w->heard = true;
 		deliver(w, ETCD_WATCH_CONNECTED, wr.revision, 0, NULL, 0);
 	} else if (wr.nevents > 0) {
+		w->heard = true;
 		on_events(w, &wr);
 	} else if (wr.watch_id != -1 && wr.revision > 0 && wr.revision >= w->next) {
 		/* etcd's own progress notification for this watch */
 		w->next = wr.revision + 1;
+		w->heard = true;
 		deliver(w, ETCD_WATCH_PROGRESS, wr.revision, 0, NULL, 0);
 	}
 	etcd_wresp_free(&wr);
@@ -254,10 +260,11 @@ stream_done(struct etcd_watch *w, CURLcode cc)
 		return;
 	curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (cc != CURLE_OK)
-		log_warn("etcd: %s: watch: %s", w->cfg->endpoints[w->ep],
+		etcd_warn(w->cfg->endpoints[w->ep], "etcd: %s: watch: %s", w->cfg->endpoints[w->ep],
 		    w->conn.errbuf[0] ? w->conn.errbuf : curl_easy_strerror(cc));
 	else
-		log_warn("etcd: %s: watch stream ended (HTTP %ld)", w->cfg->endpoints[w->ep], status);
+		etcd_warn(w->cfg->endpoints[w->ep], "etcd: %s: watch stream ended (HTTP %ld)",
+		    w->cfg->endpoints[w->ep], status);
 	end_stream(w, S_RETRY, DNSD_EUNAVAIL);
 }
 
@@ -306,14 +313,15 @@ probe_done(struct etcd_watch *w, CURLcode cc)
 		return;
 	}
 	if (cc != CURLE_OK) {
-		log_warn("etcd: %s: watch probe: %s", ep, w->probe_err[0] ? w->probe_err : curl_easy_strerror(cc));
+		etcd_warn(ep, "etcd: %s: watch probe: %s", ep,
+		    w->probe_err[0] ? w->probe_err : curl_easy_strerror(cc));
 		end_stream(w, S_RETRY, DNSD_EUNAVAIL);
 		return;
 	}
 	w->probe_body[w->probe_len] = '\0';
 	if ((j = json_loads(w->probe_body, 0, NULL)) != NULL)
 		etcd_msg_error(j, &code, &msg);
-	log_warn("etcd: %s: watch probe: HTTP %ld %s", ep, status, msg);
+	etcd_warn(ep, "etcd: %s: watch probe: HTTP %ld %s", ep, status, msg);
 	end_stream(w, code == 16 ? S_AUTH : S_RETRY, code ? etcd_err_from_grpc(code, msg) : DNSD_EUNAVAIL);
 	json_decref(j);
 }
