@@ -32,7 +32,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/cluster/mirror.c dnsd/cluster/mirror.h \
 	dnsd/cluster/ops.c dnsd/cluster/ops.h \
 	dnsd/writer/writer.c dnsd/writer/batch.c dnsd/writer/writer-int.h \
-	dnsd/writer/writer.h \
+	dnsd/writer/writer.h dnsd/writer/cluster.c dnsd/writer/cluster.h \
 	dnsd/tsig/tsig.c dnsd/tsig/tsig.h \
 	dnsd/xfr/xfr.c dnsd/xfr/xfr.h \
 	dnsd/runtime/runtime.c dnsd/runtime/runtime.h \
@@ -41,6 +41,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/notify/notify.c dnsd/notify/notify.h \
 	dnsd/forward/forward.c dnsd/forward/forward.h \
 	dnsd/check/check.c dnsd/check/probe.c dnsd/check/table.c dnsd/check/check.h dnsd/check/internal.h \
+	dnsd/cluster/follower.c dnsd/cluster/follower.h \
 	dnsd/net/udp.c dnsd/net/udp.h \
 	dnsd/net/tcp.c dnsd/net/tcp-xfr.c dnsd/net/tcp-int.h dnsd/net/tcp.h \
 	dnsd/net/admit.c dnsd/net/admit.h \

@@ -8,9 +8,24 @@
 
 #include "cluster/layout.h"
 #include "cluster/ops.h"
+#include "conf/conf.h"
 #include "store/store.h"
 #include "util/err.h"
 #include "zone/zone.h"
+
+void
+cops_etcd_setup(const struct conf_cluster *cc, struct etcd_setup *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->endpoints = (const char *const *)cc->etcd;
+	s->nendpoints = cc->netcd;
+	s->user = cc->user;
+	s->password = cc->password;
+	s->ca_file = cc->ca_file;
+	s->cert_file = cc->cert_file;
+	s->key_file = cc->key_file;
+	s->prefix = cc->prefix;
+}
 
 int
 cops_init(struct cops *c, const struct zonetab *zones)

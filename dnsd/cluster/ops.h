@@ -20,7 +20,11 @@
 
 #include "etcd/etcd.h"
 
+struct conf_cluster;
 struct zonetab;
+
+/* The etcd client's setup for a cluster block (pointers into `cc`). */
+void cops_etcd_setup(const struct conf_cluster *cc, struct etcd_setup *s);
 
 /* etcd's --max-txn-ops default, and a request size well within its
  * 1.5 MiB (values travel in base64). */

@@ -86,8 +86,6 @@ conf_stmt_cluster(const struct conf_ctx *x, const struct stmt *s)
 	return conf_settings_apply_block(&cx, CONF_CLUSTER, s);
 }
 
-static char *absolute(char *p);
-
 /* The cluster block is complete; defaults for what it leaves out. */
 static int
 cluster_finish(struct conf_cluster *cl)
@@ -119,16 +117,12 @@ cluster_finish(struct conf_cluster *cl)
 		if ((cl->node = strdup(host)) == NULL)
 			return -ENOMEM;
 	}
-	char **files[] = { &cl->ca_file, &cl->cert_file, &cl->key_file };
+	const char *files[] = { cl->ca_file, cl->cert_file, cl->key_file };
 	for (size_t i = 0; i < 3; i++) {
-		if (*files[i] == NULL)
-			continue;
-		if (access(*files[i], R_OK) != 0) {
-			log_err("cluster: cannot read %s: %s", *files[i], strerror(errno));
+		if (files[i] != NULL && access(files[i], R_OK) != 0) {
+			log_err("cluster: cannot read %s: %s", files[i], strerror(errno));
 			return DNSD_ECONF;
 		}
-		if ((*files[i] = absolute(*files[i])) == NULL)
-			return -ENOMEM;
 	}
 	return 0;
 }
@@ -814,6 +808,21 @@ addrs_differ(const struct conf_addr *a, size_t na, const struct conf_addr *b, si
 	return false;
 }
 
+/* The cluster block: every setting of it takes a restart. */
+static bool
+cluster_differs(const struct conf_cluster *a, const struct conf_cluster *b)
+{
+	if (a->on != b->on || a->netcd != b->netcd)
+		return true;
+	for (size_t i = 0; i < a->netcd; i++)
+		if (strcmp(a->etcd[i], b->etcd[i]) != 0)
+			return true;
+	return str_differs(a->prefix, b->prefix) || str_differs(a->node, b->node) ||
+	    str_differs(a->user, b->user) || str_differs(a->password, b->password) ||
+	    str_differs(a->ca_file, b->ca_file) || str_differs(a->cert_file, b->cert_file) ||
+	    str_differs(a->key_file, b->key_file);
+}
+
 /* Which restart-only settings differ (conf.h). */
 size_t
 conf_restart_changes(const struct conf *old, const struct conf *new, const char **names,
@@ -839,6 +848,7 @@ conf_restart_changes(const struct conf *old, const struct conf *new, const char 
 		{ "update-client-limit", old->update_client_max != new->update_client_max },
 		{ "http-listen", addrs_differ(old->http_listen, old->nhttp_listen, new->http_listen,
 		                     new->nhttp_listen) },
+		{ "cluster", cluster_differs(&old->cluster, &new->cluster) },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {

@@ -246,7 +246,7 @@ void conf_free(struct conf *c);
 /*
  * The settings that a running server cannot take from a reloaded
  * configuration (listen, workers, store, store-size, user, answer-cache,
- * udp-coalesce, forward, pid-file): fill `names` with the keywords of
+ * udp-coalesce, forward, pid-file, cluster): fill `names` with the keywords of
  * those that differ between `old` and `new` (both finished), at most
  * `max`, and return how many differ.
  */

@@ -490,6 +490,25 @@ set_allow_truncation(const struct conf_ctx *x, const struct stmt *s)
 	return 0;
 }
 
+/* The cluster block's TLS files, relative to the file they are written in. */
+static int
+set_ca_file(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_path(x, s, &((struct conf_cluster *)x->obj)->ca_file);
+}
+
+static int
+set_cert_file(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_path(x, s, &((struct conf_cluster *)x->obj)->cert_file);
+}
+
+static int
+set_key_file(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_path(x, s, &((struct conf_cluster *)x->obj)->key_file);
+}
+
 /* etcd URL ...: the members of the cluster's etcd */
 static int
 set_etcd(const struct conf_ctx *x, const struct stmt *s)
@@ -626,10 +645,10 @@ static const struct setting table[] = {
 	FN(ZONE, "notify", set_notify),
 	BOOL(ZONE, "only-passing", only_passing),
 	/* cluster { ... } */
-	STR(CLUSTER, "ca-file", ca_file),
-	STR(CLUSTER, "cert-file", cert_file),
+	FN(CLUSTER, "ca-file", set_ca_file),
+	FN(CLUSTER, "cert-file", set_cert_file),
 	FN(CLUSTER, "etcd", set_etcd),
-	STR(CLUSTER, "key-file", key_file),
+	FN(CLUSTER, "key-file", set_key_file),
 	STR(CLUSTER, "node", node),
 	STR(CLUSTER, "password", password),
 	STR(CLUSTER, "prefix", prefix),

@@ -1,13 +1,15 @@
 /* server.c -- the only file that knows every module: it opens the store
  * and the zones, binds the sockets, starts the thread modules (writer,
  * notifier, forwarder, health checker, TCP loop, UDP workers, HTTP
- * listener), wires their callbacks to each other and takes the signals
- * until SIGTERM/SIGINT: SIGHUP reloads the configuration (reload() below).
+ * listener, and in cluster mode the follower), wires their callbacks to
+ * each other and takes the signals until SIGTERM/SIGINT: SIGHUP reloads
+ * the configuration (reload() below).
  *
  * Module order (each may use only those before it; t_lint.sh checks):
  *   util < wire < tsig, node < conf, store < keyring < reply, zone
  *   < query < update, xfr < runtime < net/peer, net/sock
- *   < writer, notify, forward, check, net/admit < net/udp, net/tcp, http < net/server
+ *   < writer, notify, forward, check, cluster/follower, net/admit
+ *   < net/udp, net/tcp, http < net/server
  */
 #include "config.h"
 
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "check/check.h"
+#include "cluster/follower.h"
 #include "conf/conf.h"
 #include "forward/forward.h"
 #include "http/http.h"
@@ -64,6 +67,7 @@ struct server {
 	struct udp_pool *udp;
 	struct checker *checker; /* atomic: the writer's thread reads it */
 	struct http *http;      /* atomic: the writer's thread reads it */
+	struct follower *follower; /* cluster mode only */
 	char *pid_file;         /* the one written at start, removed at exit */
 	/* writer_set_runtime's answer, for the main thread that waits */
 	pthread_mutex_t mu;
@@ -207,6 +211,14 @@ fail(void *ctx)
 	kill(getpid(), SIGTERM);
 }
 
+/* Cluster mode: etcd's changes, from the follower to the writer. */
+static void
+mirror_deliver(void *ctx, struct mirror_batch *b)
+{
+	struct server *s = ctx;
+	writer_submit_mirror(s->writer, b);
+}
+
 static void
 zone_changed(void *ctx, const struct zone *z)
 {
@@ -259,6 +271,7 @@ publish(void *ctx, struct runtime *rt)
 	udp_set_runtime(s->udp, rt);
 	tcp_set_runtime(s->tcp, rt);
 	notify_set_runtime(s->notifier, rt);
+	follower_set_runtime(s->follower, rt);
 	struct checker *ck = __atomic_load_n(&s->checker, __ATOMIC_ACQUIRE);
 	if (ck != NULL)
 		check_set_runtime(ck, rt);
@@ -456,6 +469,17 @@ start_http(struct server *s, const struct http_setup *hs)
 	return rc;
 }
 
+/* Cluster mode: follow etcd from where the writer's mirror stands. */
+static int
+follower_start_if(struct server *s, const struct conf *c)
+{
+	if (!c->cluster.on)
+		return 0;
+	struct follower_setup fs = { .conf = &c->cluster, .rt = s->rt,
+		.start = writer_mirror_start(s->writer), .ctx = s, .deliver = mirror_deliver };
+	return follower_start(&fs, &s->follower);
+}
+
 /* Start every thread module, each with what it needs and no more. */
 static int
 modules_start(struct server *s)
@@ -469,7 +493,8 @@ modules_start(struct server *s)
 	struct writer_setup ws = { .store = s->store, .rt = s->rt, .ctx = s,
 		.send = send_writer_replies, .zone_changed = zone_changed,
 		.catalog_changed = catalog_changed, .publish = publish, .switched = switched,
-		.queue_max = c->update_queue, .queue_bytes_max = c->update_queue_bytes };
+		.queue_max = c->update_queue, .queue_bytes_max = c->update_queue_bytes,
+		.cluster = c->cluster.on ? &c->cluster : NULL };
 	struct http_setup hs = { .store = s->store, .rt = s->rt, .fds = s->http_fds,
 		.nfds = c->nhttp_listen, .ctx = s, .submit = submit_op };
 	struct tcp_setup ts = { .store = s->store, .rt = s->rt, .fds = s->tcp_fds,
@@ -486,6 +511,7 @@ modules_start(struct server *s)
 	    (rc = notify_start(&ns, &s->notifier)) != 0 ||
 	    (rc = writer_start(&ws, &s->writer)) != 0 ||
 	    (rc = checker_start(s)) != 0 ||
+	    (rc = follower_start_if(s, c)) != 0 ||
 	    (rc = start_http(s, &hs)) != 0 ||
 	    (rc = tcp_start(&ts, &s->tcp)) != 0 ||
 	    (rc = udp_start(&us, &s->udp)) != 0)
@@ -526,6 +552,7 @@ modules_stop(struct server *s)
 	check_stop(s->checker); /* no more ops; the writer still calls back */
 	http_stop(__atomic_exchange_n(&s->http, NULL, __ATOMIC_ACQ_REL)); /* before the writer:
 	                                   * it waits for the writes it queued */
+	follower_stop(s->follower);
 	writer_stop(s->writer);
 	notify_stop(s->notifier);
 	forward_stop(s->forwarder);

@@ -23,6 +23,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "writer/cluster.h"
 #include "writer/writer-int.h"
 #include "zone/zone.h"
 
@@ -262,10 +263,24 @@ fail_jobs(struct writer *w, struct job *jobs, uint32_t now)
 			build_reply(w, j, RCODE_SERVFAIL, NULL, now);
 }
 
+void
+writer_jobs_answer(struct writer *w, struct job *jobs, int rc, uint64_t index, uint32_t now)
+{
+	if (rc != 0)
+		fail_jobs(w, jobs, now);
+	for (struct job *j = jobs; j != NULL; j = j->next)
+		if (j->op != NULL)
+			j->done(j->done_arg, rc != 0 ? rc : j->op_rc, index);
+	send_replies(w, jobs);
+}
+
 /* One batch: updates, reaping, serials, one durable commit, replies. */
 void
 writer_run_batch(struct writer *w, struct job *jobs, bool *more)
 {
+	/* cluster mode: etcd's changes first; jobs may wait for the mirror */
+	if (w->cl != NULL && (jobs = wcl_batch(w->cl, jobs)) == NULL)
+		return;
 	const struct zonetab *zones = &w->rt->zones;
 	struct store_txn *t = NULL;
 	uint32_t now = clock_now();
@@ -288,11 +303,15 @@ writer_run_batch(struct writer *w, struct job *jobs, bool *more)
 		bool redo = false;
 		svc_ctx_free(&sx);
 		svc_ctx_init(&sx, t, zones, now);
+		if (w->cl != NULL) /* cluster: a scratch pass (cluster.c) */
+			wcl_pass_begin(w->cl, rc == 0 ? t : NULL);
 		for (struct job *j = jobs; j != NULL && rc == 0 && !redo; j = j->next) {
 			j->applied = false;
 			j->rlen = 0;
 			redo = j->op != NULL ? !process_op(w, t, j, nested, &sx)
 			                     : !process(w, t, j, now, nested, &sx);
+			if (w->cl != NULL)
+				wcl_job_end(w->cl, t);
 		}
 		if (!redo)
 			break;
@@ -308,6 +327,11 @@ writer_run_batch(struct writer *w, struct job *jobs, bool *more)
 	}
 	for (struct job *j = jobs; j != NULL; j = j->next)
 		w->st.updates += j->applied;
+	if (w->cl != NULL) { /* cluster: etcd takes the changes, the mirror applies them */
+		svc_ctx_free(&sx);
+		wcl_finish(w->cl, rc == 0 ? t : NULL, jobs, now);
+		return;
+	}
 	uint64_t reaped = 0;
 	struct writer_stats before = w->st;
 	sx.t = t;

@@ -1,6 +1,7 @@
 /* writer-int.h -- the writer's private state, shared by writer.c (the
  * thread, its queue and its wake-ups) and batch.c (one batch: updates,
- * model changes, the reaper, serials, the commit, the replies) */
+ * model changes, the reaper, serials, the commit, the replies) and, in
+ * cluster mode, cluster.c (the batch as an etcd transaction, the mirror) */
 #ifndef DNSD_WRITER_WRITER_INT_H
 #define DNSD_WRITER_WRITER_INT_H
 
@@ -40,6 +41,7 @@ struct job {
 	struct keyring_check sig; /* its key is looked up again in the writer's ring */
 	/* filled while processing */
 	bool applied;      /* it reached update_apply (for the statistics) */
+	uint64_t lost_ms;  /* cluster mode: when it first lost the race for its zone */
 	size_t rlen;
 	uint8_t reply[REPLY_MAX];
 	uint8_t msg[];
@@ -79,11 +81,16 @@ struct writer {
 	 * and takes fewer entries at once. */
 	uint32_t reap_after;
 	unsigned reap_backoff, reap_max;
+	struct wcluster *cl;   /* cluster mode (cluster.c); NULL: single node */
 };
 
 /* Run one batch (batch.c): the jobs in one transaction, the reaper,
  * serials and journal, one durable commit, then the replies; frees the
  * jobs. *more: expired entries are left for the next batch. */
 void writer_run_batch(struct writer *w, struct job *jobs, bool *more);
+/* batch.c, for cluster.c: answer each job (with `rc` not 0: SERVFAIL, and
+ * `rc` to a change's callback; else its own answer), the callbacks of
+ * changes getting the catalog index `index`; then free them. */
+void writer_jobs_answer(struct writer *w, struct job *jobs, int rc, uint64_t index, uint32_t now);
 
 #endif

@@ -47,6 +47,7 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "writer/cluster.h"
 #include "writer/writer.h"
 #include "zone/zone.h"
 
@@ -89,6 +90,7 @@ writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct que
 	j->to = *to;
 	j->len = len;
 	j->applied = false;
+	j->lost_ms = 0;
 	j->rlen = 0;
 	memcpy(j->msg, msg, len);
 	j->r = *req;
@@ -142,6 +144,8 @@ next_expiry(struct writer *w)
 	struct store_txn *t;
 	struct store_key k;
 	uint32_t e = 0;
+	if (w->cl != NULL)
+		return 0; /* cluster mode: etcd's leases expire things, not the reaper */
 	int rc = store_read_begin(w->store, &t);
 	if (rc != 0) {
 		/* Not knowing is not "nothing is due": look again in a second. */
@@ -170,6 +174,8 @@ reload_zones(struct writer *w)
 	}
 	if (zone_reload_all(w->store, zones, clock_now()) != 0)
 		log_warn("reload: some zones kept their previous data");
+	if (w->cl != NULL)
+		wcl_reloaded(w->cl, zones);
 	if (store_read_begin(w->store, &t) == 0) {
 		for (size_t i = 0; i < zones->n; i++) {
 			uint32_t after = before[i];
@@ -211,6 +217,8 @@ switch_runtime(struct writer *w, struct runtime *rt)
 	}
 	runtime_drop(w->rt);
 	w->rt = rt;
+	if (w->cl != NULL) /* cluster mode: serials from the new files */
+		wcl_reloaded(w->cl, &rt->zones);
 	free(w->touched);
 	w->touched = touched;
 	w->publish(w->ctx, rt);
@@ -243,20 +251,19 @@ expiry_due(uint32_t deadline)
 }
 
 /*
- * Sleep (w->mu held) until woken or, when `deadline` is set, until the
- * reaper's time for that second: an expiry is due when the wall clock
- * says so, so the wait follows the wall clock, steps included.
+ * Sleep (w->mu held) until woken or until millisecond `ms` (0: until
+ * woken) of clock `clk`. The reaper's deadlines follow the wall clock (an
+ * expiry is due when it says so, steps included); cluster mode's follow
+ * the monotonic one.
  */
 static void
-sleep_until(struct writer *w, uint32_t deadline)
+sleep_until(struct writer *w, clockid_t clk, uint64_t ms)
 {
-	if (deadline == 0) {
-		pthread_cond_wait(&w->cv, &w->mu);
-		return;
-	}
-	uint64_t ms = (uint64_t)deadline * 1000 - REAP_LEAD_MS;
 	struct timespec at = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
-	pthread_cond_clockwait(&w->cv, &w->mu, CLOCK_REALTIME, &at);
+	if (ms == 0)
+		pthread_cond_wait(&w->cv, &w->mu);
+	else
+		pthread_cond_clockwait(&w->cv, &w->mu, clk, &at);
 }
 
 /* Wait (w->mu held) until the expected jobs are queued, or until `end`. */
@@ -286,11 +293,16 @@ writer_run(void *arg)
 				w->expect = 1; /* nobody came: answer the next one at once */
 		}
 		bool due = more || expiry_due(deadline);
-		if (w->head == NULL && !w->reload && w->next_rt == NULL && !due && !w->stop) {
-			sleep_until(w, deadline);
+		bool cwork = w->cl != NULL && wcl_pending(w->cl); /* cluster: etcd's changes... */
+		if (w->head == NULL && !cwork && !w->reload && w->next_rt == NULL && !due && !w->stop) {
+			if (w->cl != NULL)
+				sleep_until(w, CLOCK_MONOTONIC, wcl_deadline(w->cl));
+			else
+				sleep_until(w, CLOCK_REALTIME,
+				    deadline != 0 ? (uint64_t)deadline * 1000 - REAP_LEAD_MS : 0);
 			continue;
 		}
-		if (w->stop && w->head == NULL)
+		if (w->stop && w->head == NULL && !cwork)
 			break;
 		if (!gathered && w->head != NULL && w->queued < w->expect) {
 			struct timespec end = mono_in(GATHER_US);
@@ -362,15 +374,17 @@ writer_start(const struct writer_setup *s, struct writer **out)
 		free(w);
 		return -ENOMEM;
 	}
+	int rc = s->cluster != NULL ? wcl_new(w, s, &w->rt->zones, &w->cl) : 0;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->thread, NULL, writer_run, w) != 0) {
+	if (rc != 0 || pthread_create(&w->thread, NULL, writer_run, w) != 0) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
+		wcl_free(w->cl);
 		runtime_drop(w->rt);
 		free(w->touched);
 		free(w);
-		return -EAGAIN;
+		return rc != 0 ? rc : -EAGAIN;
 	}
 	*out = w;
 	return 0;
@@ -386,6 +400,7 @@ writer_stop(struct writer *w)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	wcl_free(w->cl);
 	log_info("writer: %llu updates in %llu commits, %llu expired records removed; "
 	         "instances: %llu registered, %llu renewed, %llu deregistered, %llu expired",
 	    (unsigned long long)w->st.updates, (unsigned long long)w->st.commits,

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct conf_cluster;
 struct keyring_check;
+struct mirror_batch;
 struct peer_msg;
 struct query_req;
 struct reply_to;
@@ -39,6 +41,9 @@ struct writer_setup {
 	/* Bounds of the queue of UPDATEs not yet taken into a batch
 	 * (update-queue, update-queue-size; 0: 1024 and 8 MiB). */
 	size_t queue_max, queue_bytes_max;
+	/* Cluster mode (dnsd(8) "Cluster mode"; writer/cluster.h), or NULL:
+	 * single-node mode, where nothing of it runs. */
+	const struct conf_cluster *cluster;
 };
 
 /*
@@ -71,6 +76,16 @@ int writer_submit(struct writer *w, const uint8_t *msg, size_t len, const struct
 struct svc_op;
 typedef void (*writer_op_done)(void *arg, int rc, uint64_t index);
 void writer_submit_op(struct writer *w, const struct svc_op *op, writer_op_done done, void *arg);
+
+/*
+ * Cluster mode: a batch of etcd's changes for the mirror, applied in the
+ * writer's next commit (the writer takes `b`). Thread-safe.
+ */
+void writer_submit_mirror(struct writer *w, struct mirror_batch *b);
+/* Cluster mode: the etcd revision the follower must watch from (one past
+ * the last one applied), or 0 when the mirror must resynchronise from a
+ * full read. */
+int64_t writer_mirror_start(const struct writer *w);
 
 /* Ask for the changed zone files to be re-imported. */
 void writer_request_reload(struct writer *w);

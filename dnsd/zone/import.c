@@ -718,3 +718,49 @@ zone_check_file(const char *file, const uint8_t *apex)
 	import_free(&im);
 	return rc;
 }
+
+/* The SOA serial at the top of a zone file: records are read until the
+ * SOA (normally the first); a file whose SOA comes later, or from an
+ * $INCLUDE, is parsed whole. */
+int
+zone_file_serial(const char *file, const uint8_t *apex, uint32_t *serial)
+{
+	FILE *f = fopen(file, "r");
+	if (f == NULL) {
+		log_err("%s: %s", file, strerror(errno));
+		return DNSD_EZONE;
+	}
+	ldns_rdf *org = ldns_dname_new_frm_data((uint16_t)wire_name_len(apex), apex), *prev = NULL;
+	uint32_t ttl = 3600;
+	int line_nr = 1, rc = DNSD_ENOTFOUND;
+	for (int n = 0; org != NULL && n < 64 && rc == DNSD_ENOTFOUND && !feof(f); n++) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &org, &prev, &line_nr);
+		if (st == LDNS_STATUS_OK && ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_rr_rd_count(rr) >= 3) {
+			*serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
+			rc = 0;
+		}
+		if (rr != NULL)
+			ldns_rr_free(rr);
+		if (st != LDNS_STATUS_OK && st != LDNS_STATUS_SYNTAX_EMPTY &&
+		    st != LDNS_STATUS_SYNTAX_TTL && st != LDNS_STATUS_SYNTAX_ORIGIN)
+			break;
+	}
+	if (org != NULL)
+		ldns_rdf_deep_free(org);
+	if (prev != NULL)
+		ldns_rdf_deep_free(prev);
+	fclose(f);
+	if (rc == 0)
+		return 0;
+	struct conf_zone cz = { .file = (char *)file };
+	struct zone z;
+	memcpy(cz.apex, apex, wire_name_len(apex));
+	zone_describe(&z, &cz);
+	struct import im = { .z = &z };
+	if ((rc = import_parse(&im, file)) == 0)
+		*serial = im.soa_serial;
+	import_free(&im);
+	return rc;
+}

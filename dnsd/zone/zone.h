@@ -51,6 +51,10 @@ int zone_open_all(struct store *s, struct zonetab *t, bool force, uint32_t now);
  * records added by UPDATE stay. */
 int zone_reload_all(struct store *s, struct zonetab *t, uint32_t now);
 
+/* The SOA serial of a zone file for `apex` (cluster mode: the base its
+ * serials count from), read without touching any store. */
+int zone_file_serial(const char *file, const uint8_t *apex, uint32_t *serial);
+
 /* Parse a zone file for `apex` without touching any store (dnsd -n). */
 int zone_check_file(const char *file, const uint8_t *apex);
 
