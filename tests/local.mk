@@ -121,7 +121,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_http_files.sh \
 	tests/integration/t_http_metrics.sh \
 	tests/integration/t_http_ui.sh \
-	tests/integration/t_http_quickstart.sh
+	tests/integration/t_http_quickstart.sh \
+	tests/integration/t_cluster.sh
 TESTS += $(INTEGRATION_TESTS)
 # t_conf_doc.sh: the settings table, as the binary has it.
 check_PROGRAMS += tests/integration/list_settings
@@ -129,6 +130,7 @@ tests_integration_list_settings_SOURCES = tests/integration/list_settings.c
 tests_integration_list_settings_LDADD = dnsd/libdnsd.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/lib_update.sh tests/integration/lib_secondary.sh \
 	tests/integration/lib_http.sh tests/integration/httpslow.py tests/integration/consulcheck.py \
+	tests/integration/lib_cluster.sh \
 	tests/integration/dnswire.py tests/integration/tcptest.py \
 	tests/integration/storm.py tests/integration/qloop.py \
 	tests/integration/udpflood.py tests/integration/svcq.py tests/integration/notifylisten.py tests/integration/overload.py \
