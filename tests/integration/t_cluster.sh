@@ -302,8 +302,15 @@ axfr_of 3 "$WORK/f3"
 cmp -s "$WORK/f2" "$WORK/f3" || { diff "$WORK/f2" "$WORK/f3" | head >&2; fail "nodes 2 and 3 differ at the end"; }
 ok "nodes 2 and 3 end identical, serial $(serial_of 2), NSD too ($SECONDS s in all)"
 
+note "the nodes stop cleanly"
 for i in 2 3; do
-	node_kill "$i" TERM
-	grep -q "dnsd\[error\]" "${NODE_LOG[i]}" && { grep "dnsd\[error\]" "${NODE_LOG[i]}" | head -n 5 >&2; }
+	kill -TERM "${NODE_PID[i]}"
+	wait "${NODE_PID[i]}"
+	st=$?
+	[ "$st" = 0 ] || fail "node $i exited with status $st on SIGTERM"
 done
+for f in "$WORK"/n*.log; do
+	! grep -qiE 'sanitizer|runtime error|assert' "$f" || { grep -iE 'sanitizer|runtime error' "$f" | head >&2; fail "$f reports a sanitizer error"; }
+done
+ok "nodes 2 and 3 exit 0 on SIGTERM; no sanitizer report in any node's log"
 done_ok

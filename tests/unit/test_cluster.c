@@ -170,6 +170,9 @@ build(uint8_t *out, size_t max, const char *pre, const char *upd, uint32_t lease
 	ldns_pkt *pkt = ldns_update_pkt_new(ldns_rdf_clone(origin), LDNS_RR_CLASS_IN, lists[0],
 	    lists[1], NULL);
 	assert_non_null(pkt);
+	/* the packet has copies */
+	ldns_rr_list_deep_free(lists[0]);
+	ldns_rr_list_deep_free(lists[1]);
 	uint8_t *wire = NULL;
 	size_t len = 0;
 	assert_int_equal(ldns_pkt2wire(&wire, pkt, &len), LDNS_STATUS_OK);
