@@ -41,6 +41,10 @@ echo "# etcd at $ETCD_URLS ($SECONDS s)"
 
 # The NSD secondary: nodes 1 and 2 notify it; it transfers from either.
 NSD_PORT=$(pick_port) || hard_error "no free port"
+# A copy of the zone file, to change it later.
+mkdir -p "$WORK/zones"
+cp "$ZONES/$Z.zone" "$WORK/zones/"
+ZONES=$WORK/zones
 node_setup 1 "notify 127.0.0.1@$NSD_PORT"
 node_setup 2 "notify 127.0.0.1@$NSD_PORT"
 node_setup 3
@@ -264,6 +268,22 @@ poll_ms 5000 eval '[ "$(dig @127.0.0.1 -p "$NSD_PORT" +short +norec after-failov
 poll_ms 3000 eval 'nsd_follows && [ "$(serial_of 3)" = "$(serial_of 2)" ]' ||
 	fail "serials: NSD $(nsd_serial), node 2 $(serial_of 2), node 3 $(serial_of 3)"
 ok "NSD follows from node 2 with node 1 down: serial $(nsd_serial) on NSD and nodes 2, 3"
+
+# ---- a zone file changes --------------------------------------------------------
+note "the zone file changes, with a serial 10 higher: SIGHUP, and both nodes agree"
+SR=$(serial_of 2)
+awk '/; serial/ { sub(/[0-9]+/, $1 + 10) } { print }' "$ZONES/$Z.zone" >"$WORK/zone.new"
+echo "reloaded IN A 10.0.0.99" >>"$WORK/zone.new"
+mv "$WORK/zone.new" "$ZONES/$Z.zone"
+kill -HUP "${NODE_PID[2]}" "${NODE_PID[3]}"
+reloaded() {
+	[ "$(qn 2 "reloaded.$Z" A)" = 10.0.0.99 ] && [ "$(qn 3 "reloaded.$Z" A)" = 10.0.0.99 ] &&
+		[ "$(serial_of 2)" = "$(serial_of 3)" ] && [ "$(serial_of 2)" != "$SR" ]
+}
+poll_ms 10000 reloaded || fail "after SIGHUP: node 2 serial $(serial_of 2), node 3 $(serial_of 3), was $SR"
+[ "$(serial_of 2)" = $((SR + 10)) ] || fail "the serial should be the file's plus the revision: $SR -> $(serial_of 2)"
+poll_ms 5000 nsd_follows || fail "NSD did not follow the reload (NSD $(nsd_serial), node 2 $(serial_of 2))"
+ok "after SIGHUP both nodes serve the new record at serial $(serial_of 2) (the file's serial + 10), NSD too"
 
 # ---- etcd members fail --------------------------------------------------------------
 note "kill -9 of one etcd member: nothing changes for clients"
