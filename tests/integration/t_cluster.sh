@@ -67,6 +67,13 @@ ok "three nodes serve serial $(serial_of 1) ($SECONDS s in)"
 
 # ---- a registration at node 1, answered by all ----------------------------------
 note "a registration sent to node 1 is answered by every node"
+# First a service the zone file describes too (_api._tcp, with its
+# _services._dns-sd._udp PTR): the derived records merge with the file's
+# (one TTL per RRset), on every node alike.
+reg 1 --lease 600 register api api-2 10.0.1.11 9001 || fail "dnsd-update register api-2 at node 1"
+poll_ms 5000 eval 'qn 3 "_api._tcp.$Z" SRV | grep -q "9001 api-2.$Z."' ||
+	fail "node 3 does not serve api-2 next to the zone file's api-1"
+ok "an instance of a service the zone file has (api-2 next to api-1) reaches node 3"
 S0=$(serial_of 1)
 upd 1 "update add web-1._web._tcp.$Z 60 SRV 0 5 8080 host1.$Z" \
 	"update add web-1._web._tcp.$Z 60 TXT \"v=1\"" \
