@@ -1,4 +1,4 @@
-/* conf.c -- loading dnsd.conf: files, includes, zones, keys, the cluster block, and the final checks */
+/* conf.c -- loading dnsd.conf: files, includes, zones and keys, and the final checks */
 #include "config.h"
 
 #include <dirent.h>
@@ -70,76 +70,6 @@ conf_stmt_key(const struct conf_ctx *x, const struct stmt *s)
 		free(k.where);
 	}
 	return rc;
-}
-
-/* cluster { etcd URL ...; prefix P; node N; ... } (internal.h) */
-int
-conf_stmt_cluster(const struct conf_ctx *x, const struct stmt *s)
-{
-	struct conf_cluster *cl = &x->conf->cluster;
-	if (s->nargs != 0 || !s->has_block)
-		return conf_bad(x->file, s, "expects: cluster { etcd URL ...; ... }");
-	if (cl->on)
-		return conf_bad(x->file, s, "only one cluster block");
-	cl->on = true;
-	struct conf_ctx cx = { .conf = x->conf, .obj = cl, .file = x->file };
-	return conf_settings_apply_block(&cx, CONF_CLUSTER, s);
-}
-
-/* The cluster block is complete; defaults for what it leaves out. */
-static int
-cluster_finish(struct conf_cluster *cl)
-{
-	if (!cl->on)
-		return 0;
-	if (cl->netcd == 0) {
-		log_err("cluster: no etcd members (etcd URL ...)");
-		return DNSD_ECONF;
-	}
-	if ((cl->user == NULL) != (cl->password == NULL)) {
-		log_err("cluster: user and password go together");
-		return DNSD_ECONF;
-	}
-	if ((cl->cert_file == NULL) != (cl->key_file == NULL)) {
-		log_err("cluster: cert-file and key-file go together");
-		return DNSD_ECONF;
-	}
-	if (cl->prefix == NULL && (cl->prefix = strdup("/dnsd/")) == NULL)
-		return -ENOMEM;
-	if (cl->prefix[0] == '\0' || strlen(cl->prefix) > 200) {
-		log_err("cluster: prefix must have 1 to 200 characters");
-		return DNSD_ECONF;
-	}
-	if (cl->node == NULL) {
-		char host[256] = "";
-		if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
-			strcpy(host, "dnsd");
-		if ((cl->node = strdup(host)) == NULL)
-			return -ENOMEM;
-	}
-	const char *files[] = { cl->ca_file, cl->cert_file, cl->key_file };
-	for (size_t i = 0; i < 3; i++) {
-		if (files[i] != NULL && access(files[i], R_OK) != 0) {
-			log_err("cluster: cannot read %s: %s", files[i], strerror(errno));
-			return DNSD_ECONF;
-		}
-	}
-	return 0;
-}
-
-static void
-cluster_free(struct conf_cluster *cl)
-{
-	for (size_t i = 0; i < cl->netcd; i++)
-		free(cl->etcd[i]);
-	free(cl->etcd);
-	free(cl->prefix);
-	free(cl->node);
-	free(cl->user);
-	free(cl->password);
-	free(cl->ca_file);
-	free(cl->cert_file);
-	free(cl->key_file);
 }
 
 /* Add a TSIG key given on the command line (conf.h). */
@@ -713,7 +643,7 @@ conf_finish(struct conf *c)
 		return -ENOMEM;
 	int rc = consul_zones(c);
 	if (rc == 0)
-		rc = cluster_finish(&c->cluster);
+		rc = conf_cluster_finish(&c->cluster);
 	if (rc != 0 || (rc = http_finish(c)) != 0)
 		return rc;
 	for (size_t i = 0; i < c->nzones; i++) {
@@ -784,7 +714,7 @@ conf_free(struct conf *c)
 		free(c->tokens[i].key);
 	}
 	free(c->tokens);
-	cluster_free(&c->cluster);
+	conf_cluster_free(&c->cluster);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -806,21 +736,6 @@ addrs_differ(const struct conf_addr *a, size_t na, const struct conf_addr *b, si
 		    a[i].prefix != b[i].prefix || memcmp(a[i].addr, b[i].addr, 16) != 0)
 			return true;
 	return false;
-}
-
-/* The cluster block: every setting of it takes a restart. */
-static bool
-cluster_differs(const struct conf_cluster *a, const struct conf_cluster *b)
-{
-	if (a->on != b->on || a->netcd != b->netcd)
-		return true;
-	for (size_t i = 0; i < a->netcd; i++)
-		if (strcmp(a->etcd[i], b->etcd[i]) != 0)
-			return true;
-	return str_differs(a->prefix, b->prefix) || str_differs(a->node, b->node) ||
-	    str_differs(a->user, b->user) || str_differs(a->password, b->password) ||
-	    str_differs(a->ca_file, b->ca_file) || str_differs(a->cert_file, b->cert_file) ||
-	    str_differs(a->key_file, b->key_file);
 }
 
 /* Which restart-only settings differ (conf.h). */
@@ -848,7 +763,7 @@ conf_restart_changes(const struct conf *old, const struct conf *new, const char 
 		{ "update-client-limit", old->update_client_max != new->update_client_max },
 		{ "http-listen", addrs_differ(old->http_listen, old->nhttp_listen, new->http_listen,
 		                     new->nhttp_listen) },
-		{ "cluster", cluster_differs(&old->cluster, &new->cluster) },
+		{ "cluster", conf_cluster_differs(&old->cluster, &new->cluster) },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {

@@ -2,7 +2,8 @@
  *
  * lex.c reads a file into a statement tree; settings.c gives each keyword
  * its meaning through the settings table; acl.c reads addresses and access
- * lists; conf.c loads files, owns zones and keys and checks the result.
+ * lists; conf.c loads files, owns zones and keys and checks the result;
+ * cluster.c does the same for the cluster block.
  */
 #ifndef DNSD_CONF_INTERNAL_H
 #define DNSD_CONF_INTERNAL_H
@@ -57,6 +58,11 @@ int conf_parse_name(const char *file, const struct stmt *s, const char *v, uint8
 int conf_stmt_zone(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_key(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_cluster(const struct conf_ctx *x, const struct stmt *s);
+/* cluster.c: the cluster block after the whole configuration is read
+ * (checks, defaults); free it; do two differ (a reload cannot take it)? */
+int conf_cluster_finish(struct conf_cluster *cl);
+void conf_cluster_free(struct conf_cluster *cl);
+bool conf_cluster_differs(const struct conf_cluster *a, const struct conf_cluster *b);
 int conf_stmt_include(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_token(const struct conf_ctx *x, const struct stmt *s);
 
