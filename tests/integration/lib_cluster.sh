@@ -100,7 +100,8 @@ etcd_restart() {
 
 declare -a NODE_PORT NODE_PID NODE_LOG NODE_CONF NODE_STORE NODE_STARTS
 
-# node_setup I [LINE...]: node I's port, store and configuration.
+# node_setup I [LINE...]: node I's port, store and configuration (each
+# LINE goes into the zone block; $NODE_TOP, if set, at the top level).
 node_setup() {
 	local i=$1
 	shift
@@ -122,6 +123,7 @@ node_setup() {
 		done
 		echo "}"
 		echo "key registrar { algorithm hmac-sha256; secret \"$REG_SECRET\"; }"
+		[ -n "${NODE_TOP:-}" ] && printf '%s\n' "$NODE_TOP"
 		echo "cluster { etcd $etcd; node n$i; prefix \"/t_cluster/\"; }"
 	} >"${NODE_CONF[i]}"
 }

@@ -46,7 +46,11 @@ mkdir -p "$WORK/zones"
 cp "$ZONES/$Z.zone" "$WORK/zones/"
 ZONES=$WORK/zones
 node_setup 1 "notify 127.0.0.1@$NSD_PORT"
-node_setup 2 "notify 127.0.0.1@$NSD_PORT"
+# Node 2 also takes registrations over HTTP (Consul's API).
+HPORT=$(pick_port) || hard_error "no free port"
+HTOKEN=cluster-token-0123456789abcdef
+NODE_TOP="http-listen 127.0.0.1@$HPORT
+token ci { secret \"$HTOKEN\"; key registrar; }" node_setup 2 "notify 127.0.0.1@$NSD_PORT"
 node_setup 3
 for i in 1 2 3; do
 	"$DNSD" -n -c "${NODE_CONF[i]}" >"$WORK/check$i.log" 2>&1 ||
@@ -96,6 +100,19 @@ axfrs_equal() {
 }
 axfrs_equal || { diff "$WORK/ax1" "$WORK/ax2" | head >&2; fail "the nodes' AXFRs differ"; }
 ok "serial $S0 -> $S1 on every node; identical AXFRs ($(wc -l <"$WORK/ax1") records)"
+
+# ---- an HTTP registration ------------------------------------------------------
+note "a registration over HTTP (Consul's API) at node 2 is answered by node 3"
+command -v curl >/dev/null 2>&1 || need_tool curl
+code=$(curl -s -m 10 -o "$WORK/http.out" -w '%{http_code}' -X PUT -H "X-Consul-Token: $HTOKEN" \
+	-d '{"Name":"shop","ID":"shop-1","Address":"10.2.0.1","Port":8443}' \
+	"http://127.0.0.1:$HPORT/v1/agent/service/register")
+[ "$code" = 200 ] || fail "HTTP register at node 2: $code $(cat "$WORK/http.out")"
+poll_ms 5000 eval 'qn 3 "_shop._tcp.$Z" SRV | grep -q " 8443 "' ||
+	fail "node 3 does not serve the instance registered over HTTP at node 2"
+ok "HTTP registration at node 2 acknowledged and served by node 3 (DNS-SD SRV)"
+poll_ms 3000 same_serials || fail "serials differ after the HTTP registration"
+S1=$(serial_of 1)
 
 # ---- a renewal that changes nothing --------------------------------------------
 note "a renewal that changes nothing moves no serial"
