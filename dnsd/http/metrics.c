@@ -52,6 +52,37 @@ label(FILE *f, const char *v)
 	}
 }
 
+/* UPDATEs by the key that signed them and their result. */
+static void
+updates_by_key(FILE *f)
+{
+	static const char *const res[ST_RES_N] = { "ok", "refused", "failed" };
+	struct stats_key_count *k = malloc(STATS_KEYS_MAX * sizeof(*k));
+	if (k == NULL)
+		return;
+	size_t n = stats_keys(k, STATS_KEYS_MAX);
+	head(f, "dnsd_updates_by_key_total", "counter",
+	    "DNS UPDATEs answered, by signing key and result.");
+	for (size_t i = 0; i < n && i < STATS_KEYS_MAX; i++)
+		for (int r = 0; r < ST_RES_N; r++) {
+			fputs("dnsd_updates_by_key_total{key=\"", f);
+			label(f, k[i].name);
+			fprintf(f, "\",result=\"%s\"} %llu\n", res[r], (unsigned long long)k[i].n[r]);
+		}
+	free(k);
+}
+
+/* The limits that bit (dnsd.conf(5), "Limits"), one series each. */
+static void
+limits(FILE *f, const struct stats_block *s)
+{
+	head(f, "dnsd_limit_hits_total", "counter",
+	    "Requests and connections a limit refused, cut or dropped, by limit.");
+	for (int c = ST_LIMITS_FIRST; c <= ST_LIMITS_LAST; c++)
+		fprintf(f, "dnsd_limit_hits_total{limit=\"%s\"} %llu\n",
+		    stats_counter_name((enum stats_counter)c), (unsigned long long)s->c[c]);
+}
+
 /* Live instances counted by zone, service and health. */
 struct count {
 	const char *zone;
@@ -187,6 +218,7 @@ http_metrics(struct http *h, struct http_reply *out)
 	    (unsigned long long)s->c[ST_UPDATES_REFUSED]);
 	fprintf(f, "dnsd_updates_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)s->c[ST_UPDATES_FAILED]);
+	updates_by_key(f);
 	counter(f, "dnsd_registrations_total", "Service instances registered (new).",
 	    s->c[ST_REGISTRATIONS]);
 	counter(f, "dnsd_renewals_total", "Registrations of instances that were live already.",
@@ -246,6 +278,7 @@ http_metrics(struct http *h, struct http_reply *out)
 	    (unsigned long long)s->c[ST_HTTP_4XX]);
 	fprintf(f, "dnsd_http_requests_total{result=\"server_error\"} %llu\n",
 	    (unsigned long long)s->c[ST_HTTP_5XX]);
+	limits(f, s);
 	head(f, "dnsd_config_generation", "gauge", "The configuration generation served (1 + reloads).");
 	fprintf(f, "dnsd_config_generation %u\n", h->rt->generation);
 	store_gauges(h, f);

@@ -524,19 +524,15 @@ modules_start(struct server *s)
 static void
 limits_report(void)
 {
-	static const enum stats_counter shown[] = { ST_UPDATES_ADMIT_REFUSED,
-		ST_UPDATES_QUEUE_FULL, ST_UPDATES_CLIENT_LIMIT, ST_UPDATES_DROPPED,
-		ST_UPDATES_STORE_HIGH, ST_TCP_SLOW_CUT, ST_TCP_CLIENT_LIMIT, ST_TCP_OVER_CAP,
-		ST_TCP_ACCEPT_BACKOFF, ST_XFR_CUT, ST_XFR_LIMIT, ST_TSIG_REPLAY, ST_TSIG_BADTRUNC };
 	struct stats_block sum;
 	char line[1024];
 	size_t n = 0;
 	stats_sum(&sum);
 	line[0] = '\0';
-	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]) && n < sizeof(line); i++)
-		if (sum.c[shown[i]] != 0)
+	for (int c = ST_LIMITS_FIRST; c <= ST_LIMITS_LAST && n < sizeof(line); c++)
+		if (sum.c[c] != 0)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%llu",
-			    stats_counter_name(shown[i]), (unsigned long long)sum.c[shown[i]]);
+			    stats_counter_name((enum stats_counter)c), (unsigned long long)sum.c[c]);
 	if (n > 0)
 		log_info("limits that bit:%s", line);
 }

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,43 @@ stats_sum(struct stats_block *out)
 		for (size_t k = 0; k < sizeof(*b) / sizeof(uint64_t); k++)
 			dst[k] += __atomic_load_n(&src[k], __ATOMIC_RELAXED);
 	}
+}
+
+static struct stats_key_count keys[STATS_KEYS_MAX];
+static size_t nkeys;
+static pthread_mutex_t keys_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void
+stats_key_add(const char *name, enum stats_result res)
+{
+	/* Once per UPDATE in the writer, next to a disk sync: a lock and a
+	 * scan of a few keys cost nothing there. */
+	pthread_mutex_lock(&keys_mu);
+	size_t i = 0;
+	while (i < nkeys && strcmp(keys[i].name, name) != 0)
+		i++;
+	if (i == nkeys) {
+		if (nkeys >= STATS_KEYS_MAX - 1)
+			name = "other";
+		for (i = 0; i < nkeys && strcmp(keys[i].name, name) != 0; i++)
+			;
+		if (i == nkeys) {
+			snprintf(keys[i].name, sizeof(keys[i].name), "%s", name);
+			nkeys++;
+		}
+	}
+	keys[i].n[res]++;
+	pthread_mutex_unlock(&keys_mu);
+}
+
+size_t
+stats_keys(struct stats_key_count *out, size_t max)
+{
+	pthread_mutex_lock(&keys_mu);
+	size_t n = nkeys;
+	memcpy(out, keys, (n < max ? n : max) * sizeof(*out));
+	pthread_mutex_unlock(&keys_mu);
+	return n;
 }
 
 const char *

@@ -39,13 +39,16 @@ enum stats_counter {
 	 * mark; TCP connections cut for a slow message, refused by the
 	 * per-client or the global cap, accept backoffs (fd limit);
 	 * transfers cut (send timeout, total time, snapshot bound) and
-	 * refused by the transfer caps; TSIG replays, truncated MACs. */
+	 * refused by the transfer caps; TSIG replays, truncated MACs. They
+	 * stay together, from ST_LIMITS_FIRST to ST_LIMITS_LAST: the limits
+	 * report and /metrics list them by that range. */
 	ST_UPDATES_ADMIT_REFUSED, ST_UPDATES_QUEUE_FULL, ST_UPDATES_CLIENT_LIMIT,
 	ST_UPDATES_DROPPED, ST_UPDATES_STORE_HIGH,
 	ST_TCP_SLOW_CUT, ST_TCP_CLIENT_LIMIT, ST_TCP_OVER_CAP, ST_TCP_ACCEPT_BACKOFF,
 	ST_XFR_CUT, ST_XFR_LIMIT, ST_TSIG_REPLAY, ST_TSIG_BADTRUNC,
 	ST_HTTP_REQUESTS, ST_HTTP_4XX, ST_HTTP_5XX, /* the HTTP listener's answers */
-	ST_N
+	ST_N,
+	ST_LIMITS_FIRST = ST_UPDATES_ADMIT_REFUSED, ST_LIMITS_LAST = ST_TSIG_BADTRUNC
 };
 
 /* Commit latency buckets (seconds, upper bounds) for a histogram. */
@@ -84,6 +87,21 @@ void stats_commit(struct stats_block *b, uint64_t us);
 
 /* The sum of every block. */
 void stats_sum(struct stats_block *out);
+
+/* UPDATEs by the key that signed them (updates_total{key=...}): the
+ * writer alone counts, a scrape copies. Names are those of configured
+ * keys (or "none", unsigned), so their number is the configuration's;
+ * past STATS_KEYS_MAX they are counted under "other". */
+#define STATS_KEYS_MAX 256
+#define STATS_KEY_NAME_MAX 256
+enum stats_result { ST_RES_OK, ST_RES_REFUSED, ST_RES_FAILED, ST_RES_N };
+struct stats_key_count {
+	char name[STATS_KEY_NAME_MAX];
+	uint64_t n[ST_RES_N];
+};
+void stats_key_add(const char *name, enum stats_result res);
+/* Copy up to `max` rows into `out`; returns how many there are. */
+size_t stats_keys(struct stats_key_count *out, size_t max);
 
 /* Names for the exposition: "queries_udp", ... and "A", ..., "other". */
 const char *stats_counter_name(enum stats_counter c);

@@ -99,10 +99,15 @@ count_batch(struct writer *w, const struct writer_stats *before, struct job *job
 	stats_add(w->stats, ST_EXPIRATIONS, w->st.expired - before->expired);
 	for (struct job *j = jobs; j != NULL; j = j->next) {
 		uint8_t rcode = j->rlen >= 4 ? j->reply[3] & 15 : RCODE_SERVFAIL;
-		if (j->op == NULL)
-			stats_add(w->stats, rcode == RCODE_NOERROR ? ST_UPDATES_OK
-			    : rcode == RCODE_REFUSED || rcode == RCODE_NOTAUTH ? ST_UPDATES_REFUSED
-			    : ST_UPDATES_FAILED, 1);
+		if (j->op != NULL)
+			continue;
+		enum stats_result res = rcode == RCODE_NOERROR ? ST_RES_OK
+		    : rcode == RCODE_REFUSED || rcode == RCODE_NOTAUTH ? ST_RES_REFUSED : ST_RES_FAILED;
+		stats_add(w->stats, res == ST_RES_OK ? ST_UPDATES_OK
+		    : res == ST_RES_REFUSED ? ST_UPDATES_REFUSED : ST_UPDATES_FAILED, 1);
+		stats_key_add(j->sig.status == KEYRING_VALID && j->sig.key != NULL
+		    ? j->sig.key->conf->name : j->sig.status == KEYRING_UNSIGNED ? "(unsigned)"
+		    : "(bad signature)", res);
 	}
 }
 

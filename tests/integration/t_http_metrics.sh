@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib_http.sh"
 need_tool prometheus   # the package has promtool too
 need_tool promtool
+need_tool nsupdate
 
 start_http_dnsd || hard_error "dnsd did not start"
 
@@ -32,6 +33,14 @@ api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"web","ID":"web-1","
 api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"web","ID":"web-2","Port":81,"Check":{"TTL":"60s"}}'
 dig @127.0.0.1 -p "$PORT" +short web.service.consul SRV >/dev/null
 api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"bad"'
+printf 'server 127.0.0.1 %s\nzone svc.example.test\nupdate add k1.svc.example.test 60 A 10.9.9.1\nsend\n' "$PORT" |
+	nsupdate -y "$KEY_REGISTRAR" >/dev/null 2>&1
+# nine records for a key with max-records 8: REFUSED
+{
+	printf 'server 127.0.0.1 %s\nzone svc.example.test\n' "$PORT"
+	for i in 1 2 3 4 5 6 7 8 9; do printf 'update add k2.svc.example.test 60 A 10.9.8.%s\n' "$i"; done
+	printf 'send\n'
+} | nsupdate -y hmac-sha256:limited:bGltaXRlZC1saW1pdGVkLWxpbWl0ZWQtbGltaXRlZA== >/dev/null 2>&1
 tcp0=$(metric 'dnsd_queries_total{transport="tcp",type="SRV"}')
 dig @127.0.0.1 -p "$PORT" +tcp +short web.service.consul SRV >/dev/null
 dig @127.0.0.1 -p "$PORT" +tcp +short nosuch.service.consul SRV >/dev/null
@@ -40,6 +49,13 @@ printf '%s\n' "$BODY" >"$WORK/metrics2.txt"
 [ "$(metric 'dnsd_queries_total{transport="tcp",type="SRV"}')" = $((tcp0 + 2)) ] &&
 	ok "two SRV queries over TCP counted" ||
 	not_ok "dnsd_queries_total{tcp,SRV}: $(metric 'dnsd_queries_total{transport="tcp",type="SRV"}'), was $tcp0"
+[ "$(metric 'dnsd_updates_by_key_total{key="registrar",result="ok"}')" -ge 1 ] &&
+	[ "$(metric 'dnsd_updates_by_key_total{key="limited",result="refused"}')" -ge 1 ] &&
+	ok "updates by key: registrar's accepted, limited's over its max-records refused" ||
+	not_ok "dnsd_updates_by_key_total: $(grep '^dnsd_updates_by_key' <<<"$BODY")"
+[ -n "$(metric 'dnsd_limit_hits_total{limit="updates_queue_full"}')" ] &&
+	ok "the limits are there (updates_queue_full: $(metric 'dnsd_limit_hits_total{limit="updates_queue_full"}'))" ||
+	not_ok "no dnsd_limit_hits_total"
 [ "$(metric 'dnsd_responses_total{transport="tcp",rcode="NXDOMAIN"}')" -ge 1 ] &&
 	ok "the NXDOMAIN over TCP counted" ||
 	not_ok "dnsd_responses_total{tcp}: $(grep 'responses_total{transport="tcp"' <<<"$BODY")"
