@@ -6,8 +6,8 @@
  * screens get tables; below 40em each row becomes a card, so it reads on
  * a phone. Instances are walked in store order, where a service's
  * instances are next to each other, so the page streams without sorting.
- * (When secondaries last transferred each zone is not known to dnsd yet:
- * the page shows the notify list only.)
+ * A zone's secondaries are those it notifies and those that transferred
+ * it lately (the TCP loop keeps the last transfer of each, stats.h).
  */
 #include "config.h"
 
@@ -20,6 +20,7 @@
 #include "conf/conf.h"
 #include "http/internal.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "svc/catalog.h"
 #include "util/clock.h"
@@ -63,11 +64,32 @@ esc(FILE *f, const char *s)
 	}
 }
 
+/* The transfers of zone `z` among `x`: client, type, serial, how long ago. */
+static void
+transfers(FILE *f, const struct zone *z, const struct stats_xfr *x, size_t n, uint32_t now)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(x[i].zone, z->name) != 0)
+			continue;
+		fputs(any ? "<br>" : "", f);
+		esc(f, x[i].client);
+		fprintf(f, ": %s of serial %u, %us ago", x[i].qtype == RR_AXFR ? "AXFR" : "IXFR",
+		    x[i].serial, now > x[i].when ? now - x[i].when : 0);
+		any = true;
+	}
+	if (!any)
+		fputs("<span class=\"none\">none yet</span>", f);
+}
+
 static void
 zones(struct http *h, struct store_txn *t, FILE *f)
 {
-	fputs("<h2>Zones</h2><table><thead><tr><th>Zone</th><th>Serial</th><th>Secondaries"
-	      " (notify)</th></tr></thead><tbody>",
+	struct stats_xfr *x = malloc(STATS_XFRS_MAX * sizeof(*x));
+	size_t nx = x != NULL ? stats_xfrs(x, STATS_XFRS_MAX) : 0;
+	uint32_t now = clock_now();
+	fputs("<h2>Zones</h2><table><thead><tr><th>Zone</th><th>Serial</th><th>Notified"
+	      "</th><th>Last transfers</th></tr></thead><tbody>",
 	    f);
 	for (size_t i = 0; i < h->rt->zones.n; i++) {
 		const struct zone *z = &h->rt->zones.z[i];
@@ -77,7 +99,7 @@ zones(struct http *h, struct store_txn *t, FILE *f)
 		esc(f, z->name);
 		if (z->conf->consul)
 			fputs(" <span class=\"tag\">consul-domain</span>", f);
-		fprintf(f, "</td><td data-label=\"Serial\">%u</td><td data-label=\"Secondaries\">", serial);
+		fprintf(f, "</td><td data-label=\"Serial\">%u</td><td data-label=\"Notified\">", serial);
 		if (z->conf->nnotify == 0)
 			fputs("<span class=\"none\">none</span>", f);
 		for (size_t k = 0; k < z->conf->nnotify; k++) {
@@ -85,9 +107,12 @@ zones(struct http *h, struct store_txn *t, FILE *f)
 			inet_ntop(z->conf->notify[k].family, z->conf->notify[k].addr, a, sizeof(a));
 			fprintf(f, "%s%s@%u", k ? ", " : "", a, z->conf->notify[k].port);
 		}
+		fputs("</td><td data-label=\"Last transfers\">", f);
+		transfers(f, z, x, nx, now);
 		fputs("</td></tr>", f);
 	}
 	fputs("</tbody></table>", f);
+	free(x);
 }
 
 struct page {

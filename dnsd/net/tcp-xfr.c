@@ -143,6 +143,13 @@ tcp_xfr_pump(struct tcp_loop *t, struct tcp_conn *c, uint32_t now)
 		if (rc < 0) {
 			log_err("transfer aborted: %s", dnsd_strerror(rc));
 			c->eof = true; /* a broken transfer must not look complete */
+		} else {
+			char addr[PEER_STR_MAX];
+			uint16_t qtype;
+			uint32_t serial;
+			const struct zone *z = xfr_zone(c->xfr, &qtype, &serial);
+			stats_xfr_done(z->name, peer_str(&c->to.peer, addr, sizeof(addr)), qtype, serial,
+			    now);
 		}
 		tcp_xfr_end(t, c);
 	}

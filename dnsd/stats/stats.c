@@ -110,14 +110,14 @@ stats_sum(struct stats_block *out)
 
 static struct stats_key_count keys[STATS_KEYS_MAX];
 static size_t nkeys;
-static pthread_mutex_t keys_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t table_mu = PTHREAD_MUTEX_INITIALIZER; /* keys and xfrs */
 
 void
 stats_key_add(const char *name, enum stats_result res)
 {
 	/* Once per UPDATE in the writer, next to a disk sync: a lock and a
 	 * scan of a few keys cost nothing there. */
-	pthread_mutex_lock(&keys_mu);
+	pthread_mutex_lock(&table_mu);
 	size_t i = 0;
 	while (i < nkeys && strcmp(keys[i].name, name) != 0)
 		i++;
@@ -132,16 +132,55 @@ stats_key_add(const char *name, enum stats_result res)
 		}
 	}
 	keys[i].n[res]++;
-	pthread_mutex_unlock(&keys_mu);
+	pthread_mutex_unlock(&table_mu);
 }
 
 size_t
 stats_keys(struct stats_key_count *out, size_t max)
 {
-	pthread_mutex_lock(&keys_mu);
+	pthread_mutex_lock(&table_mu);
 	size_t n = nkeys;
 	memcpy(out, keys, (n < max ? n : max) * sizeof(*out));
-	pthread_mutex_unlock(&keys_mu);
+	pthread_mutex_unlock(&table_mu);
+	return n;
+}
+
+static struct stats_xfr xfrs[STATS_XFRS_MAX];
+static size_t nxfrs;
+
+void
+stats_xfr_done(const char *zone, const char *client, uint16_t qtype, uint32_t serial,
+    uint32_t when)
+{
+	pthread_mutex_lock(&table_mu);
+	size_t i = 0, oldest = 0;
+	for (; i < nxfrs; i++) {
+		if (strcmp(xfrs[i].zone, zone) == 0 && strcmp(xfrs[i].client, client) == 0)
+			break;
+		if (xfrs[i].when < xfrs[oldest].when)
+			oldest = i;
+	}
+	if (i == nxfrs) {
+		if (nxfrs < STATS_XFRS_MAX)
+			nxfrs++;
+		else
+			i = oldest;
+		snprintf(xfrs[i].zone, sizeof(xfrs[i].zone), "%s", zone);
+		snprintf(xfrs[i].client, sizeof(xfrs[i].client), "%s", client);
+	}
+	xfrs[i].qtype = qtype;
+	xfrs[i].serial = serial;
+	xfrs[i].when = when;
+	pthread_mutex_unlock(&table_mu);
+}
+
+size_t
+stats_xfrs(struct stats_xfr *out, size_t max)
+{
+	pthread_mutex_lock(&table_mu);
+	size_t n = nxfrs < max ? nxfrs : max;
+	memcpy(out, xfrs, n * sizeof(*out));
+	pthread_mutex_unlock(&table_mu);
 	return n;
 }
 

@@ -103,6 +103,22 @@ void stats_key_add(const char *name, enum stats_result res);
 /* Copy up to `max` rows into `out`; returns how many there are. */
 size_t stats_keys(struct stats_key_count *out, size_t max);
 
+/* The last transfer each secondary took of each zone, for the status
+ * page: STATS_XFRS_MAX rows, the oldest replaced first. Written by the
+ * TCP loop at the end of a transfer, read by a page. */
+#define STATS_XFRS_MAX 64
+struct stats_xfr {
+	char zone[STATS_KEY_NAME_MAX];
+	char client[48];   /* the address, no port */
+	uint16_t qtype;    /* RR_AXFR or RR_IXFR */
+	uint32_t serial;   /* the serial it was brought to */
+	uint32_t when;     /* wall-clock seconds */
+};
+void stats_xfr_done(const char *zone, const char *client, uint16_t qtype, uint32_t serial,
+    uint32_t when);
+/* Copy the rows (up to `max`) into `out`; returns how many were copied. */
+size_t stats_xfrs(struct stats_xfr *out, size_t max);
+
 /* Names for the exposition: "queries_udp", ... and "A", ..., "other". */
 const char *stats_counter_name(enum stats_counter c);
 const char *stats_qtype_name(enum stats_qtype t);

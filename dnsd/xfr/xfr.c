@@ -212,6 +212,14 @@ xfr_holds_snapshot(const struct xfr *x)
 	return x != NULL && !x->made;
 }
 
+const struct zone *
+xfr_zone(const struct xfr *x, uint16_t *qtype, uint32_t *serial)
+{
+	*qtype = x->qtype;
+	*serial = node_soa_serial(x->soa.rdata, x->soa.rdlen);
+	return x->z;
+}
+
 static void
 soa_item(struct xfr *x, struct item *it, const uint8_t *rd, uint16_t rdlen, uint32_t ttl)
 {

@@ -49,6 +49,10 @@ int xfr_spool(struct xfr *x, const char *dir, size_t budget);
 /* Does the transfer still hold its read snapshot (messages to make)? */
 bool xfr_holds_snapshot(const struct xfr *x);
 
+/* What the transfer sends: its zone, the type asked for (RR_AXFR or
+ * RR_IXFR) and the serial it brings the client to. */
+const struct zone *xfr_zone(const struct xfr *x, uint16_t *qtype, uint32_t *serial);
+
 /* Release the snapshot and everything else (NULL is fine). */
 void xfr_free(struct xfr *x);
 

@@ -35,6 +35,7 @@ http_conf() {
 		echo 'zone "svc.example.test" {'
 		echo "    file \"$ZONES/svc.example.test.zone\""
 		echo '    consul-domain consul'
+		echo '    allow-transfer 127.0.0.1'
 		echo '    grant registrar subdomain svc.example.test'
 		echo '    grant limited subdomain _web._tcp.svc.example.test'
 		echo '}'

@@ -1,5 +1,6 @@
 #!/bin/bash
-# t_http_ui.sh -- /ui: the status page lists zones with serials and
+# t_http_ui.sh -- /ui: the status page lists zones with serials, their
+# secondaries' last transfers, and
 # services with their instances, tags, health and lease left; its HTML is
 # checked with curl, and headless Chromium renders it at a phone's and a
 # desktop's width (the screenshots stay in the test's temporary folder:
@@ -12,6 +13,11 @@ api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"web","ID":"web-1","
 api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"web","ID":"web-2","Address":"127.0.0.11","Port":8081,"Check":{"TTL":"10m"}}'
 api PUT /v1/agent/service/register -H "$TOK_CI" -d '{"Name":"api","ID":"api-7","Address":"127.0.0.12","Port":9000,"Check":{"TTL":"1h","Status":"warning"}}'
 
+# a secondary's transfer: the page shows it with its serial
+serial=$(dig @127.0.0.1 -p "$PORT" +short svc.example.test SOA | awk '{ print $3 }')
+dig @127.0.0.1 -p "$PORT" svc.example.test AXFR >"$WORK/axfr.out"
+grep -q "SOA" "$WORK/axfr.out" || not_ok "the AXFR failed: $(tail -n 3 "$WORK/axfr.out")"
+
 api GET /ui
 expect_code 200 "GET /ui"
 grep -q '^text/html' <<<"$(header Content-Type)" && ok "Content-Type: $(header Content-Type)" || not_ok "Content-Type: $(header Content-Type)"
@@ -21,6 +27,9 @@ grep -q '@media (max-width:40em)' "$WORK/ui.html" && ok "a narrow-screen layout"
 grep -q '<script' "$WORK/ui.html" && not_ok "the page has JavaScript" || ok "no JavaScript"
 grep -qE 'svc\.example\.test\.( <span class="tag">consul-domain</span>)?</td><td data-label="Serial">[0-9]+<' "$WORK/ui.html" && ok "the zone with its serial" ||
 	not_ok "no zone serial in the page"
+grep -q "127\.0\.0\.1: AXFR of serial $serial, [0-9]*s ago" "$WORK/ui.html" &&
+	ok "the zone's last transfer: 127.0.0.1, AXFR of serial $serial" ||
+	not_ok "no last transfer in the page: $(grep -o 'Last transfers">[^/]*' "$WORK/ui.html")"
 grep -q '>web-1<' "$WORK/ui.html" && grep -q '>api-7<' "$WORK/ui.html" && ok "instances web-1 and api-7" ||
 	not_ok "instances missing"
 grep -q '127.0.0.10:8080' "$WORK/ui.html" && ok "address and port" || not_ok "no 127.0.0.10:8080"
