@@ -22,6 +22,7 @@ UNIT_TESTS = \
 	tests/unit/test_tsig \
 	tests/unit/test_keyring \
 	tests/unit/test_notify \
+	tests/unit/test_stats \
 	tests/unit/test_update \
 	tests/unit/test_xfr \
 	tests/unit/test_etcd \
@@ -57,6 +58,9 @@ tests_unit_test_keyring_LDADD = $(UNIT_LDADD)
 tests_unit_test_notify_SOURCES = tests/unit/test_notify.c
 tests_unit_test_notify_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_notify_LDADD = $(UNIT_LDADD)
+tests_unit_test_stats_SOURCES = tests/unit/test_stats.c
+tests_unit_test_stats_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_stats_LDADD = $(UNIT_LDADD)
 tests_unit_test_update_SOURCES = tests/unit/test_update.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_update_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_update_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
