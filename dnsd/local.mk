@@ -9,6 +9,8 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/node/node.c dnsd/node/node.h \
 	dnsd/svc/svc.c dnsd/svc/svc.h \
 	dnsd/stats/stats.c dnsd/stats/stats.h \
+	dnsd/cookie/cookie.c dnsd/cookie/cookie.h \
+	dnsd/rrl/rrl.c dnsd/rrl/rrl.h \
 	dnsd/store/store.c dnsd/store/store-key.c dnsd/store/store-zone.c \
 	dnsd/store/store-node.c dnsd/store/store-journal.c dnsd/store/store-walk.c \
 	dnsd/store/store-svc.c \
