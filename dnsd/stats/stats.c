@@ -112,6 +112,8 @@ stats_counter_name(enum stats_counter c)
 		[ST_CHECKS_RUN] = "checks_run", [ST_CHECKS_PASSING] = "checks_passing",
 		[ST_CHECKS_WARNING] = "checks_warning", [ST_CHECKS_CRITICAL] = "checks_critical",
 		[ST_CHECK_DEREGISTERED] = "check_deregistrations",
+		[ST_RRL_DROPPED] = "rate_limit_dropped",
+		[ST_RRL_SLIPPED] = "rate_limit_truncated", [ST_COOKIE_REQUIRED] = "cookie_required",
 	};
 	return c < ST_N && names[c] != NULL ? names[c] : "unknown";
 }

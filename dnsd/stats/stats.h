@@ -33,6 +33,8 @@ enum stats_counter {
 	 * deregistered by deregister-critical-after */
 	ST_CHECKS_RUN, ST_CHECKS_PASSING, ST_CHECKS_WARNING, ST_CHECKS_CRITICAL,
 	ST_CHECK_DEREGISTERED,
+	ST_RRL_DROPPED, ST_RRL_SLIPPED, /* UDP responses the rate limit held back */
+	ST_COOKIE_REQUIRED,             /* short replies asking for a cookie (require-cookie) */
 	ST_N
 };
 
