@@ -25,7 +25,9 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
 	dnsd/query/qcache.c dnsd/query/qcache.h \
-	dnsd/query/query.c dnsd/query/parse.c dnsd/query/query.h \
+	dnsd/query/query.c dnsd/query/query.h \
+	dnsd/query/parse.c dnsd/query/finish.c dnsd/query/chaos.c \
+	dnsd/query/respond.c dnsd/query/respond.h \
 	dnsd/svc/catalog.c dnsd/svc/view.c dnsd/svc/catalog.h \
 	dnsd/update/update.c dnsd/update/update.h \
 	dnsd/update/services.c dnsd/update/services.h \

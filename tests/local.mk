@@ -20,6 +20,7 @@ UNIT_TESTS = \
 	tests/unit/test_qcache \
 	tests/unit/test_cookie \
 	tests/unit/test_rrl \
+	tests/unit/test_respond \
 	tests/unit/test_conf \
 	tests/unit/test_tsig \
 	tests/unit/test_notify \
@@ -50,6 +51,9 @@ tests_unit_test_cookie_LDADD = $(UNIT_LDADD)
 tests_unit_test_rrl_SOURCES = tests/unit/test_rrl.c
 tests_unit_test_rrl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rrl_LDADD = $(UNIT_LDADD)
+tests_unit_test_respond_SOURCES = tests/unit/test_respond.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_test_respond_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_respond_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
