@@ -1,6 +1,7 @@
 /* finish.c -- the parts of a reply that belong to one request: its OPT
  * options (cookie, NSID), a cached body made its own, the short replies of
- * rate limits and cookie checks, and the cache key (see query.h)
+ * rate limits and cookie checks, the cache key and what may be cached,
+ * and the entry points that make those parts before the plan (query.h)
  */
 #include "config.h"
 
@@ -9,6 +10,7 @@
 #include "conf/conf.h"
 #include "query/query.h"
 #include "reply/reply.h"
+#include "util/err.h"
 
 void
 query_ctx_configure(struct query_ctx *q, const struct conf *c)
@@ -73,6 +75,33 @@ query_extra_make(struct query_ctx *q, const struct sockaddr *peer, const struct 
 		x->cookie = (uint8_t)cookie_check(q->cookies, r->cookie, r->cookie_len, peer, now,
 		    x->cookie_out);
 	opt_make(q, r, x->cookie, x->cookie_out, &x->opt);
+}
+
+size_t
+query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
+    size_t outmax, bool tcp, uint32_t now, struct query_info *info)
+{
+	return query_answer_from(q, NULL, in, inlen, out, outmax, tcp, now, info);
+}
+
+size_t
+query_answer_from(struct query_ctx *q, const struct sockaddr *peer, const uint8_t *in,
+    size_t inlen, uint8_t *out, size_t outmax, bool tcp, uint32_t now, struct query_info *info)
+{
+	struct query_extra x;
+	uint8_t rcode = 0;
+	int prc = query_parse(in, inlen, &info->req, &rcode);
+	if (prc == 0)
+		query_extra_make(q, peer, &info->req, now, &x);
+	return query_answer_parsed(q, prc == 0 ? &x : NULL, prc, rcode, in, inlen, out, outmax,
+	    tcp, now, info);
+}
+
+bool
+query_cacheable(const struct query_info *info)
+{
+	return info->action == QUERY_REPLY && info->planned && !info->varies &&
+	       !info->req.has_tsig && info->rcode != RCODE_SERVFAIL;
 }
 
 bool

@@ -45,13 +45,6 @@ struct answer {
 
 enum section { SEC_AN, SEC_NS, SEC_AR };
 
-bool
-query_cacheable(const struct query_info *info)
-{
-	return info->action == QUERY_REPLY && info->planned && !info->varies &&
-	       !info->req.has_tsig && info->rcode != RCODE_SERVFAIL;
-}
-
 /* Account for a node the answer is built from: its leases bound how long
  * the answer stays the same. */
 static void
@@ -658,26 +651,6 @@ verify_signed(struct query_ctx *q, const struct query_extra *x, const uint8_t *i
 	uint16_t rcode = sig->tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
 	*reply_len = reply_error(q, x, info, out, outmax, rcode, sig, now);
 	return false;
-}
-
-size_t
-query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
-    size_t outmax, bool tcp, uint32_t now, struct query_info *info)
-{
-	return query_answer_from(q, NULL, in, inlen, out, outmax, tcp, now, info);
-}
-
-size_t
-query_answer_from(struct query_ctx *q, const struct sockaddr *peer, const uint8_t *in,
-    size_t inlen, uint8_t *out, size_t outmax, bool tcp, uint32_t now, struct query_info *info)
-{
-	struct query_extra x;
-	uint8_t rcode = 0;
-	int prc = query_parse(in, inlen, &info->req, &rcode);
-	if (prc == 0)
-		query_extra_make(q, peer, &info->req, now, &x);
-	return query_answer_parsed(q, prc == 0 ? &x : NULL, prc, rcode, in, inlen, out, outmax,
-	    tcp, now, info);
 }
 
 size_t
