@@ -25,9 +25,11 @@ sd_mix_run() {
 
 # the median response size dnsd gave on MIX so far (for the null responder)
 sd_size_of() {
-	awk -v m="mix=$1" -v t="${SD_TAG:-workers=1}" '$1 == "R" && $2 == "sec=6" && $3 == "server=dnsd" && index($0, " " m " ") && index($0, t) {
-		for (i = 1; i <= NF; i++) if ($i ~ /^resp_bytes=/) { split($i, kv, "="); v[n++] = kv[2] } }
-		END { if (n == 0) { print 0; exit } asort(v); print v[int((n + 1) / 2)] }' "$RAW"
+	local v
+	v=$(awk -v m="mix=$1" -v t="${SD_TAG:-workers=1}" '$1 == "R" && $2 == "sec=6" && $3 == "server=dnsd" && index($0, " " m " ") && index($0, t) {
+		for (i = 1; i <= NF; i++) if ($i ~ /^resp_bytes=/) { split($i, kv, "="); print kv[2] } }' "$RAW" | sort -n)
+	[ -n "$v" ] || { echo 0; return; }
+	sed -n "$((($(wc -l <<<"$v") + 1) / 2))p" <<<"$v"
 }
 
 # sd_rounds SERVERS: every mix, ROUNDS interleaved rounds over SERVERS and
