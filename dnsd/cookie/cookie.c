@@ -19,6 +19,24 @@
 #define COOKIE_MAX_AHEAD 300  /* ... and so is one from the future */
 #define COOKIE_RENEW_AGE 1800 /* ... and one older than this is renewed */
 #define COOKIE_ROTATION_MIN 60
+#define COOKIE_MEMO 1024      /* cookies a generator remembers (a power of 2) */
+
+/*
+ * A cookie this generator made: for the client cookie and address, the
+ * server cookie, made with the secret of `period`. A resolver sends the
+ * same client cookie to a server for a long time: a client cookie alone
+ * gets the cookie made for it a moment ago again (young, as it would be
+ * echoed), and that cookie sent back is ours without computing its MAC.
+ * Only what SipHash gave is kept, so nothing is taken that SipHash would
+ * refuse.
+ */
+struct cookie_memo {
+	uint8_t client[COOKIE_CLIENT_LEN];
+	uint8_t addr[16];
+	uint8_t alen;   /* 0: empty */
+	uint32_t period;
+	uint8_t server[COOKIE_SERVER_LEN];
+};
 
 struct cookie_gen {
 	EVP_MAC *mac;
@@ -28,6 +46,7 @@ struct cookie_gen {
 	bool keyed;
 	uint32_t period;                      /* of key[0] */
 	uint8_t key[2][COOKIE_SECRET_LEN];    /* this period's secret, the last one's */
+	struct cookie_memo memo[COOKIE_MEMO];
 };
 
 static uint8_t master_secret[COOKIE_SECRET_LEN];
@@ -202,6 +221,32 @@ cookie_make(struct cookie_gen *g, const uint8_t secret[COOKIE_SECRET_LEN],
 	return alen > 0 && cookie_hash(g, secret, client, out, addr, alen, out + 8);
 }
 
+/* The memo slot of a client cookie and address, and whether it holds a
+ * cookie of this period made for them. */
+static struct cookie_memo *
+memo_slot(struct cookie_gen *g, const uint8_t *client, const uint8_t *addr, size_t alen,
+    bool *held)
+{
+	uint64_t c, a0 = 0, a1 = 0;
+	memcpy(&c, client, 8);
+	memcpy(&a0, addr, alen < 8 ? alen : 8);
+	if (alen > 8)
+		memcpy(&a1, addr + 8, 8);
+	uint64_t h = (c ^ a0 * 0x9e3779b97f4a7c15u ^ a1 * 0xc2b2ae3d27d4eb4fu) * 0xff51afd7ed558ccdu;
+	struct cookie_memo *m = &g->memo[(h >> 40) & (COOKIE_MEMO - 1)];
+	*held = m->alen == alen && m->period == g->period && memcmp(m->client, client, 8) == 0 &&
+	        memcmp(m->addr, addr, alen) == 0;
+	return m;
+}
+
+/* Is `ts` a time a cookie may carry at `now`, and at most `max` old? */
+static bool
+age_ok(uint32_t ts, uint32_t now, int32_t max)
+{
+	int32_t age = (int32_t)(now - ts);
+	return age <= max && age >= -COOKIE_MAX_AHEAD;
+}
+
 enum cookie_state
 cookie_check(struct cookie_gen *g, const uint8_t *opt, size_t len, const struct sockaddr *peer,
     uint32_t now, uint8_t reply[COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN])
@@ -209,27 +254,40 @@ cookie_check(struct cookie_gen *g, const uint8_t *opt, size_t len, const struct 
 	uint8_t addr[16], h[8];
 	size_t alen = peer_bytes(peer, addr);
 	enum cookie_state st = len == COOKIE_CLIENT_LEN ? COOKIE_CLIENT : COOKIE_BAD;
+	bool held;
 
 	memcpy(reply, opt, COOKIE_CLIENT_LEN);
 	uint8_t *server = reply + COOKIE_CLIENT_LEN;
 	if (alen == 0 || !rekey(g, now))
 		return COOKIE_NONE; /* no cookie can be made: answer without */
+	struct cookie_memo *m = memo_slot(g, opt, addr, alen, &held);
 	if (len == COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN && opt[8] == COOKIE_VERSION &&
 	    opt[9] == 0 && opt[10] == 0 && opt[11] == 0) {
 		uint32_t ts = wire_get32(opt + 12);
-		int32_t age = (int32_t)(now - ts);
 		uint32_t period = ts / g->rotation;
 		int k = period == g->period ? 0 : period == g->period - 1 ? 1 : -1;
-		if (age <= COOKIE_MAX_AGE && age >= -COOKIE_MAX_AHEAD && k >= 0 &&
-		    cookie_hash(g, g->key[k], opt, opt + 8, addr, alen, h) && same8(h, opt + 16)) {
+		bool ours = held && memcmp(m->server, opt + 8, COOKIE_SERVER_LEN) == 0;
+		if (age_ok(ts, now, COOKIE_MAX_AGE) && k >= 0 &&
+		    (ours || (cookie_hash(g, g->key[k], opt, opt + 8, addr, alen, h) &&
+		                 same8(h, opt + 16)))) {
 			st = COOKIE_VALID;
-			if (k == 0 && age <= COOKIE_RENEW_AGE) {
+			if (k == 0 && age_ok(ts, now, COOKIE_RENEW_AGE)) {
 				memcpy(server, opt + 8, COOKIE_SERVER_LEN);
 				return st;
 			}
 		}
 	}
+	/* A cookie made for this client a moment ago, or a new one. */
+	if (held && age_ok(wire_get32(m->server + 4), now, COOKIE_RENEW_AGE)) {
+		memcpy(server, m->server, COOKIE_SERVER_LEN);
+		return st;
+	}
 	if (!cookie_make(g, g->key[0], opt, now, peer, server))
 		return COOKIE_NONE;
+	memcpy(m->client, opt, COOKIE_CLIENT_LEN);
+	memcpy(m->addr, addr, alen);
+	m->alen = (uint8_t)alen;
+	m->period = g->period;
+	memcpy(m->server, server, COOKIE_SERVER_LEN);
 	return st;
 }

@@ -76,7 +76,8 @@ bool cookie_make(struct cookie_gen *g, const uint8_t secret[COOKIE_SECRET_LEN],
  * second `now`, and write into `reply` the option value to answer with:
  * the client cookie and a server cookie of ours (24 bytes). A valid cookie
  * younger than half an hour is echoed as it is; any other gets a new one
- * (RFC 9018 section 4.3). Returns what the option says; COOKIE_NONE
+ * (RFC 9018 section 4.3); a client cookie alone gets the cookie made for
+ * it last, if that is still young. Returns what the option says; COOKIE_NONE
  * when no cookie can be made (a peer that is neither IPv4 nor IPv6, or
  * OpenSSL failed): then answer without one.
  */

@@ -88,11 +88,14 @@ test_life_of_a_cookie(void **state)
 				peer6 = addr("2001:db8::7");
 	assert_int_equal(cookie_gen_new(master, 86400, &g), 0);
 
-	/* A client cookie alone: ours comes back, made now. */
+	/* A client cookie alone: ours comes back, made now; asked again a
+	 * moment later, the same one (young cookies are reused). */
 	assert_int_equal(cookie_check(g, client, 8, SA(peer), T, reply), COOKIE_CLIENT);
 	assert_memory_equal(reply, client, 8);
 	assert_int_equal(reply[8], 1);
 	assert_int_equal(wire_get32(reply + 12), T);
+	assert_int_equal(cookie_check(g, client, 8, SA(peer), T + 20, again), COOKIE_CLIENT);
+	assert_memory_equal(again, reply, 24);
 
 	/* Sent back, it is valid, and echoed as it is while young. */
 	memcpy(opt, reply, 24);
@@ -101,9 +104,12 @@ test_life_of_a_cookie(void **state)
 	/* Past half an hour it is still valid but renewed. */
 	assert_int_equal(cookie_check(g, opt, 24, SA(peer), T + 1801, again), COOKIE_VALID);
 	assert_int_equal(wire_get32(again + 12), T + 1801);
-	/* Past an hour it is not. */
+	/* Past an hour it is not; the young one made at T + 1801 comes back. */
 	assert_int_equal(cookie_check(g, opt, 24, SA(peer), T + 3601, again), COOKIE_BAD);
-	assert_int_equal(wire_get32(again + 12), T + 3601); /* a new one comes back */
+	assert_int_equal(wire_get32(again + 12), T + 1801);
+	/* And past half an hour after that, a new one. */
+	assert_int_equal(cookie_check(g, opt, 24, SA(peer), T + 3602, again), COOKIE_BAD);
+	assert_int_equal(wire_get32(again + 12), T + 3602);
 	/* Five minutes in the future is the limit. */
 	assert_int_equal(cookie_check(g, opt, 24, SA(peer), T - 300, again), COOKIE_VALID);
 	assert_int_equal(cookie_check(g, opt, 24, SA(peer), T - 301, again), COOKIE_BAD);
