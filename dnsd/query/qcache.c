@@ -41,6 +41,7 @@ struct qcache_entry {
 };
 
 struct qcache {
+	void *sets_mem;    /* what calloc gave, for free */
 	struct qcache_set *sets;
 	size_t mask;       /* sets - 1 */
 	uint8_t *ring;
@@ -124,13 +125,15 @@ qcache_new(size_t bytes)
 	 * latency of a new server (0.15 instead of 0.09 ms at 5000 QPS).
 	 */
 	c->ring_size = (bytes - sets * sizeof(struct qcache_set)) & ~(uint64_t)63;
-	c->sets = aligned_alloc(64, sets * sizeof(struct qcache_set));
+	/* calloc, not aligned_alloc and memset: the zero pages stay untouched
+	 * until used; the sets start at the first cache line boundary. */
+	c->sets_mem = calloc(sets + 1, sizeof(struct qcache_set));
 	c->ring = calloc(1, c->ring_size);
-	if (c->sets == NULL || c->ring == NULL) {
+	if (c->sets_mem == NULL || c->ring == NULL) {
 		qcache_free(c);
 		return NULL;
 	}
-	memset(c->sets, 0, sets * sizeof(struct qcache_set));
+	c->sets = (struct qcache_set *)(((uintptr_t)c->sets_mem + 63) & ~(uintptr_t)63);
 	c->mask = sets - 1;
 	return c;
 }
@@ -140,7 +143,7 @@ qcache_free(struct qcache *c)
 {
 	if (c == NULL)
 		return;
-	free(c->sets);
+	free(c->sets_mem);
 	free(c->ring);
 	free(c);
 }
