@@ -162,7 +162,7 @@ EOF
 			return 1
 		fi
 		;;
-	dnsd)
+	dnsd | dnsdbase)
 		mkdir -p "$d/store"
 		# settings beyond the command line (DNSD_CONF, one per line):
 		# the benchmark's own, written to dnsd.conf and given with -c

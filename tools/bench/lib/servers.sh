@@ -87,11 +87,13 @@ launch() {
 	knot) taskset -c "$CPU_SRV" knotd -c "$d/knot.conf" >>"$d/out.log" 2>&1 & ;;
 	bind) taskset -c "$CPU_SRV" named -g -n "${WORKERS:-1}" -c "$d/named.conf" >>"$d/out.log" 2>&1 & ;;
 	pdns | pdnssql) taskset -c "$CPU_SRV" pdns_server --config-dir="$d" >>"$d/out.log" 2>&1 & ;;
-	dnsd)
-		local extra=()
+	dnsd | dnsdbase)
+		# dnsdbase: another build of dnsd (DNSD_BASE), to compare two
+		local extra=() bin=$DNSD
+		[ "$n" = dnsdbase ] && bin=$DNSD_BASE
 		[ -f "$d/dnsd.conf" ] && extra+=(-c "$d/dnsd.conf")
 		[ "$DNSD_TSIG" = 1 ] && extra+=(-y "$TSIG")
-		taskset -c "$CPU_SRV" "$DNSD" -f -l "127.0.0.1@$port" -s "$d/store" -z "$ORIGIN:$zf" \
+		taskset -c "$CPU_SRV" "$bin" -f -l "127.0.0.1@$port" -s "$d/store" -z "$ORIGIN:$zf" \
 			-w "${WORKERS:-1}" "${extra[@]}" >>"$d/out.log" 2>&1 &
 		;;
 	null)
