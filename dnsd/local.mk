@@ -10,6 +10,8 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/node/node.c dnsd/node/node.h \
 	dnsd/svc/svc.c dnsd/svc/svc.h \
 	dnsd/stats/stats.c dnsd/stats/stats.h \
+	dnsd/cookie/cookie.c dnsd/cookie/cookie.h \
+	dnsd/rrl/rrl.c dnsd/rrl/rrl.h \
 	dnsd/store/store.c dnsd/store/store-key.c dnsd/store/store-zone.c \
 	dnsd/store/store-node.c dnsd/store/store-journal.c dnsd/store/store-walk.c \
 	dnsd/store/store-svc.c dnsd/store/store-cluster.c \
@@ -24,7 +26,9 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/reply/reply.c dnsd/reply/reply.h \
 	dnsd/zone/zone.c dnsd/zone/import.c dnsd/zone/zone.h \
 	dnsd/query/qcache.c dnsd/query/qcache.h \
-	dnsd/query/query.c dnsd/query/parse.c dnsd/query/query.h \
+	dnsd/query/query.c dnsd/query/query.h \
+	dnsd/query/parse.c dnsd/query/finish.c dnsd/query/chaos.c \
+	dnsd/query/respond.c dnsd/query/respond.h \
 	dnsd/svc/catalog.c dnsd/svc/view.c dnsd/svc/catalog.h \
 	dnsd/update/update.c dnsd/update/update.h \
 	dnsd/update/services.c dnsd/update/services.h \

@@ -18,6 +18,9 @@ UNIT_TESTS = \
 	tests/unit/test_store \
 	tests/unit/test_query \
 	tests/unit/test_qcache \
+	tests/unit/test_cookie \
+	tests/unit/test_rrl \
+	tests/unit/test_respond \
 	tests/unit/test_conf \
 	tests/unit/test_tsig \
 	tests/unit/test_keyring \
@@ -46,6 +49,15 @@ tests_unit_test_query_LDADD = $(UNIT_LDADD)
 tests_unit_test_qcache_SOURCES = tests/unit/test_qcache.c
 tests_unit_test_qcache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_qcache_LDADD = $(UNIT_LDADD)
+tests_unit_test_cookie_SOURCES = tests/unit/test_cookie.c
+tests_unit_test_cookie_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cookie_LDADD = $(UNIT_LDADD)
+tests_unit_test_rrl_SOURCES = tests/unit/test_rrl.c
+tests_unit_test_rrl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rrl_LDADD = $(UNIT_LDADD)
+tests_unit_test_respond_SOURCES = tests/unit/test_respond.c tests/unit/testzone.c tests/unit/testzone.h
+tests_unit_test_respond_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_respond_LDADD = $(UNIT_LDADD) $(LDNS_LIBS)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c tests/unit/testzone.c tests/unit/testzone.h
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
@@ -92,6 +104,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_man.sh \
 	tests/integration/t_query.sh \
 	tests/integration/t_truncation.sh \
+	tests/integration/t_cookies_rrl.sh \
 	tests/integration/t_tcp.sh \
 	tests/integration/t_storm.sh \
 	tests/integration/t_answer_cache.sh \

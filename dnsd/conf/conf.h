@@ -30,6 +30,25 @@ struct sockaddr;
 #define CONF_CHECK_MAX_DEFAULT 10000
 #define CONF_CHECK_CONCURRENT_DEFAULT 256
 
+/* Rate limiting (rate-limit, rrl.h): responses a second per network,
+ * class and name; one in SLIP of the rest is sent truncated; the table's
+ * buckets. On by default at a rate no normal client reaches. */
+#define CONF_RRL_RATE_DEFAULT 1000
+#define CONF_RRL_SLIP_DEFAULT 2
+#define CONF_RRL_SIZE_DEFAULT 65536
+#define CONF_RRL_EXEMPT_MAX 32
+/* DNS cookies: the secret changes every day by default (cookie.h). */
+#define CONF_COOKIE_ROTATION_DEFAULT 86400
+#define CONF_NSID_MAX 128
+#define CONF_CHAOS_TEXT_MAX 256
+
+/* require-cookie: which UDP requests must bring a valid server cookie. */
+enum conf_require_cookie {
+	CONF_COOKIE_OPTIONAL = 0, /* none: cookies are checked and sent only */
+	CONF_COOKIE_LARGE,        /* those whose answer is over 3x their size */
+	CONF_COOKIE_ALWAYS,       /* every one */
+};
+
 /* An address or network: for listen, notify and access lists. */
 struct conf_addr {
 	int family; /* AF_INET or AF_INET6 */
@@ -176,6 +195,26 @@ struct conf {
 	size_t ntokens;
 	struct conf_token *tokens;
 	struct conf_cluster cluster;
+	/* The settings below keep their values in the struct itself (no
+	 * allocation), and a zero means "not set": the conf_* functions
+	 * after this struct give the value in force. */
+	uint8_t nsid[CONF_NSID_MAX];          /* RFC 5001 identifier */
+	uint16_t nsid_len;                    /* 0: no NSID */
+	char version[CONF_CHAOS_TEXT_MAX];    /* version.bind; "": REFUSED */
+	char identity[CONF_CHAOS_TEXT_MAX];   /* id.server; "": REFUSED */
+	uint8_t cookie_secret[16];            /* cookie-secret */
+	bool cookie_secret_set;               /* false: a random one */
+	uint32_t cookie_rotation;             /* seconds; 0: the default */
+	uint8_t require_cookie;               /* enum conf_require_cookie */
+	unsigned rrl_rate;                    /* rate-limit */
+	bool rrl_rate_set;
+	unsigned rrl_slip;                    /* rate-limit-slip */
+	bool rrl_slip_set;
+	unsigned rrl_size;                    /* rate-limit-size; 0: default */
+	struct conf_addr rrl_exempt[CONF_RRL_EXEMPT_MAX]; /* rate-limit-exempt */
+	size_t nrrl_exempt;
+	bool rrl_exempt_set;                  /* false: loopback only (no one
+	                                       * can spoof it from the network) */
 };
 
 /*
@@ -194,6 +233,28 @@ const char *conf_default_path(void);
 const char *conf_default_store(void);
 /* `p` made absolute against the current folder (a copy; NULL: no memory). */
 char *conf_abspath(const char *p);
+
+/* The values in force of the settings whose zero means "not set". */
+static inline unsigned
+conf_rrl_rate(const struct conf *c)
+{
+	return c->rrl_rate_set ? c->rrl_rate : CONF_RRL_RATE_DEFAULT;
+}
+static inline unsigned
+conf_rrl_slip(const struct conf *c)
+{
+	return c->rrl_slip_set ? c->rrl_slip : CONF_RRL_SLIP_DEFAULT;
+}
+static inline unsigned
+conf_rrl_size(const struct conf *c)
+{
+	return c->rrl_size != 0 ? c->rrl_size : CONF_RRL_SIZE_DEFAULT;
+}
+static inline uint32_t
+conf_cookie_rotation(const struct conf *c)
+{
+	return c->cookie_rotation != 0 ? c->cookie_rotation : CONF_COOKIE_ROTATION_DEFAULT;
+}
 
 /* Defaults for every setting (no zones, no listeners). */
 void conf_init(struct conf *c);

@@ -529,6 +529,165 @@ set_etcd(const struct conf_ctx *x, const struct stmt *s)
 	return 0;
 }
 
+/* ---- identity, cookies and rate limits: values kept in struct conf ---- */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Hex digits into bytes; the byte count, or -1 if not hex or too long. */
+static int
+parse_hex(const char *v, uint8_t *out, size_t max)
+{
+	size_t n = strlen(v);
+	if (n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (int)(n / 2);
+}
+
+/* nsid TEXT | 0xHEX */
+static int
+set_nsid(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf *c = x->conf;
+	const char *v;
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	v = s->args[0];
+	if (strncmp(v, "0x", 2) == 0 || strncmp(v, "0X", 2) == 0) {
+		int n = parse_hex(v + 2, c->nsid, sizeof(c->nsid));
+		if (n <= 0)
+			return conf_bad(x->file, s, "must be text or 0x and up to 128 bytes in hex");
+		c->nsid_len = (uint16_t)n;
+		return 0;
+	}
+	size_t n = strlen(v);
+	if (n > sizeof(c->nsid))
+		return conf_bad(x->file, s, "longer than 128 bytes");
+	memcpy(c->nsid, v, n);
+	c->nsid_len = (uint16_t)n;
+	return 0;
+}
+
+/* version TEXT, identity TEXT: a TXT string */
+static int
+set_chaos_text(const struct conf_ctx *x, const struct stmt *s, char *field)
+{
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	if (strlen(s->args[0]) >= CONF_CHAOS_TEXT_MAX)
+		return conf_bad(x->file, s, "longer than 255 characters");
+	strcpy(field, s->args[0]);
+	return 0;
+}
+
+static int
+set_version(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_chaos_text(x, s, x->conf->version);
+}
+
+static int
+set_identity(const struct conf_ctx *x, const struct stmt *s)
+{
+	return set_chaos_text(x, s, x->conf->identity);
+}
+
+/* cookie-secret HEX (16 bytes) */
+static int
+set_cookie_secret(const struct conf_ctx *x, const struct stmt *s)
+{
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	if (parse_hex(s->args[0], x->conf->cookie_secret, sizeof(x->conf->cookie_secret)) !=
+	    (int)sizeof(x->conf->cookie_secret))
+		return conf_bad(x->file, s, "must be 32 hex digits (16 bytes)");
+	x->conf->cookie_secret_set = true;
+	return 0;
+}
+
+/* require-cookie no|large|yes */
+static int
+set_require_cookie(const struct conf_ctx *x, const struct stmt *s)
+{
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc != 0)
+		return rc;
+	const char *v = s->args[0];
+	if (strcmp(v, "no") == 0)
+		x->conf->require_cookie = CONF_COOKIE_OPTIONAL;
+	else if (strcmp(v, "large") == 0)
+		x->conf->require_cookie = CONF_COOKIE_LARGE;
+	else if (strcmp(v, "yes") == 0)
+		x->conf->require_cookie = CONF_COOKIE_ALWAYS;
+	else
+		return conf_bad(x->file, s, "must be no, large or yes");
+	return 0;
+}
+
+/* rate-limit RESPONSES-PER-SECOND (0: off) */
+static int
+set_rrl_rate(const struct conf_ctx *x, const struct stmt *s)
+{
+	uint64_t v;
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 1000000, &v)) == 0) {
+		x->conf->rrl_rate = (unsigned)v;
+		x->conf->rrl_rate_set = true;
+	}
+	return rc;
+}
+
+/* rate-limit-slip N (0: drop all) */
+static int
+set_rrl_slip(const struct conf_ctx *x, const struct stmt *s)
+{
+	uint64_t v;
+	int rc = want_args(x->file, s, 1, 1);
+	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 100, &v)) == 0) {
+		x->conf->rrl_slip = (unsigned)v;
+		x->conf->rrl_slip_set = true;
+	}
+	return rc;
+}
+
+/* rate-limit-exempt ADDR[/PREFIX] ... | none; a later one replaces */
+static int
+set_rrl_exempt(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf *c = x->conf;
+	int rc = want_args(x->file, s, 1, CONF_RRL_EXEMPT_MAX);
+	if (rc != 0)
+		return rc;
+	c->nrrl_exempt = 0;
+	c->rrl_exempt_set = true;
+	if (s->nargs == 1 && strcmp(s->args[0], "none") == 0)
+		return 0;
+	for (size_t j = 0; j < s->nargs; j++) {
+		if (conf_addr_parse(s->args[j], 0, &c->rrl_exempt[j]) != 0)
+			return conf_bad(x->file, s, "bad address or network");
+		c->nrrl_exempt++;
+	}
+	return 0;
+}
+
 /* ---- the table ---- */
 
 /* Numbers, by what they mean. */
@@ -554,6 +713,10 @@ static const struct num_rule percent = { U_NONE, 100, 1, false, "must be 1 to 10
 static const struct num_rule http_body = { U_SIZE, 64ULL << 20, 1024, false,
 	"must be at least 1k", 0 };
 static const struct num_rule http_conn = { U_NONE, 100000, 1, false, "must be at least 1", 0 };
+static const struct num_rule cookie_rotation = { U_TIME, 365 * 86400, 60, false,
+	"must be at least 1 minute", 0 };
+static const struct num_rule rrl_size = { U_NONE, 1u << 28, 1024, false,
+	"must be at least 1024", 0 };
 
 /* Rows are written with these: LEVEL is TOP, ZONE, KEY or CLUSTER, and picks both
  * the level and the struct whose FIELD a typed setter fills. */
@@ -583,6 +746,8 @@ static const struct setting table[] = {
 	FN(TOP, "cluster", conf_stmt_cluster),
 	NUM(TOP, "edns-max", edns_max, edns_max),
 	NUM(TOP, "edns-buffer-size", edns_max, edns_max),
+	NUM(TOP, "cookie-rotation", cookie_rotation, cookie_rotation),
+	FN(TOP, "cookie-secret", set_cookie_secret),
 	FN(TOP, "forward", set_forward),
 	FN(TOP, "forward-allow", set_forward_allow),
 	ACL(TOP, "http-allow-anonymous", http_allow_anonymous),
@@ -592,12 +757,19 @@ static const struct setting table[] = {
 	NUM(TOP, "http-max-connections", http_max_connections, http_conn),
 	NUM(TOP, "http-timeout", http_timeout_ms, tcp_idle),
 	STR(TOP, "http-zone", http_zone),
+	FN(TOP, "identity", set_identity),
 	FN(TOP, "include", conf_stmt_include),
 	FN(TOP, "key", conf_stmt_key),
 	FN(TOP, "keys-file", conf_stmt_include),
 	FN(TOP, "listen", set_listen),
 	FN(TOP, "log-level", set_log_level),
+	FN(TOP, "nsid", set_nsid),
 	FN(TOP, "pid-file", set_pid_file),
+	FN(TOP, "rate-limit", set_rrl_rate),
+	FN(TOP, "rate-limit-exempt", set_rrl_exempt),
+	NUM(TOP, "rate-limit-size", rrl_size, rrl_size),
+	FN(TOP, "rate-limit-slip", set_rrl_slip),
+	FN(TOP, "require-cookie", set_require_cookie),
 	FN(TOP, "services-dir", set_services_dir),
 	FN(TOP, "store", set_store),
 	NUM(TOP, "store-high-water", store_high_water, percent),
@@ -617,6 +789,7 @@ static const struct setting table[] = {
 	NUM(TOP, "update-queue", update_queue, count1),
 	NUM(TOP, "update-queue-size", update_queue_bytes, queue_bytes),
 	STR(TOP, "user", user),
+	FN(TOP, "version", set_version),
 	NUM(TOP, "workers", workers, workers),
 	FN(TOP, "zone", conf_stmt_zone),
 	FN(TOP, "zone-dir", set_zone_dir),

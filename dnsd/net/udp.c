@@ -1,9 +1,9 @@
 /* udp.c -- UDP workers: recvmmsg a batch, answer it from one read
- * transaction (or the worker's answer cache, qcache.h), sendmmsg the
- * replies. No allocation per query. Under a sustained high query rate the
- * worker coalesces: see struct udp_pace. A worker blocks in the kernel
- * until datagrams come; stopping shuts its sockets down for reading,
- * which wakes it. */
+ * transaction (through respond.h: the worker's answer cache, cookies,
+ * rate limits), sendmmsg the replies. No allocation per query. Under a
+ * sustained high query rate the worker coalesces: see struct udp_pace. A
+ * worker blocks in the kernel until datagrams come; stopping shuts its
+ * sockets down for reading, which wakes it. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,9 +17,13 @@
 #include "conf/conf.h"
 #include "keyring/keyring.h"
 #include "net/udp.h"
+#include "cookie/cookie.h"
 #include "query/qcache.h"
 #include "query/query.h"
+#include "query/respond.h"
+#include "rrl/rrl.h"
 #include "runtime/runtime.h"
+#include "stats/stats.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -36,6 +40,7 @@ struct udp_pool {
 	volatile bool stop;
 	unsigned n;
 	struct udp_worker *w;
+	struct rrl *rrl; /* one rate-limit table for every worker */
 };
 
 struct udp_worker {
@@ -45,7 +50,8 @@ struct udp_worker {
 	bool started;
 	struct runtime *rt;   /* the generation this worker serves with */
 	struct runtime *next; /* atomic: a newer one handed over by udp_set_runtime */
-	struct query_ctx q;
+	struct respond resp;  /* resp.q: the query context */
+	struct cookie_gen *cookies;
 };
 
 struct udp_batch {
@@ -53,7 +59,7 @@ struct udp_batch {
 	struct iovec iov_in[UDP_BATCH], iov_out[UDP_BATCH];
 	struct sockaddr_storage peer[UDP_BATCH];
 	union net_ctl ctl_in[UDP_BATCH], ctl_out[UDP_BATCH]; /* wildcard sockets */
-	uint64_t hash[UDP_BATCH]; /* qcache_hash of each request */
+	struct respond_req req[UDP_BATCH]; /* each request between the two steps */
 	uint8_t buf_in[UDP_BATCH][UDP_MAX_IN];
 	uint8_t buf_out[UDP_BATCH][UDP_MAX_OUT];
 };
@@ -150,18 +156,46 @@ reply_to_fill(struct reply_to *to, struct udp_batch *b, int i, int fd)
 	                  ? net_reply_ctl(&b->in[i].msg_hdr, &to->ctl) : 0;
 }
 
-/* Answer one batch read from `fd`; returns the number of messages read.
- * `pktinfo`: the socket reports each datagram's destination address. */
+/* The cookie generator for a configuration: keyed with its cookie-secret,
+ * or the process's random one. Keeps the worker's if it is the same. */
+static void
+use_cookies(struct udp_worker *wk, const struct conf *c)
+{
+	uint8_t master[COOKIE_SECRET_LEN];
+	if (c->cookie_secret_set)
+		memcpy(master, c->cookie_secret, sizeof(master));
+	else if (cookie_master_random(master) != 0) {
+		log_warn("udp worker %u: no random secret for DNS cookies: answering without",
+		    wk->index);
+		cookie_gen_free(wk->cookies);
+		wk->cookies = NULL;
+		return;
+	}
+	if (!cookie_gen_same(wk->cookies, master, conf_cookie_rotation(c))) {
+		struct cookie_gen *g = NULL;
+		if (cookie_gen_new(master, conf_cookie_rotation(c), &g) != 0)
+			log_warn("udp worker %u: no SipHash for DNS cookies: answering without",
+			    wk->index);
+		cookie_gen_free(wk->cookies);
+		wk->cookies = g;
+	}
+	memset(master, 0, sizeof(master));
+}
+
 /* Point the query context at the worker's runtime. */
 static void
 use_runtime(struct udp_worker *wk, struct runtime *rt)
 {
 	runtime_drop(wk->rt);
 	wk->rt = rt;
-	wk->q.zones = &rt->zones;
-	wk->q.keys = rt->keys;
-	wk->q.edns_max = rt->conf->edns_max;
-	wk->q.forward = rt->conf->nforward > 0;
+	struct respond *r = &wk->resp;
+	query_ctx_configure(&r->q, rt->conf);
+	r->q.zones = &rt->zones;
+	r->q.keys = rt->keys;
+	r->conf = rt->conf;
+	r->rrl = wk->pool->rrl;
+	use_cookies(wk, rt->conf);
+	r->q.cookies = wk->cookies;
 }
 
 /* A request the worker does not answer itself: to the writer (with its
@@ -173,18 +207,19 @@ hand_over(struct udp_worker *wk, const uint8_t *msg, size_t len, const struct qu
 	const struct net_hooks *h = &wk->pool->setup.hooks;
 	if (info->action == QUERY_UPDATE) {
 		struct keyring_check sig;
-		keyring_verify(wk->q.keys, msg, len, now, &sig);
+		keyring_verify(wk->resp.q.keys, msg, len, now, &sig);
 		h->update(h->ctx, msg, len, &info->req, &sig, to);
 	} else {
 		h->forward(h->ctx, wk->rt->conf, msg, len, info, to);
 	}
 }
 
+/* Answer one batch read from `fd`; returns the number of messages read.
+ * `pktinfo`: the socket reports each datagram's destination address. */
 static int
-serve_batch(struct udp_worker *wk, struct qcache *qc, struct udp_batch *b, int fd, bool pktinfo,
-    int flags)
+serve_batch(struct udp_worker *wk, struct udp_batch *b, int fd, bool pktinfo, int flags)
 {
-	struct query_ctx *q = &wk->q;
+	struct respond *r = &wk->resp;
 	for (int i = 0; i < UDP_BATCH; i++) {
 		b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
 		b->in[i].msg_hdr.msg_control = pktinfo ? b->ctl_in[i].buf : NULL;
@@ -197,37 +232,32 @@ serve_batch(struct udp_worker *wk, struct qcache *qc, struct udp_batch *b, int f
 	if (next != NULL)
 		use_runtime(wk, next);
 	uint32_t now = clock_now();
-	bool txn_ok = store_read_renew(q->txn) == 0;
-	uint64_t snap = txn_ok ? store_read_snapshot(q->txn) : 0;
+	bool txn_ok = store_read_renew(r->q.txn) == 0;
+	r->snap = txn_ok ? respond_snapshot(store_read_snapshot(r->q.txn), wk->rt->generation) : 0;
 	int nout = 0;
-	if (qc != NULL && txn_ok)
-		for (int i = 0; i < n; i++)
-			qcache_prefetch(qc, b->hash[i] = qcache_hash(b->buf_in[i], b->in[i].msg_len));
+	/* Parse every request first and start loading their cache sets, so
+	 * that the loads overlap. */
+	for (int i = 0; txn_ok && i < n; i++)
+		respond_prepare(r, &b->req[i], (const struct sockaddr *)&b->peer[i], b->buf_in[i],
+		    b->in[i].msg_len, now);
 	for (int i = 0; i < n; i++) {
-		struct query_info info;
 		size_t len;
 		if (b->in[i].msg_hdr.msg_flags & MSG_TRUNC)
 			continue; /* oversized: not a query we could parse */
 		if (!txn_ok) {
-			struct query_req r;
-			if (query_parse(b->buf_in[i], b->in[i].msg_len, &r, NULL) != 0)
+			struct query_req q;
+			if (query_parse(b->buf_in[i], b->in[i].msg_len, &q, NULL) != 0)
 				continue;
-			len = query_error_reply(&r, b->buf_out[nout], UDP_MAX_OUT, RCODE_SERVFAIL,
-			    q->edns_max, NULL, now);
-		} else if (qc != NULL && (len = qcache_get(qc, b->hash[i], b->buf_in[i],
-		                              b->in[i].msg_len, snap, now, b->buf_out[nout],
-		                              UDP_MAX_OUT)) > 0) {
-			/* the same request was answered from this snapshot */
+			len = query_error_reply(&q, b->buf_out[nout], UDP_MAX_OUT, RCODE_SERVFAIL,
+			    r->q.edns_max, NULL, now);
 		} else {
-			len = query_answer(q, b->buf_in[i], b->in[i].msg_len, b->buf_out[nout],
-			    UDP_MAX_OUT, false, now, &info);
-			if (qc != NULL && len > 0 && query_cacheable(&info))
-				qcache_put(qc, b->hash[i], b->buf_in[i], b->in[i].msg_len, snap,
-				    info.stable_until, b->buf_out[nout], len);
-			if (info.action == QUERY_UPDATE || info.action == QUERY_FORWARD) {
+			struct respond_req *rq = &b->req[i];
+			len = respond_answer(r, rq, (const struct sockaddr *)&b->peer[i], b->buf_in[i],
+			    b->in[i].msg_len, b->buf_out[nout], UDP_MAX_OUT, now);
+			if (rq->info.action == QUERY_UPDATE || rq->info.action == QUERY_FORWARD) {
 				struct reply_to to;
 				reply_to_fill(&to, b, i, fd);
-				hand_over(wk, b->buf_in[i], b->in[i].msg_len, &info, &to, now);
+				hand_over(wk, b->buf_in[i], b->in[i].msg_len, &rq->info, &to, now);
 				continue;
 			}
 		}
@@ -248,17 +278,17 @@ serve_batch(struct udp_worker *wk, struct qcache *qc, struct udp_batch *b, int f
 		nout++;
 	}
 	if (txn_ok)
-		store_read_reset(q->txn);
+		store_read_reset(r->q.txn);
 	for (int sent = 0; sent < nout;) {
-		int r = sendmmsg(fd, b->out + sent, (unsigned)(nout - sent), 0);
-		if (r < 0) {
+		int rc = sendmmsg(fd, b->out + sent, (unsigned)(nout - sent), 0);
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			/* One bad peer address must not lose the rest of the batch. */
 			sent++;
 			continue;
 		}
-		sent += r;
+		sent += rc;
 	}
 	return n;
 }
@@ -273,19 +303,20 @@ udp_worker_run(void *arg)
 	struct pollfd pfd[64];
 	bool pktinfo[64];
 	struct udp_batch *b = calloc(1, sizeof(*b));
-	struct qcache *qc = NULL;
+	struct respond *r = &wk->resp;
 	struct udp_pace p = { .wait_us = (long)su->coalesce_us, .rate = su->coalesce_rate,
 		.worker = wk->index, .start_ns = mono_ns() };
 
-	if (b == NULL || store_read_begin(su->store, &wk->q.txn) != 0) {
+	if (b == NULL || store_read_begin(su->store, &r->q.txn) != 0) {
 		log_err("udp worker %u: cannot start", wk->index);
 		free(b);
 		su->hooks.fatal(su->hooks.ctx);
 		return NULL;
 	}
-	store_read_reset(wk->q.txn);
+	store_read_reset(r->q.txn);
 	batch_init(b);
-	if (su->answer_cache > 0 && (qc = qcache_new(su->answer_cache)) == NULL)
+	r->stats = stats_block_new();
+	if (su->answer_cache > 0 && (r->cache = qcache_new(su->answer_cache)) == NULL)
 		log_warn("udp worker %u: no memory for the answer cache; answering without",
 		    wk->index);
 	if (nl > 64)
@@ -300,13 +331,13 @@ udp_worker_run(void *arg)
 		 * returns once a datagram is there with whatever else has queued
 		 * (MSG_WAITFORONE), saving a poll() per batch. */
 		while (!pool->stop) {
-			int n = serve_batch(wk, qc, b, pfd[0].fd, pktinfo[0], MSG_WAITFORONE);
+			int n = serve_batch(wk, b, pfd[0].fd, pktinfo[0], MSG_WAITFORONE);
 			pace(&p, n, n < UDP_BATCH);
 		}
 	}
 	while (!pool->stop) {
-		int r = poll(pfd, nl, -1);
-		if (r <= 0)
+		int ready = poll(pfd, nl, -1);
+		if (ready <= 0)
 			continue;
 		int total = 0;
 		bool drained = true;
@@ -316,7 +347,7 @@ udp_worker_run(void *arg)
 			/* Drain the socket in batches before polling again. */
 			int n = 0;
 			for (int round = 0; round < 64 && !pool->stop; round++) {
-				total += n = serve_batch(wk, qc, b, pfd[i].fd, pktinfo[i], MSG_DONTWAIT);
+				total += n = serve_batch(wk, b, pfd[i].fd, pktinfo[i], MSG_DONTWAIT);
 				if (n < UDP_BATCH)
 					break;
 			}
@@ -325,14 +356,15 @@ udp_worker_run(void *arg)
 		}
 		pace(&p, total, drained);
 	}
-	if (qc != NULL) {
+	if (r->cache != NULL) {
 		uint64_t hits, misses;
-		qcache_counts(qc, &hits, &misses);
+		qcache_counts(r->cache, &hits, &misses);
 		log_debug("udp worker %u: answer cache: %llu hits, %llu misses", wk->index,
 		    (unsigned long long)hits, (unsigned long long)misses);
-		qcache_free(qc);
+		qcache_free(r->cache);
+		r->cache = NULL;
 	}
-	store_abort(wk->q.txn);
+	store_abort(r->q.txn);
 	free(b);
 	return NULL;
 }
@@ -347,6 +379,10 @@ udp_start(const struct udp_setup *s, struct udp_pool **out)
 	}
 	p->setup = *s;
 	p->n = s->workers;
+	/* The rate-limit table, for every worker (a reload may turn limits
+	 * on, so it is there whatever the first configuration says). */
+	if ((p->rrl = rrl_new(conf_rrl_size(s->rt->conf))) == NULL)
+		log_warn("no memory for the rate-limit table: responses are not rate-limited");
 	for (unsigned i = 0; i < p->n; i++) {
 		struct udp_worker *wk = &p->w[i];
 		wk->pool = p;
@@ -389,7 +425,9 @@ udp_stop(struct udp_pool *p)
 			pthread_join(p->w[i].thread, NULL);
 		runtime_drop(p->w[i].next);
 		runtime_drop(p->w[i].rt);
+		cookie_gen_free(p->w[i].cookies);
 	}
+	rrl_free(p->rrl);
 	free(p->w);
 	free(p);
 }

@@ -5,6 +5,7 @@
  * few answer shapes (answer, NODATA, NXDOMAIN, referral), each written
  * straight into the caller's buffer. Records are copied from their stored
  * wire form; only owner names and well-known RDATA names are compressed.
+ * The finishing step (finish.c, reply.c) appends the OPT and TSIG.
  */
 #include "config.h"
 
@@ -43,13 +44,6 @@ struct answer {
 };
 
 enum section { SEC_AN, SEC_NS, SEC_AR };
-
-bool
-query_cacheable(const struct query_info *info)
-{
-	return info->action == QUERY_REPLY && !info->req.has_tsig && !info->req.compressed &&
-	       info->rcode != RCODE_SERVFAIL && !info->varies;
-}
 
 /* Account for a node the answer is built from: its leases bound how long
  * the answer stays the same. */
@@ -110,18 +104,47 @@ put_rdata(struct answer *a, uint16_t type, const uint8_t *rd, uint16_t rdlen)
 }
 
 /*
+ * Write `owner` for a record. The first time (*ptr 0) it goes through the
+ * compressing writer, and *ptr becomes the two bytes that say the same
+ * name again: a pointer to where it was written, or the pointer it was
+ * written as. Later records of the same owner write those two bytes: what
+ * the writer would find again, without searching its table for it.
+ */
+static void
+put_owner(struct answer *a, const uint8_t *owner, uint16_t *ptr)
+{
+	struct wire_buf *w = &a->w;
+	if (*ptr != 0) {
+		wire_buf_u16(w, *ptr);
+		return;
+	}
+	size_t at = w->len;
+	unsigned ncomp = w->ncomp;
+	wire_buf_name(w, owner);
+	if (w->err != 0)
+		return;
+	if (w->len - at == 2 && (w->data[at] & 0xc0) == 0xc0)
+		*ptr = wire_get16(w->data + at);
+	else if (w->ncomp > ncomp && at <= 0x3fff)
+		*ptr = (uint16_t)(0xc000 | at); /* the writer took it as a target */
+}
+
+/*
  * Write the live records of an RRset. In the answer and authority
  * sections a record that does not fit sets TC and ends the message (what
  * fit stays); in the additional section the partial RRset is removed and
- * the section is closed. Returns the number of records written.
+ * the section is closed. Returns the number of records written. `optr`:
+ * see put_owner (0 the first time an owner is written; kept by callers
+ * that write several RRsets of one owner).
  */
 static unsigned
-put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
-    enum section sec)
+put_rrset_ptr(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
+    enum section sec, uint16_t *optr)
 {
 	struct node_live_it it;
 	struct node_rr rr;
 	struct wire_mark start = wire_buf_mark(&a->w);
+	uint16_t optr_start = *optr;
 	unsigned n = 0;
 
 	if (a->tc || (sec == SEC_AR && a->add_full))
@@ -136,7 +159,8 @@ put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
 	node_live_init(&it, set, a->now);
 	while (node_live_next(&it, &rr)) {
 		struct wire_mark m = wire_buf_mark(&a->w);
-		wire_buf_name(&a->w, owner);
+		uint16_t optr_m = *optr;
+		put_owner(a, owner, optr);
 		wire_buf_u16(&a->w, set->type);
 		wire_buf_u16(&a->w, CLASS_IN);
 		wire_buf_u32(&a->w, ttl);
@@ -144,10 +168,12 @@ put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
 		if (a->w.err != 0) {
 			if (sec == SEC_AR) {
 				wire_buf_rollback(&a->w, start);
+				*optr = optr_start;
 				a->add_full = true;
 				return 0;
 			}
 			wire_buf_rollback(&a->w, m);
+			*optr = optr_m;
 			a->tc = true;
 			break;
 		}
@@ -160,6 +186,14 @@ put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
 	else
 		a->ar += n;
 	return n;
+}
+
+static unsigned
+put_rrset(struct answer *a, const uint8_t *owner, const struct node_rrset *set,
+    enum section sec)
+{
+	uint16_t optr = 0;
+	return put_rrset_ptr(a, owner, set, sec, &optr);
 }
 
 /* Look up a node by name in whichever served zone holds it. */
@@ -177,11 +211,12 @@ node_lookup(struct answer *a, const uint8_t *name, struct store_val *v)
 
 /* Add the live RRset of `type` at `name` to the additional section. */
 static void
-add_rrset_of(struct answer *a, const uint8_t *name, const struct store_val *v, uint16_t type)
+add_rrset_of(struct answer *a, const uint8_t *name, const struct store_val *v, uint16_t type,
+    uint16_t *optr)
 {
 	struct node_rrset set;
 	if (node_rrset_find(v->data, v->len, type, &set))
-		put_rrset(a, name, &set, SEC_AR);
+		put_rrset_ptr(a, name, &set, SEC_AR, optr);
 }
 
 static bool
@@ -202,8 +237,9 @@ add_addresses(struct answer *a, const uint8_t *target)
 	struct store_val v;
 	if (a->add_full || a->tc || seen_before(a, target) || !node_lookup(a, target, &v))
 		return;
-	add_rrset_of(a, target, &v, RR_A);
-	add_rrset_of(a, target, &v, RR_AAAA);
+	uint16_t optr = 0;
+	add_rrset_of(a, target, &v, RR_A, &optr);
+	add_rrset_of(a, target, &v, RR_AAAA, &optr);
 }
 
 /* The target name inside RDATA of SRV/MX/NS, or NULL. */
@@ -240,10 +276,11 @@ add_additional(struct answer *a, const struct node_rrset *set)
 		if (!node_lookup(a, rr.rdata, &v))
 			continue;
 		struct node_rrset srv;
+		uint16_t optr = 0;
 		bool has_srv = node_rrset_find(v.data, v.len, RR_SRV, &srv);
 		if (has_srv)
-			put_rrset(a, rr.rdata, &srv, SEC_AR);
-		add_rrset_of(a, rr.rdata, &v, RR_TXT);
+			put_rrset_ptr(a, rr.rdata, &srv, SEC_AR, &optr);
+		add_rrset_of(a, rr.rdata, &v, RR_TXT, &optr);
 		if (has_srv) {
 			struct node_live_it si;
 			struct node_rr sr;
@@ -548,12 +585,6 @@ start_reply(struct wire_buf *w, const struct query_req *r)
 	}
 }
 
-void
-query_reply_opt(const struct query_req *r, uint16_t edns_max, struct reply_opt *o)
-{
-	*o = (struct reply_opt){ .edns = r->edns, .payload = edns_max, .do_bit = r->edns_do };
-}
-
 size_t
 query_reply_start(const struct query_req *r, uint8_t *out, size_t outmax, uint16_t rcode)
 {
@@ -584,13 +615,20 @@ query_error_reply(const struct query_req *r, uint8_t *out, size_t outmax, uint16
 	return reply_finish(out, n, outmax, rcode, &o, sig, now);
 }
 
+/* An error reply to the request in info->req, with the OPT options
+ * this request gets (`x`). */
 static size_t
-reply_error(struct query_info *info, uint8_t *out, size_t outmax, uint16_t rcode,
-    uint16_t edns_max, const struct keyring_check *sig, uint32_t now)
+reply_error(const struct query_ctx *q, const struct query_extra *x, struct query_info *info,
+    uint8_t *out, size_t outmax, uint16_t rcode, const struct keyring_check *sig, uint32_t now)
 {
+	struct reply_opt o;
 	info->action = QUERY_REPLY;
 	info->rcode = (uint8_t)rcode;
-	size_t n = query_error_reply(&info->req, out, outmax, rcode, edns_max, sig, now);
+	size_t n = query_reply_start(&info->req, out, outmax, rcode);
+	info->body_len = n;
+	query_reply_opt_ex(q, &info->req, x, &o);
+	if (n > 0)
+		n = reply_finish(out, n, outmax, rcode, &o, sig, now);
 	if (n == 0)
 		info->action = QUERY_DROP;
 	return n;
@@ -603,39 +641,40 @@ reply_error(struct query_info *info, uint8_t *out, size_t outmax, uint16_t rcode
  * malformed TSIG), 0 to drop.
  */
 static bool
-verify_signed(struct query_ctx *q, const uint8_t *in, size_t inlen, uint32_t now,
-    struct keyring_check *sig, uint8_t *out, size_t outmax, struct query_info *info,
+verify_signed(struct query_ctx *q, const struct query_extra *x, const uint8_t *in, size_t inlen,
+    uint32_t now, struct keyring_check *sig, uint8_t *out, size_t outmax, struct query_info *info,
     size_t *reply_len)
 {
 	keyring_verify(q->keys, in, inlen, now, sig);
 	if (sig->status == KEYRING_VALID)
 		return true;
 	uint16_t rcode = sig->tsig_error == TSIG_NOERROR ? RCODE_FORMERR : RCODE_NOTAUTH;
-	*reply_len = reply_error(info, out, outmax, rcode, q->edns_max, sig, now);
+	*reply_len = reply_error(q, x, info, out, outmax, rcode, sig, now);
 	return false;
 }
 
 size_t
-query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
-    size_t outmax, bool tcp, uint32_t now, struct query_info *info)
+query_answer_parsed(struct query_ctx *q, const struct query_extra *x, int prc, uint8_t prcode,
+    const uint8_t *in, size_t inlen, uint8_t *out, size_t outmax, bool tcp, uint32_t now,
+    struct query_info *info)
 {
 	struct query_req *r = &info->req;
-	uint8_t rcode;
-	int prc = query_parse(in, inlen, r, &rcode);
 
 	info->zone = NULL;
 	info->action = QUERY_DROP;
 	info->stable_until = UINT32_MAX;
+	info->planned = false;
 	info->varies = false;
+	info->body_len = 0;
 	if (prc == DNSD_ERCODE) {
 		/* A FORMERR answer must not echo garbage: header only. */
 		r->qdcount = 0;
-		return reply_error(info, out, outmax, rcode, q->edns_max, NULL, now);
+		return reply_error(q, NULL, info, out, outmax, prcode, NULL, now);
 	}
 	if (prc != 0)
 		return 0;
 	if (r->edns && r->edns_version > 0)
-		return reply_error(info, out, outmax, RCODE_BADVERS, q->edns_max, NULL, now);
+		return reply_error(q, x, info, out, outmax, RCODE_BADVERS, NULL, now);
 
 	uint16_t opcode = WIRE_OPCODE(r->flags);
 	if (opcode == OPCODE_UPDATE) {
@@ -644,21 +683,20 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 		return 0;
 	}
 	if (opcode != OPCODE_QUERY)
-		return reply_error(info, out, outmax,
-		    opcode == OPCODE_NOTIFY ? RCODE_REFUSED : RCODE_NOTIMP, q->edns_max, NULL, now);
+		return reply_error(q, x, info, out, outmax,
+		    opcode == OPCODE_NOTIFY ? RCODE_REFUSED : RCODE_NOTIMP, NULL, now);
 	if (r->qdcount != 1 || r->ancount != 0)
-		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max, NULL, now);
+		return reply_error(q, x, info, out, outmax, RCODE_FORMERR, NULL, now);
 	if (r->qtype == RR_OPT || r->qtype == RR_TSIG || r->qtype == 249 /* TKEY */)
-		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max, NULL, now);
+		return reply_error(q, x, info, out, outmax, RCODE_FORMERR, NULL, now);
+	if (r->qclass == CLASS_CH && !r->has_tsig)
+		return query_chaos(q, x, out, outmax, tcp, now, info);
 	if (r->qclass != CLASS_IN && r->qclass != CLASS_ANY)
-		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max, NULL, now);
+		return reply_error(q, x, info, out, outmax, RCODE_REFUSED, NULL, now);
 
 	struct reply_opt opt;
-	query_reply_opt(r, q->edns_max, &opt);
-	size_t limit = tcp ? 65535 : r->edns ? (r->udp_size < q->edns_max ? r->udp_size : q->edns_max)
-	                                      : 512;
-	if (limit > outmax)
-		limit = outmax;
+	query_reply_opt_ex(q, r, x, &opt);
+	size_t limit = query_limit(q, r, tcp, outmax);
 	if (limit < WIRE_HDR_LEN + reply_room(&opt, NULL))
 		return 0; /* no reply fits the caller's buffer: drop */
 	const struct zone *z = zonetab_find(q->zones, r->qname);
@@ -674,11 +712,11 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 			return 0;
 		}
 		if (r->has_tsig) {
-			if (!verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
+			if (!verify_signed(q, x, in, inlen, now, &sig, out, outmax, info, &n))
 				return n;
 			signed_by = &sig;
 		}
-		return reply_error(info, out, outmax, RCODE_REFUSED, q->edns_max, signed_by, now);
+		return reply_error(q, x, info, out, outmax, RCODE_REFUSED, signed_by, now);
 	}
 	uint16_t qtype = r->qtype;
 	if (qtype == RR_AXFR || qtype == RR_IXFR) {
@@ -688,7 +726,7 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 			return 0;
 		}
 		if (qtype == RR_AXFR)
-			return reply_error(info, out, outmax, RCODE_NOTIMP, q->edns_max, NULL, now);
+			return reply_error(q, x, info, out, outmax, RCODE_NOTIMP, NULL, now);
 		/* IXFR over UDP: the current SOA alone, so the client learns
 		 * whether it is behind and comes back over TCP (RFC 1995 s. 2). */
 		qtype = RR_SOA;
@@ -696,7 +734,7 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 
 	/* A signed query (RFC 8945): verify, and sign the answer. */
 	if (r->has_tsig) {
-		if (!verify_signed(q, in, inlen, now, &sig, out, outmax, info, &n))
+		if (!verify_signed(q, x, in, inlen, now, &sig, out, outmax, info, &n))
 			return n;
 		signed_by = &sig;
 	}
@@ -710,7 +748,8 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	wire_buf_init(&a.w, out, limit - room);
 	start_reply(&a.w, r);
 	if (a.w.err != 0)
-		return reply_error(info, out, outmax, RCODE_FORMERR, q->edns_max, NULL, now);
+		return reply_error(q, x, info, out, outmax, RCODE_FORMERR, NULL, now);
+	struct wire_mark question = wire_buf_mark(&a.w);
 
 	/* Follow in-zone CNAMEs (RFC 1034 4.3.2 step 3a), bounded, and stop at
 	 * a loop before any name is answered twice. Targets point into the
@@ -733,6 +772,13 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 		name = next;
 		z = nz;
 	}
+	if (a.tc && !tcp) {
+		/* A UDP answer that does not fit carries no records at all, as
+		 * Knot and NSD send it: TC says "ask over TCP", and a part of
+		 * the answer would only amplify a spoofed request. */
+		wire_buf_rollback(&a.w, question);
+		a.an = a.ns = a.ar = 0;
+	}
 
 	wire_put16(out + 6, a.an);
 	wire_put16(out + 8, a.ns);
@@ -743,5 +789,7 @@ query_answer(struct query_ctx *q, const uint8_t *in, size_t inlen, uint8_t *out,
 	info->zone = z;
 	info->stable_until = a.stable_until;
 	info->varies = a.varies;
+	info->planned = signed_by == NULL;
+	info->body_len = a.w.len;
 	return reply_finish(out, a.w.len, limit, a.rcode, &opt, signed_by, now);
 }

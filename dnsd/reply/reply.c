@@ -1,6 +1,8 @@
 /* reply.c -- append OPT and TSIG to a response (see reply.h) */
 #include "config.h"
 
+#include <string.h>
+
 #include "keyring/keyring.h"
 #include "reply/reply.h"
 #include "tsig/tsig.h"
@@ -13,7 +15,19 @@ opt_len(const struct reply_opt *o)
 {
 	if (!o->edns)
 		return 0;
-	return OPT_FIXED + (o->lease ? 4 + (o->lease_8 ? 8 : 4) : 0);
+	return OPT_FIXED + (o->lease ? 4 + (o->lease_8 ? 8 : 4) : 0) +
+	       (o->cookie != NULL ? 4 + (size_t)o->cookie_len : 0) +
+	       (o->nsid != NULL ? 4 + (size_t)o->nsid_len : 0);
+}
+
+/* One option (code, length, value) at p; returns the bytes written. */
+static size_t
+put_option(uint8_t *p, uint16_t code, const uint8_t *v, uint16_t len)
+{
+	wire_put16(p, code);
+	wire_put16(p + 2, len);
+	memcpy(p + 4, v, len);
+	return 4 + (size_t)len;
 }
 
 /* Does the reply carry a TSIG record? */
@@ -49,13 +63,17 @@ reply_finish(uint8_t *msg, size_t len, size_t max, uint16_t rcode, const struct 
 		wire_put16(p + 3, o->payload);
 		wire_put32(p + 5, (uint32_t)(rcode >> 4) << 24 | (o->do_bit ? 0x8000u : 0));
 		wire_put16(p + 9, (uint16_t)(need - OPT_FIXED));
+		p += OPT_FIXED;
 		if (o->lease) {
-			wire_put16(p + 11, EDNS_OPT_UL);
-			wire_put16(p + 13, o->lease_8 ? 8 : 4);
-			wire_put32(p + 15, o->lease_secs);
-			if (o->lease_8)
-				wire_put32(p + 19, o->key_lease);
+			uint8_t v[8];
+			wire_put32(v, o->lease_secs);
+			wire_put32(v + 4, o->key_lease);
+			p += put_option(p, EDNS_OPT_UL, v, o->lease_8 ? 8 : 4);
 		}
+		if (o->nsid != NULL)
+			p += put_option(p, REPLY_OPT_NSID, o->nsid, o->nsid_len);
+		if (o->cookie != NULL)
+			p += put_option(p, EDNS_OPT_COOKIE, o->cookie, o->cookie_len);
 		len += need;
 		wire_put16(msg + 10, (uint16_t)(wire_get16(msg + 10) + 1));
 	}

@@ -15,6 +15,9 @@
 
 struct keyring_check;
 
+/* The NSID option code (RFC 5001), which wire.h does not name. */
+#define REPLY_OPT_NSID 3
+
 /* What the response's OPT record says. */
 struct reply_opt {
 	bool edns;          /* the request had an OPT, so the response gets one */
@@ -23,6 +26,11 @@ struct reply_opt {
 	bool lease;         /* an Update Lease option (RFC 9664 section 4) */
 	bool lease_8;       /* its 8-byte form, with KEY-LEASE */
 	uint32_t lease_secs, key_lease;
+	const uint8_t *cookie; /* a COOKIE option (RFC 7873): client and
+	                        * server cookie; NULL: none */
+	uint8_t cookie_len;
+	const uint8_t *nsid; /* an NSID option (RFC 5001); NULL: none */
+	uint16_t nsid_len;
 };
 
 /* Bytes the finishing step may append for `o` and `sig` (NULL: none):

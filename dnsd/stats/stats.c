@@ -212,6 +212,8 @@ stats_counter_name(enum stats_counter c)
 		[ST_TSIG_REPLAY] = "tsig_replays", [ST_TSIG_BADTRUNC] = "tsig_badtrunc",
 		[ST_HTTP_REQUESTS] = "http_requests",
 		[ST_HTTP_4XX] = "http_client_errors", [ST_HTTP_5XX] = "http_server_errors",
+		[ST_RRL_DROPPED] = "rate_limit_dropped",
+		[ST_RRL_SLIPPED] = "rate_limit_truncated", [ST_COOKIE_REQUIRED] = "cookie_required",
 	};
 	return c < ST_N && names[c] != NULL ? names[c] : "unknown";
 }

@@ -46,9 +46,11 @@ enum stats_counter {
 	ST_UPDATES_DROPPED, ST_UPDATES_STORE_HIGH,
 	ST_TCP_SLOW_CUT, ST_TCP_CLIENT_LIMIT, ST_TCP_OVER_CAP, ST_TCP_ACCEPT_BACKOFF,
 	ST_XFR_CUT, ST_XFR_LIMIT, ST_TSIG_REPLAY, ST_TSIG_BADTRUNC,
+	ST_RRL_DROPPED, ST_RRL_SLIPPED, /* UDP responses the rate limit held back */
+	ST_COOKIE_REQUIRED,             /* short replies asking for a cookie (require-cookie) */
 	ST_HTTP_REQUESTS, ST_HTTP_4XX, ST_HTTP_5XX, /* the HTTP listener's answers */
 	ST_N,
-	ST_LIMITS_FIRST = ST_UPDATES_ADMIT_REFUSED, ST_LIMITS_LAST = ST_TSIG_BADTRUNC
+	ST_LIMITS_FIRST = ST_UPDATES_ADMIT_REFUSED, ST_LIMITS_LAST = ST_COOKIE_REQUIRED
 };
 
 /* Commit latency buckets (seconds, upper bounds) for a histogram. */

@@ -11,7 +11,9 @@
 
 #include "fuzz_common.h"
 
-/* Seeds: a query, an UPDATE, an EDNS query, an IXFR query. */
+/* Seeds: a query, an UPDATE, an EDNS query, an IXFR query, an EDNS query
+ * with a client cookie, NSID and DO, one with a client and a server
+ * cookie. */
 static const uint8_t seeds[][80] = {
 	{ 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 5, 'w', 'e', 'b', '-', '1', 3, 's',
 	  'v', 'c', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1 },
@@ -23,8 +25,16 @@ static const uint8_t seeds[][80] = {
 	  4, 0, 0, 0, 0, 0, 0, 0 },
 	{ 0x12, 0x37, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 4, 'w', 'i', 'l', 'd', 3, 's',
 	  'v', 'c', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0, 0, 33, 0, 1 },
+	{ 0x12, 0x38, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1, 5, '_', 'H', 't', 'T', 'p', 4, '_', 't',
+	  'c', 'p', 3, 's', 'v', 'c', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't',
+	  0, 0, 12, 0, 1, 0, 0, 41, 4, 0xd0, 0, 0, 0x80, 0, 0, 16, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6,
+	  7, 8, 0, 3, 0, 0 },
+	{ 0x12, 0x39, 0x01, 0x10, 0, 1, 0, 0, 0, 0, 0, 1, 5, 'w', 'e', 'b', '-', '1', 3, 's', 'v',
+	  'c', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1, 0, 0,
+	  41, 2, 0, 0, 0, 0, 0, 0, 28, 0, 10, 0, 24, 1, 2, 3, 4, 5, 6, 7, 8, 1, 0, 0, 0, 0, 0, 3,
+	  0xe8, 9, 9, 9, 9, 9, 9, 9, 9 },
 };
-static const size_t seed_len[] = { 40, 54, 49, 41 };
+static const size_t seed_len[] = { 40, 54, 49, 41, 72, 79 };
 
 /* A harness whose input is text (a configuration, a zone file) names its
  * own seeds; the others take the DNS messages above. */

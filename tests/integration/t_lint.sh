@@ -51,6 +51,8 @@ wire_tsig_includes() {
 RANKS='
 util/* 0
 stats/* 2
+cookie/* 2
+rrl/* 2
 wire/* 1
 tsig/* 2
 node/* 2

@@ -1,6 +1,8 @@
-/* test_qcache.c -- the UDP workers' answer cache: hits carry the new ID,
- * and nothing is served across snapshots, after its second, or for a
- * request that differs in any byte */
+/* test_qcache.c -- the UDP workers' answer cache: a key is what decides
+ * the answer (the name in any case, type, class, flags, size limit), a
+ * hit gives back the body as it was put, and nothing is served across
+ * snapshots, after its second, for another key, or from a part of the
+ * ring written over since */
 #include "config.h"
 
 #include <stdarg.h>
@@ -16,191 +18,185 @@
 
 #define NOW 1700000000u
 #define SNAP 42
+#define RD 0x0100
 
-/* A request: ID, flags, counts and a question for name i. */
-static size_t
-request(uint8_t *b, uint16_t id, unsigned i)
+/* The key of "<label>.test" type A, class IN, RD, limit 1232. */
+static void
+key_of(struct qcache_key *k, const char *label, uint16_t type, uint16_t flags, uint16_t limit)
 {
-	static const uint8_t hdr[] = { 0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
-	memcpy(b, hdr, sizeof(hdr));
-	b[0] = (uint8_t)(id >> 8);
-	b[1] = (uint8_t)id;
-	int n = snprintf((char *)b + 13, 20, "n%u", i);
-	b[12] = (uint8_t)n;
-	size_t o = 13 + (size_t)n;
-	memcpy(b + o, "\4test\0\0\1\0\1", 10);
-	return o + 10;
+	uint8_t name[64];
+	size_t n = strlen(label);
+	name[0] = (uint8_t)n;
+	memcpy(name + 1, label, n);
+	memcpy(name + 1 + n, "\4test", 6);
+	qcache_key_make(k, name, n + 7, type, 1, flags, limit);
 }
 
-/* An answer to request i: the request with QR set and `extra` bytes of i. */
-static size_t
-answer(uint8_t *b, const uint8_t *req, size_t reqlen, unsigned i, size_t extra)
+/* A body of `len` bytes for entry i. */
+static void
+body_of(uint8_t *b, unsigned i, size_t len)
 {
-	memcpy(b, req, reqlen);
-	b[2] |= 0x80;
-	memset(b + reqlen, (int)(i & 0xff), extra);
-	return reqlen + extra;
+	for (size_t j = 0; j < len; j++)
+		b[j] = (uint8_t)(i * 7 + j);
 }
 
 static void
-test_hit_takes_the_new_id(void **state)
+test_key(void **state)
+{
+	(void)state;
+	struct qcache_key a, b;
+	key_of(&a, "Web-1", 1, RD, 1232);
+	key_of(&b, "wEB-1", 1, RD, 1232);
+	/* Case does not count: a 0x20 resolver's queries share one entry. */
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.b, b.b, a.len);
+	assert_true(a.hash == b.hash && a.name_hash == b.name_hash);
+	assert_memory_equal(a.b + 9, "\5web-1\4test", 12);
+	/* Everything else does; the rate limit's name hash only counts the
+	 * name and the type. */
+	key_of(&b, "web-2", 1, RD, 1232);
+	assert_true(a.hash != b.hash && a.name_hash != b.name_hash);
+	key_of(&b, "web-1", 28, RD, 1232);
+	assert_true(a.hash != b.hash && a.name_hash != b.name_hash);
+	key_of(&b, "web-1", 1, 0, 1232);
+	assert_true(a.hash != b.hash && a.name_hash == b.name_hash);
+	key_of(&b, "web-1", 1, RD, 512);
+	assert_true(a.hash != b.hash && a.name_hash == b.name_hash);
+	assert_memory_not_equal(a.b, b.b, a.len);
+}
+
+static void
+test_hit_and_misses(void **state)
 {
 	(void)state;
 	struct qcache *c = qcache_new(1 << 20);
-	uint8_t q[64], a[128], out[512];
-	size_t ql = request(q, 0x1234, 7), al = answer(a, q, ql, 7, 40);
-
+	struct qcache_key k, other;
+	uint8_t body[1200], out[1500];
 	assert_non_null(c);
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
-	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
-	request(q, 0xabcd, 7);
-	qcache_prefetch(c, qcache_hash(q, ql));
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 9, out, sizeof(out)), al);
-	assert_int_equal(out[0], 0xab);
-	assert_int_equal(out[1], 0xcd);
-	assert_memory_equal(out + 2, a + 2, al - 2);
+	key_of(&k, "n1", 33, RD, 1232);
+	body_of(body, 1, sizeof(body));
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW, out, sizeof(out)), 0);
+	qcache_put(c, &k, SNAP, NOW, NOW + 10, body, sizeof(body));
+	qcache_prefetch(c, &k);
+	/* Bodies up to the size of a UDP answer. */
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW + 9, out, sizeof(out)), sizeof(body));
+	assert_memory_equal(out, body, sizeof(body));
+	/* Another snapshot: a commit happened since. */
+	assert_int_equal(qcache_get(c, &k, SNAP + 1, NOW, out, sizeof(out)), 0);
+	/* The second at which a lease moves on. */
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW + 10, out, sizeof(out)), 0);
+	/* A second before it was answered (the clock was set back). */
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW - 1, out, sizeof(out)), 0);
+	/* Another key. */
+	key_of(&other, "n1", 33, RD, 1200);
+	assert_int_equal(qcache_get(c, &other, SNAP, NOW, out, sizeof(out)), 0);
+	/* No room in the caller's buffer. */
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW, out, sizeof(body) - 1), 0);
+	/* And the entry itself is still good. */
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW, out, sizeof(out)), sizeof(body));
 
 	uint64_t hits, misses;
 	qcache_counts(c, &hits, &misses);
-	assert_int_equal(hits, 1);
-	assert_int_equal(misses, 1);
+	assert_int_equal(hits, 2);
+	assert_int_equal(misses, 6);
 	qcache_free(c);
 }
 
 static void
-test_misses(void **state)
+test_not_kept(void **state)
 {
 	(void)state;
 	struct qcache *c = qcache_new(1 << 20);
-	uint8_t q[64], a[128], out[512];
-	size_t ql = request(q, 1, 3), al = answer(a, q, ql, 3, 40);
-
+	struct qcache_key k;
+	static uint8_t body[QCACHE_BODY_MAX + 1], out[QCACHE_BODY_MAX + 1];
 	assert_non_null(c);
-	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
-	/* Another snapshot: a commit happened since. */
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP + 1, NOW, out, sizeof(out)), 0);
-	/* The second at which a lease moves on. */
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, out, sizeof(out)), 0);
-	/* Any byte after the ID differs: flags (RD), case, type. */
-	q[2] ^= 0x01;
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
-	q[2] ^= 0x01;
-	q[13] = 'N';
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
-	q[13] = 'n';
-	q[ql - 3] = 16;
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
-	q[ql - 3] = 1;
-	/* A longer request with the same start (an OPT record appended). */
-	uint8_t q2[80];
-	memcpy(q2, q, ql);
-	memcpy(q2 + ql, "\0\0\51\4\320\0\0\0\0\0\0", 11);
-	q2[11] = 1;
-	size_t q2l = ql + 11;
-	assert_int_equal(qcache_get(c, qcache_hash(q2, q2l), q2, q2l, SNAP, NOW, out, sizeof(out)), 0);
-	/* No room for the answer in the caller's buffer. */
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, al - 1), 0);
-	/* And the entry itself is still good. */
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), al);
-	qcache_free(c);
-}
-
-static void
-test_too_big_is_not_kept(void **state)
-{
-	(void)state;
-	struct qcache *c = qcache_new(1 << 20);
-	uint8_t q[64], a[512], out[512];
-	size_t ql = request(q, 1, 5);
-	size_t al = answer(a, q, ql, 5, QCACHE_ENTRY_DATA + 4 - ql - ql + 1); /* one byte over */
-
-	assert_non_null(c);
-	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), 0);
-	al--; /* exactly what fits */
-	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out)), al);
+	assert_null(qcache_new(1000)); /* too small to be of use */
+	key_of(&k, "big", 16, RD, 65000);
+	body_of(body, 3, sizeof(body));
+	qcache_put(c, &k, SNAP, NOW, NOW + 10, body, sizeof(body)); /* one byte over */
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW, out, sizeof(out)), 0);
+	qcache_put(c, &k, SNAP, NOW, NOW + 10, body, QCACHE_BODY_MAX); /* what fits */
+	assert_int_equal(qcache_get(c, &k, SNAP, NOW, out, sizeof(out)), QCACHE_BODY_MAX);
 	/* until 0 would never be valid: not kept either. */
-	uint8_t q3[64];
-	size_t q3l = request(q3, 1, 6);
-	qcache_put(c, qcache_hash(q3, q3l), q3, q3l, SNAP, 0, a, al);
-	assert_int_equal(qcache_get(c, qcache_hash(q3, q3l), q3, q3l, SNAP, 0, out, sizeof(out)), 0);
+	key_of(&k, "zero", 16, RD, 1232);
+	qcache_put(c, &k, SNAP, 0, 0, body, 100);
+	assert_int_equal(qcache_get(c, &k, SNAP, 0, out, sizeof(out)), 0);
 	qcache_free(c);
 }
 
-/* A cache far smaller than the requests: entries are replaced all the
- * time, but a hit is always the answer to that very request. */
+/* A cache far smaller than what is put in it: the ring is written over
+ * many times, entries are replaced all the time, but a hit is always the
+ * body put under that very key. */
 static void
 test_small_cache_is_never_wrong(void **state)
 {
 	(void)state;
-	struct qcache *c = qcache_new(4096);
-	uint8_t q[64], a[128], out[512];
-	unsigned hits = 0;
-
-	assert_null(qcache_new(100)); /* not even one set */
+	struct qcache *c = qcache_new(64 << 10);
+	uint8_t body[1300], out[1500];
+	unsigned hits = 0, misses = 0;
 	assert_non_null(c);
-	for (unsigned round = 0; round < 3; round++) {
-		for (unsigned i = 0; i < 300; i++) {
-			size_t ql = request(q, (uint16_t)i, i % 40);
-			size_t n = qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW, out, sizeof(out));
-			size_t al = answer(a, q, ql, i % 40, 20 + i % 40);
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < 2000; i++) {
+			struct qcache_key k;
+			char label[16];
+			/* 40 keys asked often, 400 now and then */
+			unsigned id = i % 2 == 0 ? i / 2 % 40 : 40 + i / 2 % 400;
+			size_t len = 20 + id * 37 % 1200;
+			snprintf(label, sizeof(label), "n%u", id);
+			key_of(&k, label, 1, RD, 1232);
+			size_t n = qcache_get(c, &k, SNAP, NOW, out, sizeof(out));
+			body_of(body, id, len);
 			if (n == 0) {
-				qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 1, a, al);
+				misses++;
+				qcache_put(c, &k, SNAP, NOW, NOW + 1, body, len);
 				continue;
 			}
-			assert_int_equal(n, al);
-			assert_memory_equal(out, a, al);
+			assert_int_equal(n, len);
+			assert_memory_equal(out, body, len);
 			hits++;
 		}
 	}
+	/* 440 bodies of 620 bytes on average do not fit 60 KiB: both. */
 	assert_true(hits > 0);
+	assert_true(misses > 300);
 	qcache_free(c);
 }
 
-/* The next name number from `from` whose request falls in set `set` of a
- * 4 KiB cache (8 sets: the set is the hash's low 3 bits). */
-static unsigned
-in_set(unsigned set, unsigned from)
-{
-	uint8_t q[64];
-	for (unsigned i = from;; i++)
-		if ((qcache_hash(q, request(q, 1, i)) & 7) == set)
-			return i;
-}
-
-/* A request whose answer ran out of time is stored again in its own way,
- * not in the set's other one: one request never fills both. */
+/* Putting a key again (its answer ran out of time) replaces its own slot:
+ * a key never takes up two, and the others of its set stay. */
 static void
-test_refill_keeps_one_way(void **state)
+test_refill_keeps_one_slot(void **state)
 {
 	(void)state;
-	struct qcache *c = qcache_new(4096);
-	uint8_t q[64], a[128], out[512];
-	size_t ql, al;
-
+	struct qcache *c = qcache_new(64 << 10);
+	uint8_t body[64], out[128];
 	assert_non_null(c);
-	/* Three requests in set 0 leave the next replacement to way 1. */
-	for (unsigned k = 0, i = 0; k < 3; k++, i++) {
-		i = in_set(0, i);
-		ql = request(q, 1, i);
-		al = answer(a, q, ql, i, 20);
-		qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
+	/* Four keys of one set: 64 KiB has 64 sets, chosen by the hash's
+	 * low six bits. */
+	struct qcache_key first, k;
+	key_of(&first, "s0", 1, RD, 1232);
+	struct qcache_key same[3];
+	unsigned found = 0;
+	for (unsigned i = 1; found < 3 && i < 100000; i++) {
+		char label[16];
+		snprintf(label, sizeof(label), "s%u", i);
+		key_of(&k, label, 1, RD, 1232);
+		if (((k.hash ^ first.hash) & 0x3f) == 0)
+			same[found++] = k;
 	}
-	unsigned ra = in_set(1, 0), rb = in_set(1, ra + 1);
-	uint8_t qa[64];
-	size_t qal = request(qa, 1, ra), aal = answer(a, qa, qal, ra, 20);
-	qcache_put(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 1, a, aal);
-	/* At NOW + 1 it has run out: answered again and stored again. */
-	assert_int_equal(qcache_get(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 1, out, sizeof(out)), 0);
-	qcache_put(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 10, a, aal);
-	/* Another request of the same set takes the free way, not this one. */
-	ql = request(q, 1, rb);
-	al = answer(a, q, ql, rb, 20);
-	qcache_put(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 10, a, al);
-	assert_int_equal(qcache_get(c, qcache_hash(qa, qal), qa, qal, SNAP, NOW + 1, out, sizeof(out)),
-	    aal);
-	assert_int_equal(qcache_get(c, qcache_hash(q, ql), q, ql, SNAP, NOW + 1, out, sizeof(out)), al);
+	assert_int_equal(found, 3);
+	body_of(body, 0, sizeof(body));
+	qcache_put(c, &first, SNAP, NOW, NOW + 1, body, sizeof(body));
+	for (unsigned i = 0; i < 3; i++)
+		qcache_put(c, &same[i], SNAP, NOW, NOW + 10, body, sizeof(body));
+	/* The first runs out at NOW + 1 and is put again, five times. */
+	for (unsigned r = 0; r < 5; r++)
+		qcache_put(c, &first, SNAP, NOW, NOW + 10 + r, body, sizeof(body));
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(qcache_get(c, &same[i], SNAP, NOW + 1, out, sizeof(out)),
+		    sizeof(body));
+	assert_int_equal(qcache_get(c, &first, SNAP, NOW + 13, out, sizeof(out)), sizeof(body));
+	assert_int_equal(qcache_get(c, &first, SNAP, NOW + 14, out, sizeof(out)), 0);
 	qcache_free(c);
 }
 
@@ -208,11 +204,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hit_takes_the_new_id),
-		cmocka_unit_test(test_misses),
-		cmocka_unit_test(test_too_big_is_not_kept),
+		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_hit_and_misses),
+		cmocka_unit_test(test_not_kept),
 		cmocka_unit_test(test_small_cache_is_never_wrong),
-		cmocka_unit_test(test_refill_keeps_one_way),
+		cmocka_unit_test(test_refill_keeps_one_slot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

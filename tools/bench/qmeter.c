@@ -1,7 +1,8 @@
 /* qmeter.c -- the query path in-process: query_answer() over a query file,
  * to be counted in instructions per query under callgrind or perf.
  *
- *   qmeter [-E] [-D] [-c HEX] [-b SIZE] [-t] [-r ROUNDS] ZONEFILE ORIGIN QUERIES
+ *   qmeter [-E] [-D] [-c HEX] [-b SIZE] [-t] [-r ROUNDS] [-u [-W] [-C SIZE]]
+ *          [-B] ZONEFILE ORIGIN QUERIES
  *
  * It imports ZONEFILE as zone ORIGIN into a fresh store in a temporary
  * folder, with the configuration and import code dnsd itself uses
@@ -17,14 +18,20 @@
  * Options: -E no EDNS (plain DNS; EDNS is on by default, UDP size 1232 or
  * -b SIZE); -D set the DO bit; -c HEX add a DNS cookie option (RFC 7873)
  * with these bytes (8 for a client cookie, 16-40 with a server cookie);
- * -t answer as over TCP (no UDP size limit). Exit 0, 1 on an error, 2 on
- * bad arguments.
+ * -t answer as over TCP (no UDP size limit). -B: QUERIES is a dnsperf -B
+ * file (each message after its 2-byte length), sent as it is (the options
+ * above do not apply). Exit 0, 1 on an error, 2 on bad arguments.
  *
  * What it measures is the query path alone: parsing, the LMDB look-up,
- * the answer plan and its encoding, without sockets, without the threads,
- * and without the answer cache the UDP workers keep in front of
- * query_answer(). The loop is meter_run(): `valgrind --tool=callgrind
- * --toggle-collect=meter_run` counts only it (tools/bench/qpath does). */
+ * the answer plan and its encoding, without sockets and without the
+ * threads. -u answers as a UDP worker does instead (respond.h): the
+ * request's cookie checked (with a server cookie of its own), the answer
+ * cache asked first (-C SIZE, default 16M, 0 none), the rate limit
+ * counted (the client is 192.0.2.1, not exempt; rate 10^6 a second, so
+ * that no answer is held back); -W answers the file once before the
+ * measured rounds, so that they find the cache warm. The loop is
+ * meter_run(): `valgrind --tool=callgrind --toggle-collect=meter_run`
+ * counts only it (tools/bench/qpath does). */
 #include "config.h"
 
 #include <errno.h>
@@ -36,8 +43,14 @@
 
 #include <ldns/ldns.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include "conf/conf.h"
+#include "cookie/cookie.h"
 #include "query/query.h"
+#include "query/respond.h"
+#include "rrl/rrl.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -59,6 +72,10 @@ struct qmeter_opts {
 	size_t cookie_len;  /* 0: no cookie option */
 	bool tcp;
 	unsigned long rounds;
+	bool udp;          /* -u: through respond.h */
+	bool warm;         /* -W */
+	bool binary;       /* -B */
+	size_t cache;      /* -C */
 };
 
 /* The query messages, one after the other in one buffer. */
@@ -78,13 +95,17 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: qmeter [-E] [-D] [-c HEX] [-b SIZE] [-t] [-r ROUNDS] "
-	    "ZONEFILE ORIGIN QUERIES\n"
+	    "[-u [-W] [-C SIZE]] [-B] ZONEFILE ORIGIN QUERIES\n"
 	    "  -E       no EDNS (default: EDNS, UDP size 1232)\n"
 	    "  -D       set the DO bit (EDNS)\n"
 	    "  -c HEX   add a DNS cookie option with these bytes (8-40)\n"
 	    "  -b SIZE  EDNS UDP size (512-65535)\n"
 	    "  -t       answer as over TCP\n"
-	    "  -r N     answer the whole query file N times (default 1)\n");
+	    "  -r N     answer the whole query file N times (default 1)\n"
+	    "  -u       answer as a UDP worker: cookies, answer cache, rate limit\n"
+	    "  -W       with -u: answer the file once before measuring (warm cache)\n"
+	    "  -C SIZE  with -u: answer cache bytes (default 16777216; 0: none)\n"
+	    "  -B       QUERIES is a dnsperf -B binary file\n");
 }
 
 static int
@@ -193,6 +214,32 @@ msgs_add(struct qmeter_msgs *m, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* Reads a dnsperf -B file: each message after its 2-byte length. */
+static int
+read_binary(const char *path, struct qmeter_msgs *m)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t len[2], msg[65535];
+	if (f == NULL) {
+		fprintf(stderr, "qmeter: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fread(len, 1, 2, f) == 2) {
+		size_t n = (size_t)len[0] << 8 | len[1];
+		if (fread(msg, 1, n, f) != n || msgs_add(m, msg, n) != 0) {
+			fprintf(stderr, "qmeter: %s: truncated, or out of memory\n", path);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	if (m->n == 0) {
+		fprintf(stderr, "qmeter: %s: no queries\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads "NAME TYPE" lines (blank lines and ';' comments skipped) and
  * builds a message for each. Returns 0, or -1 with the error printed. */
 static int
@@ -250,21 +297,37 @@ read_queries(const char *path, const struct qmeter_opts *o,
  * query_answer(). Kept out of line under this name so that callgrind's
  * --toggle-collect=meter_run counts it and nothing else.
  */
-__attribute__((noinline)) void meter_run(struct query_ctx *ctx,
-    const struct qmeter_msgs *m, const struct qmeter_opts *o, uint32_t now,
-    uint8_t *out, struct qmeter_tally *t);
+__attribute__((noinline)) void meter_run(struct respond *resp,
+    const struct qmeter_msgs *m, const struct qmeter_opts *o, unsigned long rounds,
+    uint32_t now, uint8_t *out, struct qmeter_tally *t);
 
-void
-meter_run(struct query_ctx *ctx, const struct qmeter_msgs *m,
-    const struct qmeter_opts *o, uint32_t now, uint8_t *out,
+/* The client of -u. */
+static struct sockaddr_in peer4;
+
+/* The loop itself; meter_run() is the measured call of it, -W's warm-up
+ * round an unmeasured one. */
+static __attribute__((noinline)) void
+meter_loop(struct respond *resp, const struct qmeter_msgs *m,
+    const struct qmeter_opts *o, unsigned long rounds, uint32_t now, uint8_t *out,
     struct qmeter_tally *t)
 {
 	struct query_info info;
+	struct respond_req rq;
+	const struct sockaddr *peer = (const struct sockaddr *)&peer4;
 
-	for (unsigned long r = 0; r < o->rounds; r++) {
+	for (unsigned long r = 0; r < rounds; r++) {
 		for (size_t i = 0; i < m->n; i++) {
-			size_t n = query_answer(ctx, m->buf + m->off[i], m->len[i],
-			    out, QMETER_OUT_MAX, o->tcp, now, &info);
+			const uint8_t *in = m->buf + m->off[i];
+			size_t n;
+			if (o->udp) {
+				respond_prepare(resp, &rq, peer, in, m->len[i], now);
+				n = respond_answer(resp, &rq, peer, in, m->len[i], out,
+				    QMETER_OUT_MAX, now);
+				info.action = n > 0 ? QUERY_REPLY : rq.info.action;
+			} else {
+				n = query_answer(&resp->q, in, m->len[i], out,
+				    QMETER_OUT_MAX, o->tcp, now, &info);
+			}
 
 			t->sent++;
 			if (info.action != QUERY_REPLY || n < WIRE_HDR_LEN) {
@@ -276,6 +339,13 @@ meter_run(struct query_ctx *ctx, const struct qmeter_msgs *m,
 			t->rcode[out[3] & 0x0f]++;
 		}
 	}
+}
+
+void
+meter_run(struct respond *resp, const struct qmeter_msgs *m, const struct qmeter_opts *o,
+    unsigned long rounds, uint32_t now, uint8_t *out, struct qmeter_tally *t)
+{
+	meter_loop(resp, m, o, rounds, now, out, t);
 }
 
 static void
@@ -334,7 +404,10 @@ main(int argc, char **argv)
 	struct zonetab zones = { 0 };
 	struct store *store = NULL;
 	struct store_txn *txn = NULL;
-	struct query_ctx ctx = { 0 };
+	struct respond resp = { 0 };
+	struct qmeter_tally warm = { 0 };
+	struct cookie_gen *cookies = NULL;
+	uint8_t master[COOKIE_SECRET_LEN] = { 0 };
 	char tmp[] = "/tmp/qmeter.XXXXXX", storedir[64], spec[4096];
 	uint8_t *out = NULL;
 	uint32_t now;
@@ -342,8 +415,20 @@ main(int argc, char **argv)
 	bool have_tmp = false;
 	int ch, rc, status = 1;
 
-	while ((ch = getopt(argc, argv, "EDc:b:tr:h")) != -1) {
+	o.cache = 16 << 20;
+	while ((ch = getopt(argc, argv, "EDc:b:tr:uWC:Bh")) != -1) {
 		switch (ch) {
+		case 'u': o.udp = true; break;
+		case 'W': o.warm = true; break;
+		case 'B': o.binary = true; break;
+		case 'C':
+			errno = 0;
+			o.cache = strtoul(optarg, &end, 10);
+			if (errno || *end) {
+				fprintf(stderr, "qmeter: -C takes a size in bytes\n");
+				return 2;
+			}
+			break;
 		case 'E': o.edns = false; break;
 		case 'D': o.edns_do = true; break;
 		case 'c':
@@ -382,7 +467,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "qmeter: -D and -c need EDNS (no -E)\n");
 		return 2;
 	}
-	if (read_queries(argv[optind + 2], &o, &m) != 0)
+	if (o.tcp && o.udp) {
+		fprintf(stderr, "qmeter: -t and -u exclude each other\n");
+		return 2;
+	}
+	if ((o.binary ? read_binary(argv[optind + 2], &m) : read_queries(argv[optind + 2], &o, &m)) != 0)
 		return 1;
 
 	log_set_level(LOG_LVL_WARN);
@@ -408,15 +497,35 @@ main(int argc, char **argv)
 		fprintf(stderr, "qmeter: out of memory\n");
 		goto out;
 	}
-	ctx.txn = txn;
-	ctx.zones = &zones;
-	ctx.edns_max = conf.edns_max;
-
-	meter_run(&ctx, &m, &o, now, out, &t);
+	query_ctx_configure(&resp.q, &conf);
+	resp.q.txn = txn;
+	resp.q.zones = &zones;
+	if (o.udp) {
+		conf.rrl_rate = 1000000;
+		conf.rrl_rate_set = true;
+		resp.conf = &conf;
+		peer4.sin_family = AF_INET;
+		peer4.sin_port = htons(5353);
+		inet_pton(AF_INET, "192.0.2.1", &peer4.sin_addr);
+		if (cookie_gen_new(master, conf_cookie_rotation(&conf), &cookies) != 0 ||
+		    (o.cache > 0 && (resp.cache = qcache_new(o.cache)) == NULL) ||
+		    (resp.rrl = rrl_new(conf_rrl_size(&conf))) == NULL) {
+			fprintf(stderr, "qmeter: cannot set up the UDP path\n");
+			goto out;
+		}
+		resp.q.cookies = cookies;
+		resp.snap = respond_snapshot(store_read_snapshot(txn), 1);
+	}
+	if (o.warm)
+		meter_loop(&resp, &m, &o, 1, now, out, &warm);
+	meter_run(&resp, &m, &o, o.rounds, now, out, &t);
 	print_tally(&t, &m, &o);
 	status = 0;
 out:
 	free(out);
+	qcache_free(resp.cache);
+	rrl_free(resp.rrl);
+	cookie_gen_free(cookies);
 	if (txn != NULL)
 		store_abort(txn);
 	store_close(store);

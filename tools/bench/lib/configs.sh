@@ -5,7 +5,9 @@
 # prepare NAME DIR PORT ZONEFILE writes NAME's configuration into DIR (and
 # imports the data, for PowerDNS, setting IMPORT_S); lib/servers.sh's
 # launch then starts it. NAME: dnsd, nsd, knot, bind, pdns (LMDB backend),
-# pdnssql (SQLite backend, for section 3).
+# pdnssql (SQLite backend, for section 3), null (the null responder of
+# section 6, which needs no configuration). WORKERS (default 1) is the
+# number of UDP workers (threads, or NSD's processes) each server gets.
 
 prepare() {
 	local n=$1 d=$2 port=$3 zf=$4
@@ -16,7 +18,7 @@ prepare() {
 		cat >"$d/nsd.conf" <<EOF
 server:
   ip-address: 127.0.0.1@$port
-  server-count: 1
+  server-count: ${WORKERS:-1}
   username: ""
   chroot: ""
   zonesdir: "$d"
@@ -41,7 +43,7 @@ EOF
 server:
     rundir: "$d"
     listen: 127.0.0.1@$port
-    udp-workers: 1
+    udp-workers: ${WORKERS:-1}
     tcp-workers: 1
     background-workers: 1
 log:
@@ -105,7 +107,7 @@ lmdb-filename=$d/pdns.lmdb
 lmdb-shards=1
 local-address=127.0.0.1
 local-port=$port
-receiver-threads=1
+receiver-threads=${WORKERS:-1}
 distributor-threads=1
 daemon=no
 guardian=no
@@ -139,7 +141,7 @@ launch=gsqlite3
 gsqlite3-database=$d/pdns.sqlite3
 local-address=127.0.0.1
 local-port=$port
-receiver-threads=1
+receiver-threads=${WORKERS:-1}
 distributor-threads=1
 daemon=no
 guardian=no
@@ -160,8 +162,15 @@ EOF
 			return 1
 		fi
 		;;
-	dnsd)
+	dnsd | dnsdbase)
 		mkdir -p "$d/store"
+		# settings beyond the command line (DNSD_CONF, one per line):
+		# the benchmark's own, written to dnsd.conf and given with -c
+		rm -f "$d/dnsd.conf"
+		[ -n "${DNSD_CONF:-}" ] && printf '%s\n' "$DNSD_CONF" >"$d/dnsd.conf"
+		;;
+	null)
+		mkdir -p "$d"
 		;;
 	esac
 	return 0

@@ -25,8 +25,9 @@ mem_kib() { # "RSS PSS" of the process tree, KiB (PSS counts shared pages once)
 	done
 	echo "$rss $pss"
 }
-cpu_busy() { # busy clock ticks of one CPU (everything but idle and iowait)
-	awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+cpu_busy() { # busy clock ticks of a CPU, or of a list "0,1" summed (everything but idle and iowait)
+	awk -v l=",$1," '$1 ~ /^cpu[0-9]+$/ && index(l, "," substr($1, 4) ",") { t += $2 + $3 + $4 + $7 + $8 + $9 }
+		END { print t + 0 }' /proc/stat
 }
 # wait_quiet: before a measurement, wait (up to 5 s, and QUIET_BUDGET seconds
 # over the whole run) until both CPUs are under 15% busy for half a second:
@@ -48,6 +49,10 @@ wait_quiet() {
 }
 
 # dnsperf_run SEC NAME PROTO DUR ROUND [QPS] -> appends an R line
+# The query file is DP_DATA (default: the mixed file, queries.txt), with
+# the extra dnsperf options DP_ARGS (say "-B" for a binary file, "-e" for
+# EDNS); DP_MIX, when set, names the mix in the R line (mix=...), and
+# DP_TAG adds free key=value pairs to it.
 dnsperf_run() {
 	local sec=$1 n=$2 proto=$3 dur=$4 round=$5 rate=${6:-}
 	local DP_OUT="$TMPD/dnsperf.out"
@@ -63,8 +68,9 @@ dnsperf_run() {
 	bs0=$(cpu_busy "$CPU_SRV") bg0=$(cpu_busy "$CPU_GEN")
 	c0=$(cpu_ticks "$pid")
 	t0=$(now)
-	timeout $((dur + 30)) taskset -c "$CPU_GEN" dnsperf -s 127.0.0.1 -p "${PORT[$n]}" -d "$TMPD/data/queries.txt" \
-		-m "$proto" -c 8 -q 200 -l "$dur" -t 2 -v ${rate:+-Q "$rate"} >"$DP_OUT" 2>&1
+	# shellcheck disable=SC2086
+	timeout $((dur + 30)) taskset -c "$CPU_GEN" dnsperf -s 127.0.0.1 -p "${PORT[$n]}" -d "${DP_DATA:-$TMPD/data/queries.txt}" \
+		${DP_ARGS:-} -m "$proto" -c 8 -q 200 -l "$dur" -t 2 -v ${rate:+-Q "$rate"} >"$DP_OUT" 2>&1
 	t1=$(now)
 	c1=$(cpu_ticks "$pid")
 	bs1=$(cpu_busy "$CPU_SRV") bg1=$(cpu_busy "$CPU_GEN")
@@ -81,8 +87,8 @@ dnsperf_run() {
 	other=$(awk -v a="$bs0" -v b="$bs1" -v c0="$c0" -v c1="$c1" -v w="$wall" -v hz="$HZ" \
 		'BEGIN { o = ((b - a) - (c1 - c0)) / hz / w; if (o < 0) o = 0; printf "%.2f", o }')
 	genbusy=$(awk -v a="$bg0" -v b="$bg1" -v w="$wall" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz / w }')
-	echo "R sec=$sec server=$n proto=$proto round=$round dur=$dur ${rate:+rate=$rate }cpu_s=$cpu cpu_util=$util other_srv=$other gen_busy=$genbusy qps_per_cpu=$eff wall_s=$wall $stats" >>"$RAW"
-	printf '  %-5s %-3s round %s%s: %s\n' "$n" "$proto" "$round" "${rate:+ @${rate}qps}" \
+	echo "R sec=$sec server=$n proto=$proto round=$round dur=$dur ${rate:+rate=$rate }${DP_MIX:+mix=$DP_MIX }${DP_TAG:+$DP_TAG }cpu_s=$cpu cpu_util=$util other_srv=$other gen_busy=$genbusy qps_per_cpu=$eff wall_s=$wall $stats" >>"$RAW"
+	printf '  %-5s %-3s %sround %s%s: %s\n' "$n" "$proto" "${DP_MIX:+$DP_MIX }" "$round" "${rate:+ @${rate}qps}" \
 		"$(sed 's/ nlat=.*//' <<<"$stats") cpu_s=$cpu qps/cpu=$eff other@srv=$other gen_busy=$genbusy"
 	case "$stats" in error=*) echo "    dnsperf said:"; tail -n 5 "$DP_OUT" | sed 's/^/    /' ;; esac
 	rm -f "$DP_OUT"

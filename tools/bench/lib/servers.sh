@@ -85,19 +85,52 @@ launch() {
 	case "$n" in
 	nsd) taskset -c "$CPU_SRV" nsd -d -c "$d/nsd.conf" >>"$d/out.log" 2>&1 & ;;
 	knot) taskset -c "$CPU_SRV" knotd -c "$d/knot.conf" >>"$d/out.log" 2>&1 & ;;
-	bind) taskset -c "$CPU_SRV" named -g -n 1 -c "$d/named.conf" >>"$d/out.log" 2>&1 & ;;
+	bind) taskset -c "$CPU_SRV" named -g -n "${WORKERS:-1}" -c "$d/named.conf" >>"$d/out.log" 2>&1 & ;;
 	pdns | pdnssql) taskset -c "$CPU_SRV" pdns_server --config-dir="$d" >>"$d/out.log" 2>&1 & ;;
-	dnsd)
-		if [ "$DNSD_TSIG" = 1 ]; then
-			taskset -c "$CPU_SRV" "$DNSD" -f -l "127.0.0.1@$port" -s "$d/store" -z "$ORIGIN:$zf" -w 1 -y "$TSIG" >>"$d/out.log" 2>&1 &
-		else
-			taskset -c "$CPU_SRV" "$DNSD" -f -l "127.0.0.1@$port" -s "$d/store" -z "$ORIGIN:$zf" -w 1 >>"$d/out.log" 2>&1 &
-		fi
+	dnsd | dnsdbase)
+		# dnsdbase: another build of dnsd (DNSD_BASE), to compare two
+		local extra=() bin=$DNSD
+		[ "$n" = dnsdbase ] && bin=$DNSD_BASE
+		[ -f "$d/dnsd.conf" ] && extra+=(-c "$d/dnsd.conf")
+		[ "$DNSD_TSIG" = 1 ] && extra+=(-y "$TSIG")
+		taskset -c "$CPU_SRV" "$bin" -f -l "127.0.0.1@$port" -s "$d/store" -z "$ORIGIN:$zf" \
+			-w "${WORKERS:-1}" "${extra[@]}" >>"$d/out.log" 2>&1 &
+		;;
+	null)
+		# the null responder (nullresp.c): NULL_SIZE-byte replies, NULL_WAIT
+		# microseconds of coalescing
+		taskset -c "$CPU_SRV" "$NULLRESP" -s "${NULL_SIZE:-0}" -w "${NULL_WAIT:-0}" \
+			-t "${WORKERS:-1}" 127.0.0.1 "$port" >>"$d/out.log" 2>&1 &
 		;;
 	esac
 	LAST_PID=$!
 	START[$LAST_PID]=$(stat_field "$LAST_PID" 22)
 	ALL_PIDS="$ALL_PIDS $LAST_PID"
+}
+
+# start_null NAME SIZE WAIT -> starts the null responder under NAME on a
+# free port (replies of SIZE bytes, WAIT microseconds of coalescing) and
+# waits until it answers; sets PID/PORT/OK.
+start_null() {
+	local n=$1 port
+	port=$(free_port)
+	PORT[$n]=$port OK[$n]=0
+	mkdir -p "$TMPD/$n"
+	NULL_SIZE=$2 NULL_WAIT=$3 launch null "$TMPD/$n" "$port" -
+	PID[$n]=$LAST_PID
+	for _ in $(seq 1 100); do
+		if dig +notcp +time=1 +tries=1 @127.0.0.1 -p "$port" probe.test A >/dev/null 2>&1; then
+			pin_tree "$LAST_PID"
+			OK[$n]=1
+			return 0
+		fi
+		is_alive "$LAST_PID" || break
+		sleep 0.05
+	done
+	echo "  $n: the null responder does not answer; log:"
+	tail -n 5 "$TMPD/$n/out.log" | sed 's/^/    /'
+	stop_server "$n"
+	return 1
 }
 
 # start_checked NAME DIR ZONEFILE CHECKFILE TIMEOUT -> starts the server on a
