@@ -217,8 +217,11 @@ EOF
 # pick_port: print a free random high port (bounded retries).
 pick_port() {
 	local i p
+	# Below 32768, where Linux picks the local ports of outgoing
+	# connections (ip_local_port_range): a port a test restarts a server
+	# on must not be taken meanwhile by some client's connection.
 	for i in $(seq 1 50); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
 		if port_free "$p"; then
 			echo "$p"
 			return 0
