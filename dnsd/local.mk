@@ -17,7 +17,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/store/store-svc.c dnsd/store/store-cluster.c \
 	dnsd/store/store-int.h dnsd/store/store.h \
 	dnsd/conf/conf.c dnsd/conf/conf.h dnsd/conf/lex.c dnsd/conf/lex.h \
-	dnsd/conf/acl.c dnsd/conf/settings.c dnsd/conf/cluster.c dnsd/conf/internal.h \
+	dnsd/conf/acl.c dnsd/conf/settings.c dnsd/conf/cluster.c dnsd/conf/answers.c dnsd/conf/internal.h \
 	dnsd/etcd/etcd.c dnsd/etcd/etcd.h \
 	dnsd/etcd/conn.c dnsd/etcd/conn.h \
 	dnsd/etcd/msg.c dnsd/etcd/msg.h \

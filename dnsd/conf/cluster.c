@@ -103,3 +103,42 @@ conf_cluster_differs(const struct conf_cluster *a, const struct conf_cluster *b)
 	    differs(a->ca_file, b->ca_file) || differs(a->cert_file, b->cert_file) ||
 	    differs(a->key_file, b->key_file);
 }
+
+/* The cluster block's TLS files, relative to the file they are written in. */
+int
+conf_set_ca_file(const struct conf_ctx *x, const struct stmt *s)
+{
+	return conf_set_path(x, s, &((struct conf_cluster *)x->obj)->ca_file);
+}
+
+int
+conf_set_cert_file(const struct conf_ctx *x, const struct stmt *s)
+{
+	return conf_set_path(x, s, &((struct conf_cluster *)x->obj)->cert_file);
+}
+
+int
+conf_set_key_file(const struct conf_ctx *x, const struct stmt *s)
+{
+	return conf_set_path(x, s, &((struct conf_cluster *)x->obj)->key_file);
+}
+
+/* etcd URL ...: the members of the cluster's etcd */
+int
+conf_set_etcd(const struct conf_ctx *x, const struct stmt *s)
+{
+	struct conf_cluster *cl = x->obj;
+	if (s->nargs == 0)
+		return conf_bad(x->file, s, "needs at least one URL");
+	for (size_t j = 0; j < s->nargs; j++) {
+		const char *u = s->args[j];
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+			return conf_bad(x->file, s, "a URL starts with http:// or https://");
+		char *d = strdup(u);
+		if (d == NULL || conf_push((void **)&cl->etcd, &cl->netcd, sizeof(d), &d) != 0) {
+			free(d);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}

@@ -3,7 +3,8 @@
  * lex.c reads a file into a statement tree; settings.c gives each keyword
  * its meaning through the settings table; acl.c reads addresses and access
  * lists; conf.c loads files, owns zones and keys and checks the result;
- * cluster.c does the same for the cluster block.
+ * cluster.c does the same for the cluster block; answers.c reads the
+ * settings of NSID, CHAOS, cookies and rate limits.
  */
 #ifndef DNSD_CONF_INTERNAL_H
 #define DNSD_CONF_INTERNAL_H
@@ -50,6 +51,18 @@ int conf_settings_apply(const struct conf_ctx *x, enum conf_level level, const s
 int conf_settings_apply_block(const struct conf_ctx *x, enum conf_level level,
     const struct stmt *s);
 
+/* Statement `s` has from `min` to `max` values, else an error naming it. */
+int conf_want_args(const char *file, const struct stmt *s, size_t min, size_t max);
+/* What a number means: plain, a size (k, M, G) or a duration (s, m, h, d, w). */
+enum conf_unit { U_NONE, U_SIZE, U_TIME };
+/* The number `v` of statement `s`, with its unit's suffix, at most `max`,
+ * into *out; an error naming the statement otherwise. */
+int conf_parse_num(const char *file, const struct stmt *s, const char *v, enum conf_unit unit,
+    uint64_t max, uint64_t *out);
+/* A path setting: its one value, relative to the file it is written in
+ * (conf_path_in), replaces the string *out. */
+int conf_set_path(const struct conf_ctx *x, const struct stmt *s, char **out);
+
 /* Parse a domain name `v` of statement `s` into lower-case wire form. */
 int conf_parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *out);
 
@@ -63,6 +76,23 @@ int conf_stmt_cluster(const struct conf_ctx *x, const struct stmt *s);
 int conf_cluster_finish(struct conf_cluster *cl);
 void conf_cluster_free(struct conf_cluster *cl);
 bool conf_cluster_differs(const struct conf_cluster *a, const struct conf_cluster *b);
+/* cluster.c: the cluster block's settings: etcd URL ...; ca-file,
+ * cert-file, key-file (paths). */
+int conf_set_etcd(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_ca_file(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_cert_file(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_key_file(const struct conf_ctx *x, const struct stmt *s);
+/* answers.c: nsid TEXT|0xHEX; version TEXT; identity TEXT; cookie-secret
+ * HEX; require-cookie no|large|yes; rate-limit N; rate-limit-slip N;
+ * rate-limit-exempt ADDR... | none. Each fills its fields of x->conf. */
+int conf_set_nsid(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_version(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_identity(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_cookie_secret(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_require_cookie(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_rrl_rate(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_rrl_slip(const struct conf_ctx *x, const struct stmt *s);
+int conf_set_rrl_exempt(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_include(const struct conf_ctx *x, const struct stmt *s);
 int conf_stmt_token(const struct conf_ctx *x, const struct stmt *s);
 

@@ -74,8 +74,9 @@ conf_where(const char *file, const struct stmt *s)
 	return asprintf(&w, "%s:%u", file, s->line) < 0 ? NULL : w;
 }
 
-static int
-want_args(const char *file, const struct stmt *s, size_t min, size_t max)
+/* (internal.h) */
+int
+conf_want_args(const char *file, const struct stmt *s, size_t min, size_t max)
 {
 	if (s->nargs < min || s->nargs > max)
 		return conf_bad(file, s,
@@ -83,11 +84,9 @@ want_args(const char *file, const struct stmt *s, size_t min, size_t max)
 	return 0;
 }
 
-/* What a number means: plain, a size (k, M, G) or a duration (s, m, h, d, w). */
-enum unit { U_NONE, U_SIZE, U_TIME };
-
-static int
-parse_num(const char *file, const struct stmt *s, const char *v, enum unit unit, uint64_t max,
+/* (internal.h) */
+int
+conf_parse_num(const char *file, const struct stmt *s, const char *v, enum conf_unit unit, uint64_t max,
     uint64_t *out)
 {
 	char *end;
@@ -119,7 +118,7 @@ parse_num(const char *file, const struct stmt *s, const char *v, enum unit unit,
 static int
 store_str(const char *file, const struct stmt *s, char **out)
 {
-	int rc = want_args(file, s, 1, 1);
+	int rc = conf_want_args(file, s, 1, 1);
 	if (rc != 0)
 		return rc;
 	free(*out);
@@ -142,7 +141,7 @@ conf_parse_name(const char *file, const struct stmt *s, const char *v, uint8_t *
 
 /* The range of a number setting, and how it is stored. */
 struct num_rule {
-	enum unit unit;
+	enum conf_unit unit;
 	uint64_t max;       /* larger: "not a number in range" */
 	uint64_t min;       /* smaller, unless 0 and zero_off: the message `low` */
 	bool zero_off;      /* 0 is allowed below min: it turns the feature off */
@@ -183,9 +182,9 @@ set_num(const struct setting *row, const struct conf_ctx *x, const struct stmt *
 {
 	const struct num_rule *r = row->num;
 	uint64_t v;
-	int rc = want_args(x->file, s, 1, 1);
+	int rc = conf_want_args(x->file, s, 1, 1);
 	if (rc == 0)
-		rc = parse_num(x->file, s, s->args[0], r->unit, r->max, &v);
+		rc = conf_parse_num(x->file, s, s->args[0], r->unit, r->max, &v);
 	if (rc != 0)
 		return rc;
 	if (v < r->min && !(v == 0 && r->zero_off))
@@ -208,7 +207,7 @@ set_num(const struct setting *row, const struct conf_ctx *x, const struct stmt *
 static int
 set_bool(const struct setting *row, const struct conf_ctx *x, const struct stmt *s)
 {
-	int rc = want_args(x->file, s, 1, 1);
+	int rc = conf_want_args(x->file, s, 1, 1);
 	if (rc != 0)
 		return rc;
 	const char *v = s->args[0];
@@ -236,7 +235,7 @@ set_listen(const struct conf_ctx *x, const struct stmt *s)
 static int
 set_log_level(const struct conf_ctx *x, const struct stmt *s)
 {
-	int rc = want_args(x->file, s, 1, 1);
+	int rc = conf_want_args(x->file, s, 1, 1);
 	if (rc != 0)
 		return rc;
 	int level = log_level_parse(s->args[0]);
@@ -251,11 +250,11 @@ static int
 set_udp_coalesce(const struct conf_ctx *x, const struct stmt *s)
 {
 	uint64_t v;
-	int rc = want_args(x->file, s, 1, 2);
-	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 1000, &v)) == 0)
+	int rc = conf_want_args(x->file, s, 1, 2);
+	if (rc == 0 && (rc = conf_parse_num(x->file, s, s->args[0], U_NONE, 1000, &v)) == 0)
 		x->conf->udp_coalesce_us = (unsigned)v;
 	if (rc == 0 && s->nargs == 2 &&
-	    (rc = parse_num(x->file, s, s->args[1], U_NONE, 100000000, &v)) == 0) {
+	    (rc = conf_parse_num(x->file, s, s->args[1], U_NONE, 100000000, &v)) == 0) {
 		if (v == 0)
 			return conf_bad(x->file, s, "the rate must be at least 1 query per second");
 		x->conf->udp_coalesce_rate = (unsigned)v;
@@ -263,11 +262,11 @@ set_udp_coalesce(const struct conf_ctx *x, const struct stmt *s)
 	return rc;
 }
 
-/* A path setting: one value, relative to the file it is written in. */
-static int
-set_path(const struct conf_ctx *x, const struct stmt *s, char **out)
+/* A path setting (internal.h). */
+int
+conf_set_path(const struct conf_ctx *x, const struct stmt *s, char **out)
 {
-	int rc = want_args(x->file, s, 1, 1);
+	int rc = conf_want_args(x->file, s, 1, 1);
 	if (rc != 0)
 		return rc;
 	char *p = conf_path_in(x->file, s->args[0]);
@@ -281,19 +280,19 @@ set_path(const struct conf_ctx *x, const struct stmt *s, char **out)
 static int
 set_store(const struct conf_ctx *x, const struct stmt *s)
 {
-	return set_path(x, s, &x->conf->store_dir);
+	return conf_set_path(x, s, &x->conf->store_dir);
 }
 
 static int
 set_pid_file(const struct conf_ctx *x, const struct stmt *s)
 {
-	return set_path(x, s, &x->conf->pid_file);
+	return conf_set_path(x, s, &x->conf->pid_file);
 }
 
 static int
 set_zone_dir(const struct conf_ctx *x, const struct stmt *s)
 {
-	int rc = set_path(x, s, &x->conf->zone_dir);
+	int rc = conf_set_path(x, s, &x->conf->zone_dir);
 	return rc != 0 ? rc : conf_add_zone_dir(x->conf, x->conf->zone_dir);
 }
 
@@ -392,7 +391,7 @@ static int
 set_consul_domain(const struct conf_ctx *x, const struct stmt *s)
 {
 	struct conf_zone *z = x->obj;
-	int rc = want_args(x->file, s, 1, 1);
+	int rc = conf_want_args(x->file, s, 1, 1);
 	if (rc == 0 && (rc = conf_parse_name(x->file, s, s->args[0], z->consul_apex)) == 0)
 		z->consul = true;
 	return rc;
@@ -430,7 +429,7 @@ set_http_allow_read(const struct conf_ctx *x, const struct stmt *s)
 static int
 set_services_dir(const struct conf_ctx *x, const struct stmt *s)
 {
-	return set_path(x, s, &x->conf->services_dir);
+	return conf_set_path(x, s, &x->conf->services_dir);
 }
 
 /* notify ADDR[@PORT] ... [key NAME] */
@@ -462,13 +461,13 @@ static int
 set_tcp_client_limit(const struct conf_ctx *x, const struct stmt *s)
 {
 	uint64_t v;
-	int rc = want_args(x->file, s, 1, 3);
-	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 1000000, &v)) == 0)
+	int rc = conf_want_args(x->file, s, 1, 3);
+	if (rc == 0 && (rc = conf_parse_num(x->file, s, s->args[0], U_NONE, 1000000, &v)) == 0)
 		x->conf->tcp_client_max = (unsigned)v;
-	if (rc == 0 && s->nargs >= 2 && (rc = parse_num(x->file, s, s->args[1], U_NONE, 32, &v)) == 0)
+	if (rc == 0 && s->nargs >= 2 && (rc = conf_parse_num(x->file, s, s->args[1], U_NONE, 32, &v)) == 0)
 		x->conf->tcp_client_v4 = (unsigned)v;
 	if (rc == 0 && s->nargs >= 3 &&
-	    (rc = parse_num(x->file, s, s->args[2], U_NONE, 128, &v)) == 0)
+	    (rc = conf_parse_num(x->file, s, s->args[2], U_NONE, 128, &v)) == 0)
 		x->conf->tcp_client_v6 = (unsigned)v;
 	return rc;
 }
@@ -478,7 +477,7 @@ static int
 set_allow_truncation(const struct conf_ctx *x, const struct stmt *s)
 {
 	struct conf_key *k = x->obj;
-	int rc = want_args(x->file, s, 1, 1);
+	int rc = conf_want_args(x->file, s, 1, 1);
 	if (rc != 0)
 		return rc;
 	if (strcmp(s->args[0], "yes") == 0)
@@ -487,204 +486,6 @@ set_allow_truncation(const struct conf_ctx *x, const struct stmt *s)
 		k->allow_truncation = false;
 	else
 		return conf_bad(x->file, s, "must be yes or no");
-	return 0;
-}
-
-/* The cluster block's TLS files, relative to the file they are written in. */
-static int
-set_ca_file(const struct conf_ctx *x, const struct stmt *s)
-{
-	return set_path(x, s, &((struct conf_cluster *)x->obj)->ca_file);
-}
-
-static int
-set_cert_file(const struct conf_ctx *x, const struct stmt *s)
-{
-	return set_path(x, s, &((struct conf_cluster *)x->obj)->cert_file);
-}
-
-static int
-set_key_file(const struct conf_ctx *x, const struct stmt *s)
-{
-	return set_path(x, s, &((struct conf_cluster *)x->obj)->key_file);
-}
-
-/* etcd URL ...: the members of the cluster's etcd */
-static int
-set_etcd(const struct conf_ctx *x, const struct stmt *s)
-{
-	struct conf_cluster *cl = x->obj;
-	if (s->nargs == 0)
-		return conf_bad(x->file, s, "needs at least one URL");
-	for (size_t j = 0; j < s->nargs; j++) {
-		const char *u = s->args[j];
-		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
-			return conf_bad(x->file, s, "a URL starts with http:// or https://");
-		char *d = strdup(u);
-		if (d == NULL || conf_push((void **)&cl->etcd, &cl->netcd, sizeof(d), &d) != 0) {
-			free(d);
-			return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-/* ---- identity, cookies and rate limits: values kept in struct conf ---- */
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Hex digits into bytes; the byte count, or -1 if not hex or too long. */
-static int
-parse_hex(const char *v, uint8_t *out, size_t max)
-{
-	size_t n = strlen(v);
-	if (n % 2 != 0 || n / 2 > max)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (int)(n / 2);
-}
-
-/* nsid TEXT | 0xHEX */
-static int
-set_nsid(const struct conf_ctx *x, const struct stmt *s)
-{
-	struct conf *c = x->conf;
-	const char *v;
-	int rc = want_args(x->file, s, 1, 1);
-	if (rc != 0)
-		return rc;
-	v = s->args[0];
-	if (strncmp(v, "0x", 2) == 0 || strncmp(v, "0X", 2) == 0) {
-		int n = parse_hex(v + 2, c->nsid, sizeof(c->nsid));
-		if (n <= 0)
-			return conf_bad(x->file, s, "must be text or 0x and up to 128 bytes in hex");
-		c->nsid_len = (uint16_t)n;
-		return 0;
-	}
-	size_t n = strlen(v);
-	if (n > sizeof(c->nsid))
-		return conf_bad(x->file, s, "longer than 128 bytes");
-	memcpy(c->nsid, v, n);
-	c->nsid_len = (uint16_t)n;
-	return 0;
-}
-
-/* version TEXT, identity TEXT: a TXT string */
-static int
-set_chaos_text(const struct conf_ctx *x, const struct stmt *s, char *field)
-{
-	int rc = want_args(x->file, s, 1, 1);
-	if (rc != 0)
-		return rc;
-	if (strlen(s->args[0]) >= CONF_CHAOS_TEXT_MAX)
-		return conf_bad(x->file, s, "longer than 255 characters");
-	strcpy(field, s->args[0]);
-	return 0;
-}
-
-static int
-set_version(const struct conf_ctx *x, const struct stmt *s)
-{
-	return set_chaos_text(x, s, x->conf->version);
-}
-
-static int
-set_identity(const struct conf_ctx *x, const struct stmt *s)
-{
-	return set_chaos_text(x, s, x->conf->identity);
-}
-
-/* cookie-secret HEX (16 bytes) */
-static int
-set_cookie_secret(const struct conf_ctx *x, const struct stmt *s)
-{
-	int rc = want_args(x->file, s, 1, 1);
-	if (rc != 0)
-		return rc;
-	if (parse_hex(s->args[0], x->conf->cookie_secret, sizeof(x->conf->cookie_secret)) !=
-	    (int)sizeof(x->conf->cookie_secret))
-		return conf_bad(x->file, s, "must be 32 hex digits (16 bytes)");
-	x->conf->cookie_secret_set = true;
-	return 0;
-}
-
-/* require-cookie no|large|yes */
-static int
-set_require_cookie(const struct conf_ctx *x, const struct stmt *s)
-{
-	int rc = want_args(x->file, s, 1, 1);
-	if (rc != 0)
-		return rc;
-	const char *v = s->args[0];
-	if (strcmp(v, "no") == 0)
-		x->conf->require_cookie = CONF_COOKIE_OPTIONAL;
-	else if (strcmp(v, "large") == 0)
-		x->conf->require_cookie = CONF_COOKIE_LARGE;
-	else if (strcmp(v, "yes") == 0)
-		x->conf->require_cookie = CONF_COOKIE_ALWAYS;
-	else
-		return conf_bad(x->file, s, "must be no, large or yes");
-	return 0;
-}
-
-/* rate-limit RESPONSES-PER-SECOND (0: off) */
-static int
-set_rrl_rate(const struct conf_ctx *x, const struct stmt *s)
-{
-	uint64_t v;
-	int rc = want_args(x->file, s, 1, 1);
-	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 1000000, &v)) == 0) {
-		x->conf->rrl_rate = (unsigned)v;
-		x->conf->rrl_rate_set = true;
-	}
-	return rc;
-}
-
-/* rate-limit-slip N (0: drop all) */
-static int
-set_rrl_slip(const struct conf_ctx *x, const struct stmt *s)
-{
-	uint64_t v;
-	int rc = want_args(x->file, s, 1, 1);
-	if (rc == 0 && (rc = parse_num(x->file, s, s->args[0], U_NONE, 100, &v)) == 0) {
-		x->conf->rrl_slip = (unsigned)v;
-		x->conf->rrl_slip_set = true;
-	}
-	return rc;
-}
-
-/* rate-limit-exempt ADDR[/PREFIX] ... | none; a later one replaces */
-static int
-set_rrl_exempt(const struct conf_ctx *x, const struct stmt *s)
-{
-	struct conf *c = x->conf;
-	int rc = want_args(x->file, s, 1, CONF_RRL_EXEMPT_MAX);
-	if (rc != 0)
-		return rc;
-	c->nrrl_exempt = 0;
-	c->rrl_exempt_set = true;
-	if (s->nargs == 1 && strcmp(s->args[0], "none") == 0)
-		return 0;
-	for (size_t j = 0; j < s->nargs; j++) {
-		if (conf_addr_parse(s->args[j], 0, &c->rrl_exempt[j]) != 0)
-			return conf_bad(x->file, s, "bad address or network");
-		c->nrrl_exempt++;
-	}
 	return 0;
 }
 
@@ -747,7 +548,7 @@ static const struct setting table[] = {
 	NUM(TOP, "edns-max", edns_max, edns_max),
 	NUM(TOP, "edns-buffer-size", edns_max, edns_max),
 	NUM(TOP, "cookie-rotation", cookie_rotation, cookie_rotation),
-	FN(TOP, "cookie-secret", set_cookie_secret),
+	FN(TOP, "cookie-secret", conf_set_cookie_secret),
 	FN(TOP, "forward", set_forward),
 	FN(TOP, "forward-allow", set_forward_allow),
 	ACL(TOP, "http-allow-anonymous", http_allow_anonymous),
@@ -757,19 +558,19 @@ static const struct setting table[] = {
 	NUM(TOP, "http-max-connections", http_max_connections, http_conn),
 	NUM(TOP, "http-timeout", http_timeout_ms, tcp_idle),
 	STR(TOP, "http-zone", http_zone),
-	FN(TOP, "identity", set_identity),
+	FN(TOP, "identity", conf_set_identity),
 	FN(TOP, "include", conf_stmt_include),
 	FN(TOP, "key", conf_stmt_key),
 	FN(TOP, "keys-file", conf_stmt_include),
 	FN(TOP, "listen", set_listen),
 	FN(TOP, "log-level", set_log_level),
-	FN(TOP, "nsid", set_nsid),
+	FN(TOP, "nsid", conf_set_nsid),
 	FN(TOP, "pid-file", set_pid_file),
-	FN(TOP, "rate-limit", set_rrl_rate),
-	FN(TOP, "rate-limit-exempt", set_rrl_exempt),
+	FN(TOP, "rate-limit", conf_set_rrl_rate),
+	FN(TOP, "rate-limit-exempt", conf_set_rrl_exempt),
 	NUM(TOP, "rate-limit-size", rrl_size, rrl_size),
-	FN(TOP, "rate-limit-slip", set_rrl_slip),
-	FN(TOP, "require-cookie", set_require_cookie),
+	FN(TOP, "rate-limit-slip", conf_set_rrl_slip),
+	FN(TOP, "require-cookie", conf_set_require_cookie),
 	FN(TOP, "services-dir", set_services_dir),
 	FN(TOP, "store", set_store),
 	NUM(TOP, "store-high-water", store_high_water, percent),
@@ -789,7 +590,7 @@ static const struct setting table[] = {
 	NUM(TOP, "update-queue", update_queue, count1),
 	NUM(TOP, "update-queue-size", update_queue_bytes, queue_bytes),
 	STR(TOP, "user", user),
-	FN(TOP, "version", set_version),
+	FN(TOP, "version", conf_set_version),
 	NUM(TOP, "workers", workers, workers),
 	FN(TOP, "zone", conf_stmt_zone),
 	FN(TOP, "zone-dir", set_zone_dir),
@@ -818,10 +619,10 @@ static const struct setting table[] = {
 	FN(ZONE, "notify", set_notify),
 	BOOL(ZONE, "only-passing", only_passing),
 	/* cluster { ... } */
-	FN(CLUSTER, "ca-file", set_ca_file),
-	FN(CLUSTER, "cert-file", set_cert_file),
-	FN(CLUSTER, "etcd", set_etcd),
-	FN(CLUSTER, "key-file", set_key_file),
+	FN(CLUSTER, "ca-file", conf_set_ca_file),
+	FN(CLUSTER, "cert-file", conf_set_cert_file),
+	FN(CLUSTER, "etcd", conf_set_etcd),
+	FN(CLUSTER, "key-file", conf_set_key_file),
 	STR(CLUSTER, "node", node),
 	STR(CLUSTER, "password", password),
 	STR(CLUSTER, "prefix", prefix),
