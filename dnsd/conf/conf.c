@@ -753,6 +753,7 @@ conf_restart_changes(const struct conf *old, const struct conf *new, const char 
 		{ "store-size", old->store_size != new->store_size },
 		{ "user", str_differs(old->user, new->user) },
 		{ "answer-cache", old->answer_cache != new->answer_cache },
+		{ "rate-limit-size", conf_rrl_size(old) != conf_rrl_size(new) },
 		{ "udp-coalesce", old->udp_coalesce_us != new->udp_coalesce_us ||
 		                      old->udp_coalesce_rate != new->udp_coalesce_rate },
 		{ "forward", addrs_differ(old->forward, old->nforward, new->forward, new->nforward) },
