@@ -74,6 +74,7 @@ struct tcp_loop {
 	size_t nconns;
 	uint64_t next_id;
 	struct query_ctx q;
+	struct cookie_gen *cookies; /* this thread's, for q.cookies */
 	uint8_t *abuf;
 	pthread_mutex_t mu;           /* guards queue and next_rt */
 	struct queued *queue;

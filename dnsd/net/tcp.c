@@ -180,10 +180,11 @@ use_runtime(struct tcp_loop *t, struct runtime *rt)
 {
 	runtime_drop(t->rt);
 	t->rt = rt;
+	query_ctx_configure(&t->q, rt->conf);
 	t->q.zones = &rt->zones;
 	t->q.keys = rt->keys;
-	t->q.edns_max = rt->conf->edns_max;
-	t->q.forward = rt->conf->nforward > 0;
+	query_cookies_configure(&t->cookies, rt->conf, "tcp");
+	t->q.cookies = t->cookies;
 }
 
 void
@@ -322,7 +323,8 @@ conn_process(struct tcp_loop *t, struct tcp_conn *c, uint32_t now, bool *txn_ope
 			*txn_open = true;
 		}
 		struct query_info info;
-		size_t len = query_answer(&t->q, msg, mlen, t->abuf, 65535, true, now, &info);
+		size_t len = query_answer_from(&t->q, (const struct sockaddr *)&c->to.peer, msg, mlen,
+		    t->abuf, 65535, true, now, &info);
 		if (info.action == QUERY_UPDATE) {
 			struct keyring_check sig;
 			keyring_verify(t->q.keys, msg, mlen, now, &sig);
@@ -724,6 +726,7 @@ tcp_free(struct tcp_loop *t)
 	pthread_mutex_destroy(&t->mu);
 	runtime_drop(t->next_rt);
 	runtime_drop(t->rt);
+	cookie_gen_free(t->cookies);
 	free(t->listeners);
 	free(t->abuf);
 	free(t);

@@ -156,32 +156,6 @@ reply_to_fill(struct reply_to *to, struct udp_batch *b, int i, int fd)
 	                  ? net_reply_ctl(&b->in[i].msg_hdr, &to->ctl) : 0;
 }
 
-/* The cookie generator for a configuration: keyed with its cookie-secret,
- * or the process's random one. Keeps the worker's if it is the same. */
-static void
-use_cookies(struct udp_worker *wk, const struct conf *c)
-{
-	uint8_t master[COOKIE_SECRET_LEN];
-	if (c->cookie_secret_set)
-		memcpy(master, c->cookie_secret, sizeof(master));
-	else if (cookie_master_random(master) != 0) {
-		log_warn("udp worker %u: no random secret for DNS cookies: answering without",
-		    wk->index);
-		cookie_gen_free(wk->cookies);
-		wk->cookies = NULL;
-		return;
-	}
-	if (!cookie_gen_same(wk->cookies, master, conf_cookie_rotation(c))) {
-		struct cookie_gen *g = NULL;
-		if (cookie_gen_new(master, conf_cookie_rotation(c), &g) != 0)
-			log_warn("udp worker %u: no SipHash for DNS cookies: answering without",
-			    wk->index);
-		cookie_gen_free(wk->cookies);
-		wk->cookies = g;
-	}
-	memset(master, 0, sizeof(master));
-}
-
 /* Point the query context at the worker's runtime. */
 static void
 use_runtime(struct udp_worker *wk, struct runtime *rt)
@@ -194,7 +168,7 @@ use_runtime(struct udp_worker *wk, struct runtime *rt)
 	r->q.keys = rt->keys;
 	r->conf = rt->conf;
 	r->rrl = wk->pool->rrl;
-	use_cookies(wk, rt->conf);
+	query_cookies_configure(&wk->cookies, rt->conf, "udp worker");
 	r->q.cookies = wk->cookies;
 }
 

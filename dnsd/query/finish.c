@@ -11,6 +11,7 @@
 #include "query/query.h"
 #include "reply/reply.h"
 #include "util/err.h"
+#include "util/log.h"
 
 void
 query_ctx_configure(struct query_ctx *q, const struct conf *c)
@@ -21,6 +22,28 @@ query_ctx_configure(struct query_ctx *q, const struct conf *c)
 	q->nsid_len = c->nsid_len;
 	q->version = c->version[0] != '\0' ? c->version : NULL;
 	q->identity = c->identity[0] != '\0' ? c->identity : NULL;
+}
+
+void
+query_cookies_configure(struct cookie_gen **g, const struct conf *c, const char *who)
+{
+	uint8_t master[COOKIE_SECRET_LEN];
+	if (c->cookie_secret_set)
+		memcpy(master, c->cookie_secret, sizeof(master));
+	else if (cookie_master_random(master) != 0) {
+		log_warn("%s: no random secret for DNS cookies: answering without", who);
+		cookie_gen_free(*g);
+		*g = NULL;
+		return;
+	}
+	if (!cookie_gen_same(*g, master, conf_cookie_rotation(c))) {
+		struct cookie_gen *n = NULL;
+		if (cookie_gen_new(master, conf_cookie_rotation(c), &n) != 0)
+			log_warn("%s: no SipHash for DNS cookies: answering without", who);
+		cookie_gen_free(*g);
+		*g = n;
+	}
+	memset(master, 0, sizeof(master));
 }
 
 void

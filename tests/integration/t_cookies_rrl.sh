@@ -48,6 +48,10 @@ q +cookie="$sc" web-1.$Z A
 assert_rcode NOERROR "dig +cookie=SERVER-COOKIE"
 grep -q '(good)' <<<"$OUT" || { show; fail "the echoed cookie is not good"; }
 ok "dig sends the server cookie back and gets it echoed"
+q +tcp +cookie="$sc" web-1.$Z A
+assert_rcode NOERROR "dig +tcp +cookie=SERVER-COOKIE"
+grep -q '(good)' <<<"$OUT" || { show; fail "over TCP the server cookie made over UDP is not good"; }
+ok "over TCP too: the cookie made over UDP is good, and one comes back"
 kq +cookie web-1.$Z A
 assert_rcode NOERROR "kdig +cookie"
 grep -qi 'COOKIE: [0-9A-F]\{16\}' <<<"$OUT" || { show; fail "kdig: no cookie in the reply"; }
@@ -83,6 +87,9 @@ note "NSID only when asked"
 q +nsid +cookie web-1.$Z A
 grep -q 'NSID: .*("dnsd-test-1")' <<<"$OUT" || { show; fail "dig +nsid: no NSID dnsd-test-1"; }
 ok "dig +nsid: NSID dnsd-test-1"
+q +tcp +nsid web-1.$Z A
+grep -q 'NSID: .*("dnsd-test-1")' <<<"$OUT" || { show; fail "dig +tcp +nsid: no NSID dnsd-test-1"; }
+ok "dig +tcp +nsid: NSID over TCP as well"
 q +cookie web-1.$Z A
 grep -q 'NSID' <<<"$OUT" && { show; fail "NSID sent to a query that did not ask"; }
 ok "no NSID to a query that did not ask"
