@@ -99,6 +99,8 @@ for n in version.bind version.server; do
 	q $n TXT CH
 	assert_rr ANSWER "^$n\. 0 CH TXT \"dnsd test\"$" "$n"
 done
+q +tcp version.bind TXT CH
+assert_rr ANSWER '^version\.bind\. 0 CH TXT "dnsd test"$' "version.bind over TCP"
 for n in id.server hostname.bind; do
 	q $n TXT CH
 	assert_rr ANSWER "^$n\. 0 CH TXT \"ns-test\"$" "$n"
