@@ -7,7 +7,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/util/clock.c dnsd/util/clock.h \
 	dnsd/util/sdnotify.c dnsd/util/sdnotify.h \
 	dnsd/wire/wire.c dnsd/wire/wire.h \
-	dnsd/node/node.c dnsd/node/node.h \
+	dnsd/node/node.c dnsd/node/edit.c dnsd/node/node.h \
 	dnsd/svc/svc.c dnsd/svc/svc.h \
 	dnsd/stats/stats.c dnsd/stats/stats.h \
 	dnsd/cookie/cookie.c dnsd/cookie/cookie.h \

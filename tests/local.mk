@@ -105,6 +105,7 @@ INTEGRATION_TESTS = \
 	tests/integration/t_query.sh \
 	tests/integration/t_truncation.sh \
 	tests/integration/t_cookies_rrl.sh \
+	tests/integration/t_large_rrset.sh \
 	tests/integration/t_tcp.sh \
 	tests/integration/t_storm.sh \
 	tests/integration/t_answer_cache.sh \

@@ -196,9 +196,31 @@ struct node_erec {
 	uint8_t *rdata; /* owned */
 };
 
+/* The edit's count of one type (edit.c). */
+struct node_tcount {
+	uint16_t type;
+	uint32_t n;
+	uint32_t ttl;  /* of its records, if same_ttl */
+	bool same_ttl; /* every record of the type has `ttl` */
+};
+
+/* An edit indexes its records once it has this many (edit.c). */
+#define NODE_EDIT_INDEX_MIN 64
+/* It counts its types while it has at most this many. */
+#define NODE_EDIT_TYPES 16
+
 struct node_edit {
 	size_t n, cap;
 	struct node_erec *recs;
+	/* The rest is edit.c's own: an index of the records by type and
+	 * RDATA, and each type's count and TTL, so that an edit of k records
+	 * at a node of n costs about k, not k x n. */
+	uint32_t *idx;
+	size_t idx_cap, idx_fill;
+	bool idx_ok;
+	struct node_tcount tc[NODE_EDIT_TYPES];
+	unsigned ntc;
+	bool tc_ok, tc_over;
 };
 
 void node_edit_init(struct node_edit *e);
@@ -227,9 +249,16 @@ int node_edit_append(struct node_edit *e, uint16_t type, uint32_t ttl, uint32_t 
 /* Sort the records and merge those with the same type and RDATA bytes: a
  * static record wins, else the longer lease with its owner. */
 void node_edit_merge(struct node_edit *e);
-/* Index of an identical record or -1. */
-long node_edit_find(const struct node_edit *e, uint16_t type, const uint8_t *rdata,
-    uint16_t rdlen);
+/* Index of an identical record or -1. Once the edit has
+ * NODE_EDIT_INDEX_MIN records this is a hash lookup (the index is built
+ * at the first call and then kept by add and remove). */
+long node_edit_find(struct node_edit *e, uint16_t type, const uint8_t *rdata, uint16_t rdlen);
+/* How many records of `type` (RR_ANY: in all) the edit has. */
+size_t node_edit_count(struct node_edit *e, uint16_t type);
+/* Code that writes e->recs[] itself (reorders records, changes a type,
+ * RDATA or TTL) calls this afterwards: the index and counts are made
+ * again when next needed. */
+void node_edit_touch(struct node_edit *e);
 /* Give every record of `type` the TTL `ttl`: an RRset has one TTL (RFC
  * 2181 section 5.2). Returns true if a TTL changed. */
 bool node_edit_set_ttl(struct node_edit *e, uint16_t type, uint32_t ttl);

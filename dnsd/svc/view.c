@@ -147,6 +147,7 @@ unify_ttls(struct node_edit *e)
 		for (size_t k = i; k < j; k++)
 			e->recs[k].ttl = ttl;
 	}
+	node_edit_touch(e);
 }
 
 /* Save the node (an empty one is deleted) and free the edit. */

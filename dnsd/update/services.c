@@ -262,6 +262,14 @@ for_each(struct svc_ctx *x, const struct update_req *u, const uint8_t *service,
 	return 0;
 }
 
+bool
+update_service_name(const struct update_req *u, const uint8_t *name)
+{
+	const uint8_t *apex = u->zone->apex, *service, *tag;
+	return svc_is_instance_name(name, apex, &service) || svc_is_service_name(name, apex) ||
+	       subtype_name(name, apex, &tag, &service) || services_meta_name(name, apex);
+}
+
 int
 update_service_rr(struct svc_ctx *x, const struct update_req *u, const struct update_rr *r,
     uint32_t expire, uint32_t owner, bool *absorbed)

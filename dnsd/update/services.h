@@ -17,6 +17,11 @@ struct update_rr {
 	uint16_t rdlen;
 };
 
+/* Is `name` one update_service_rr may act on (an instance, a service, a
+ * subtype or the services meta-name of the update's zone)? For any other
+ * name it neither reads nor writes the store and absorbs nothing. */
+bool update_service_name(const struct update_req *u, const uint8_t *name);
+
 /*
  * Apply one update RR to the service model if it is about a service
  * instance (see services.c); *absorbed says whether the RR is done with

@@ -156,17 +156,6 @@ key_of(const struct update_req *u, const uint8_t *name, struct store_key *k)
 	return store_key_make(k, u->zone->id, name, u->zone->labels);
 }
 
-/* Records of `type` at a loaded node (RR_ANY: of any type). */
-static unsigned
-count(const struct node_edit *e, uint16_t type)
-{
-	unsigned n = 0;
-	for (size_t i = 0; i < e->n; i++)
-		if (type == RR_ANY || e->recs[i].type == type)
-			n++;
-	return n;
-}
-
 /* ---- RFC 2136 section 3.2: prerequisites ---- */
 
 /* "Name is in use" (2.4.4): the name owns a live record. An empty
@@ -175,7 +164,7 @@ count(const struct node_edit *e, uint16_t type)
 static bool
 name_in_use(const struct node_edit *e)
 {
-	return count(e, RR_ANY) > 0;
+	return e->n > 0;
 }
 
 /* 3.2.1 and 3.2.2: one value-independent prerequisite (class ANY or
@@ -199,7 +188,7 @@ prereq_check(struct store_txn *t, const struct update_req *u, const struct urr *
 		else if (p->klass == CLASS_NONE && used)
 			*rcode = RCODE_YXDOMAIN; /* 2.4.5: name is not in use */
 	} else {
-		bool exists = count(&e, p->type) > 0;
+		bool exists = node_edit_count(&e, p->type) > 0;
 		if (p->klass == CLASS_ANY && !exists)
 			*rcode = RCODE_NXRRSET;  /* 2.4.1: RRset exists */
 		else if (p->klass == CLASS_NONE && exists)
@@ -246,7 +235,7 @@ rrset_equals(struct store_txn *t, const struct update_req *u, const struct urr *
 		    wire_name_equal(b->name, a->name))
 			rc = node_edit_add(&want, b->type, 0, 0, 0, 0, b->rdata, b->rdlen);
 	if (rc >= 0 && (rc = store_node_load(t, &k, u->now, &e)) == 0) {
-		*equal = count(&e, a->type) == want.n;
+		*equal = node_edit_count(&e, a->type) == want.n;
 		for (size_t i = 0; i < want.n && *equal; i++)
 			*equal = node_edit_find(&e, a->type, want.recs[i].rdata, want.recs[i].rdlen) >= 0;
 	}
@@ -505,8 +494,8 @@ add_rr(struct node_edit *e, const struct urr *r, uint32_t expire, uint32_t owner
 static int
 process_add_cname(struct node_edit *e, const struct urr *r, uint32_t expire, uint32_t owner)
 {
-	unsigned cnames = count(e, RR_CNAME);
-	if (count(e, RR_ANY) > cnames)
+	size_t cnames = node_edit_count(e, RR_CNAME);
+	if (node_edit_count(e, RR_ANY) > cnames)
 		return 0;
 	if (cnames > 0) {
 		for (size_t i = e->n; i-- > 0;)
@@ -522,7 +511,7 @@ process_add_cname(struct node_edit *e, const struct urr *r, uint32_t expire, uin
 static int
 process_add_normal(struct node_edit *e, const struct urr *r, uint32_t expire, uint32_t owner)
 {
-	if (count(e, RR_CNAME) > 0)
+	if (node_edit_count(e, RR_CNAME) > 0)
 		return 0;
 	return add_rr(e, r, expire, owner);
 }
@@ -582,14 +571,14 @@ process_rem_rr(struct node_edit *e, const struct update_req *u, const struct urr
 	int changed = 0;
 	if (apex && r->type == RR_SOA)
 		return 0;
-	for (size_t i = e->n; i-- > 0;) {
-		const struct node_erec *x = &e->recs[i];
-		if (x->type != r->type || !node_rdata_equal(x->type, x->rdata, x->rdlen, r->rdata, r->rdlen))
-			continue;
-		if (apex && x->type == RR_NS && count(e, RR_NS) <= 1)
-			continue;
+	/* Looked up, not scanned for: the node may hold thousands. (Two
+	 * records whose names differ only in case are one for RFC 4034; both
+	 * go.) */
+	for (long i; (i = node_edit_find(e, r->type, r->rdata, r->rdlen)) >= 0;) {
+		if (apex && r->type == RR_NS && node_edit_count(e, RR_NS) <= 1)
+			break;
 		changed = 1;
-		node_edit_remove(e, i);
+		node_edit_remove(e, (size_t)i);
 	}
 	return changed;
 }
@@ -680,21 +669,41 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 	unsigned reg0 = sx->registered, ren0 = sx->renewed, dereg0 = sx->deregistered;
 	bool changed0 = sx->changed;
 	sx->changed = false;
+	/* The node being edited stays loaded while the RRs that follow are at
+	 * its name, and is saved once when the name changes or the section
+	 * ends: an UPDATE of 1,000 records at a name of 100,000 decodes and
+	 * encodes that node once, not 1,000 times. It is saved before the
+	 * service model looks at the store. */
+	bool loaded = false;
+	uint8_t loaded_name[WIRE_NAME_MAX];
 	node_edit_init(&e);
 	if (!update_section(u, &c))
 		rc = DNSD_EMALF;
 	for (unsigned i = 0; i < q->nscount && rc == 0; i++) {
 		if ((rc = read_rr(&c, r)) != 0)
 			break;
+		bool service = update_service_name(u, r->name);
+		if (loaded && (service || !wire_name_equal(r->name, loaded_name))) {
+			loaded = false;
+			if ((rc = store_node_save(t, &k, &e)) != 0)
+				break;
+		}
 		/* An RR about a service instance changes the instance (services.c). */
-		struct update_rr ur = { r->name, r->type, r->klass, r->ttl, r->rdata, r->rdlen };
-		bool absorbed;
-		rc = update_service_rr(sx, u, &ur, expire, owner, &absorbed);
-		res->changed |= sx->changed;
-		if (rc != 0 || absorbed)
-			continue;
-		if ((rc = key_of(u, r->name, &k)) != 0 || (rc = store_node_load(t, &k, u->now, &e)) != 0)
-			break;
+		if (service) {
+			struct update_rr ur = { r->name, r->type, r->klass, r->ttl, r->rdata, r->rdlen };
+			bool absorbed;
+			rc = update_service_rr(sx, u, &ur, expire, owner, &absorbed);
+			res->changed |= sx->changed;
+			if (rc != 0 || absorbed)
+				continue;
+		}
+		if (!loaded) {
+			if ((rc = key_of(u, r->name, &k)) != 0 ||
+			    (rc = store_node_load(t, &k, u->now, &e)) != 0)
+				break;
+			memcpy(loaded_name, r->name, wire_name_len(r->name));
+			loaded = true;
+		}
 		int a = is_addition(r) ? process_add(&e, r, expire, owner)
 		                       : process_remove(&e, u, r);
 		if (a < 0) {
@@ -702,8 +711,9 @@ update_process(struct store_txn *t, const struct update_req *u, struct update_re
 			break;
 		}
 		res->changed = true;
-		rc = store_node_save(t, &k, &e);
 	}
+	if (rc == 0 && loaded)
+		rc = store_node_save(t, &k, &e);
 	node_edit_free(&e);
 	/* A record the store may not change (a zone-file record, in cluster
 	 * mode: every node has the same file) is a matter of policy. */

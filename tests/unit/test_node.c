@@ -552,6 +552,96 @@ test_owner(void **state)
 	node_edit_free(&back);
 }
 
+/* Linear reference for node_edit_find. */
+static long
+find_slow(const struct node_edit *e, uint16_t type, const uint8_t *rd, uint16_t len)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->recs[i].type == type &&
+		    node_rdata_equal(type, e->recs[i].rdata, e->recs[i].rdlen, rd, len))
+			return (long)i;
+	return -1;
+}
+
+static size_t
+count_slow(const struct node_edit *e, uint16_t type)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->n; i++)
+		n += e->recs[i].type == type;
+	return n;
+}
+
+/* A large edit: random adds and removes, of A records and of CNAME-like
+ * names in any case, checked against a linear search after each step;
+ * the index survives growth, removal (the last record moves), a sort by
+ * encode and a merge; counts and TTLs per type follow. */
+static void
+test_edit_index(void **state)
+{
+	(void)state;
+	struct node_edit e;
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	node_edit_init(&e);
+	for (int step = 0; step < 20000; step++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		uint8_t a[4] = { 10, 0, (uint8_t)(rng >> 8 & 7), (uint8_t)(rng >> 16) };
+		/* a name: "\x03hXY\0" with letters in either case */
+		uint8_t nm[6] = { 3, (rng >> 24 & 1) ? 'H' : 'h', (uint8_t)('a' + (rng >> 25) % 4),
+			(uint8_t)('a' + (rng >> 27) % 4), 0 };
+		bool isname = (rng >> 40 & 3) == 0;
+		uint16_t type = isname ? RR_NS : RR_A;
+		const uint8_t *rd = isname ? nm : a;
+		uint16_t len = isname ? 5 : 4;
+		long want = find_slow(&e, type, rd, len);
+		long got = node_edit_find(&e, type, rd, len);
+		assert_int_equal(got >= 0, want >= 0);
+		if (got >= 0)
+			assert_true(node_rdata_equal(type, e.recs[got].rdata, e.recs[got].rdlen, rd, len));
+		if ((rng >> 32 & 3) == 0 && got >= 0)
+			node_edit_remove(&e, (size_t)got);
+		else
+			assert_true(node_edit_add(&e, type, 300 + (uint32_t)(rng >> 60), 0, 0, 0, rd, len) >= 0);
+		if (step % 997 == 0) {
+			size_t sz = node_edit_size(&e);
+			uint8_t *buf = malloc(sz ? sz : 1);
+			assert_non_null(buf);
+			node_edit_encode(&e, buf); /* sorts: the index is made again */
+			free(buf);
+		}
+		if (step % 4999 == 0)
+			node_edit_merge(&e);
+		assert_int_equal(node_edit_count(&e, RR_A), count_slow(&e, RR_A));
+		assert_int_equal(node_edit_count(&e, RR_NS), count_slow(&e, RR_NS));
+		assert_int_equal(node_edit_count(&e, RR_ANY), e.n);
+	}
+	assert_true(e.n > NODE_EDIT_INDEX_MIN); /* the index was used */
+	/* set_ttl: all records of the type get it; a second call changes nothing */
+	node_edit_set_ttl(&e, RR_A, 77);
+	for (size_t i = 0; i < e.n; i++)
+		if (e.recs[i].type == RR_A)
+			assert_int_equal(e.recs[i].ttl, 77);
+	assert_false(node_edit_set_ttl(&e, RR_A, 77));
+	/* one record re-added with another TTL: the type is mixed again */
+	long i = -1;
+	for (size_t j = 0; j < e.n && i < 0; j++)
+		if (e.recs[j].type == RR_A)
+			i = (long)j;
+	assert_true(i >= 0);
+	uint8_t rd[4];
+	memcpy(rd, e.recs[i].rdata, 4);
+	assert_int_equal(node_edit_add(&e, RR_A, 99, 0, 0, 0, rd, 4), 0);
+	assert_true(node_edit_set_ttl(&e, RR_A, 77));
+	assert_int_equal(e.recs[node_edit_find(&e, RR_A, rd, 4)].ttl, 77);
+	/* more types than the table holds: counts still right */
+	for (uint16_t t = 1000; t < 1000 + NODE_EDIT_TYPES + 4; t++)
+		assert_int_equal(node_edit_add(&e, t, 60, 0, 0, 0, rd, 4), 1);
+	assert_int_equal(node_edit_count(&e, 1003), 1);
+	assert_int_equal(node_edit_count(&e, RR_A), count_slow(&e, RR_A));
+	assert_true(node_edit_set_ttl(&e, 1003, 61));
+	node_edit_free(&e);
+}
+
 int
 main(void)
 {
@@ -566,6 +656,7 @@ main(void)
 		cmocka_unit_test(test_soa_helpers),
 		cmocka_unit_test(test_corrupt_values),
 		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_edit_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

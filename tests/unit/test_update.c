@@ -692,6 +692,18 @@ static const struct ucase process_cases[] = {
 	  .upd = "srv.web 300 SRV 0 0 80 web\nweb 300 A 10.0.0.1\nweb 300 TXT \"v=1\"",
 	  .changes = "+srv.web 300 SRV 0 0 80 web.z.test.\n+web 300 A 10.0.0.1\n"
 	             "+web 300 TXT \"v=1\"" },
+	/* one node is edited while the RRs stay at its name, saved when it changes */
+	{ .what = "a name, another, then the first again",
+	  .upd = "new 300 A 10.0.0.1\nother 300 A 10.0.0.2\nNEW 300 A 10.0.0.3\nnew 0 NONE A 10.0.0.1",
+	  .changes = "+new 300 A 10.0.0.3\n+other 300 A 10.0.0.2" },
+	{ .what = "a service instance between records of one name",
+	  .upd = "web 300 A 10.0.0.1\ni._http._tcp 300 SRV 0 0 80 web\nweb 300 A 10.0.0.2",
+	  .changes = "+_http._tcp 300 PTR i._http._tcp.z.test.\n"
+	             "+_http._tcp 300 SRV 0 0 80 web.z.test.\n"
+	             "+_services._dns-sd._udp 300 PTR _http._tcp.z.test.\n"
+	             "+i._http._tcp 300 SRV 0 0 80 web.z.test.\n"
+	             "+i._http._tcp 300 TXT \"\"\n"
+	             "+web 300 A 10.0.0.1\n+web 300 A 10.0.0.2" },
 	/* CNAME exclusivity, both ways */
 	{ .what = "CNAME where other data lives: ignored", .upd = "www 300 CNAME ns" },
 	{ .what = "data where a CNAME lives: ignored", .upd = "alias 300 A 10.0.0.1" },
