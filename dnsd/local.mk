@@ -30,7 +30,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/query/parse.c dnsd/query/finish.c dnsd/query/chaos.c \
 	dnsd/query/respond.c dnsd/query/respond.h \
 	dnsd/svc/catalog.c dnsd/svc/view.c dnsd/svc/catalog.h \
-	dnsd/update/update.c dnsd/update/update.h \
+	dnsd/update/update.c dnsd/update/policy.c dnsd/update/update.h \
 	dnsd/update/services.c dnsd/update/services.h \
 	dnsd/cluster/layout.c dnsd/cluster/layout.h \
 	dnsd/cluster/mirror.c dnsd/cluster/mirror.h \

@@ -309,91 +309,6 @@ update_prereqs(struct store_txn *t, const struct update_req *u, uint8_t *rcode)
 
 /* ---- RFC 2136 section 3.3: policy ---- */
 
-/* A grant name or the key's own name, made absolute within the zone. */
-static void
-absolute_in_zone(const uint8_t *name, const struct zone *z, uint8_t *out)
-{
-	size_t n = wire_name_len(name);
-	if (wire_name_is_subdomain(name, z->apex) || n + z->apex_len - 1 > WIRE_NAME_MAX) {
-		memcpy(out, name, n);
-		return;
-	}
-	memcpy(out, name, n - 1);
-	memcpy(out + n - 1, z->apex, z->apex_len);
-}
-
-static bool
-grant_matches_name(const struct conf_grant *g, const struct update_req *u, const uint8_t *name)
-{
-	uint8_t target[WIRE_NAME_MAX];
-	switch (g->match) {
-	case MATCH_ZONE:
-		return true;
-	case MATCH_NAME:
-		absolute_in_zone(g->name, u->zone, target);
-		return wire_name_equal(name, target);
-	case MATCH_SUBDOMAIN:
-		absolute_in_zone(g->name, u->zone, target);
-		return wire_name_is_subdomain(name, target);
-	case MATCH_WILDCARD: {
-		absolute_in_zone(g->name, u->zone, target);
-		/* "*.x" matches names strictly below x */
-		const uint8_t *base = target;
-		if (target[0] == 1 && target[1] == '*')
-			base = target + 2;
-		return wire_name_is_subdomain(name, base) && !wire_name_equal(name, base);
-	}
-	case MATCH_SELF_SUB:
-		if (u->key == NULL)
-			return false;
-		absolute_in_zone(u->key->name_wire, u->zone, target);
-		return wire_name_is_subdomain(name, target);
-	}
-	return false;
-}
-
-static bool
-grant_matches_type(const struct conf_grant *g, uint16_t type)
-{
-	if (g->ntypes == 0)
-		return type != RR_SOA && type != RR_NS;
-	for (size_t i = 0; i < g->ntypes; i++)
-		if (g->types[i] == type || g->types[i] == RR_ANY)
-			return true;
-	return false;
-}
-
-/* May this request change (name, type)? RFC 2136 3.3 leaves the policy to
- * the server: no grants means any configured key may change the zone;
- * unsigned updates get here only from allow-update-unsigned addresses. */
-static bool
-policy_allows(const struct update_req *u, const uint8_t *name, uint16_t type)
-{
-	const struct conf_zone *cz = u->zone->conf;
-	if (cz->ngrants == 0 || u->key == NULL)
-		return true;
-	for (size_t i = 0; i < cz->ngrants; i++) {
-		const struct conf_grant *g = &cz->grants[i];
-		if (g->key != NULL) {
-			uint8_t kn[WIRE_NAME_MAX];
-			if (wire_name_from_str(g->key, kn) == 0 || !wire_name_equal(kn, u->key->name_wire))
-				continue;
-		}
-		if (grant_matches_name(g, u, name) &&
-		    (type == RR_ANY || grant_matches_type(g, type)))
-			return true;
-	}
-	return false;
-}
-
-bool
-update_policy_allows(const struct zone *z, const struct conf_key *key, const uint8_t *name,
-    uint16_t type)
-{
-	struct update_req u = { .zone = z, .key = key };
-	return wire_name_is_subdomain(name, z->apex) && policy_allows(&u, name, type);
-}
-
 /* "Delete all RRsets of a name" deletes each type there: the policy must
  * allow every one of them, not only the name (the prescan saw no types).
  * The types a key may not change stay as they are through the update, so
@@ -415,7 +330,7 @@ may_delete_all(struct store_txn *t, const struct update_req *u, const uint8_t *n
 	if ((rc = store_node_load(t, &k, u->now, &e)) == 0)
 		for (size_t i = 0; i < e.n && *allowed; i++)
 			*allowed = (apex && (e.recs[i].type == RR_SOA || e.recs[i].type == RR_NS)) ||
-			    policy_allows(u, name, e.recs[i].type);
+			    update_grants_allow(u, name, e.recs[i].type);
 	node_edit_free(&e);
 	return rc;
 }
@@ -440,7 +355,7 @@ prescan(const struct update_req *u, const struct urr *r)
 	} else {
 		return RCODE_FORMERR; /* another class */
 	}
-	if (!policy_allows(u, r->name, r->type))
+	if (!update_grants_allow(u, r->name, r->type))
 		return RCODE_REFUSED;
 	return RCODE_NOERROR;
 }

@@ -52,6 +52,9 @@ uint32_t update_grant_lease(const struct update_req *u, uint32_t requested, bool
  * grants)? For other ways of changing the zone, such as the HTTP API. */
 bool update_policy_allows(const struct zone *z, const struct conf_key *key, const uint8_t *name,
     uint16_t type);
+/* The same for request `u` (its zone and key), `name` known to be in the
+ * zone; RR_ANY asks about the name alone. */
+bool update_grants_allow(const struct update_req *u, const uint8_t *name, uint16_t type);
 
 /*
  * Apply RFC 2136 sections 3.1.1 (zone), 3.2 (prerequisites), 3.3
