@@ -22,9 +22,9 @@ hexval(char c)
 	return -1;
 }
 
-/* Hex digits into bytes; the byte count, or -1 if not hex or too long. */
-static int
-parse_hex(const char *v, uint8_t *out, size_t max)
+/* (conf.h) */
+int
+conf_hex(const char *v, uint8_t *out, size_t max)
 {
 	size_t n = strlen(v);
 	if (n % 2 != 0 || n / 2 > max)
@@ -49,7 +49,7 @@ conf_set_nsid(const struct conf_ctx *x, const struct stmt *s)
 		return rc;
 	v = s->args[0];
 	if (strncmp(v, "0x", 2) == 0 || strncmp(v, "0X", 2) == 0) {
-		int n = parse_hex(v + 2, c->nsid, sizeof(c->nsid));
+		int n = conf_hex(v + 2, c->nsid, sizeof(c->nsid));
 		if (n <= 0)
 			return conf_bad(x->file, s, "must be text or 0x and up to 128 bytes in hex");
 		c->nsid_len = (uint16_t)n;
@@ -95,7 +95,7 @@ conf_set_cookie_secret(const struct conf_ctx *x, const struct stmt *s)
 	int rc = conf_want_args(x->file, s, 1, 1);
 	if (rc != 0)
 		return rc;
-	if (parse_hex(s->args[0], x->conf->cookie_secret, sizeof(x->conf->cookie_secret)) !=
+	if (conf_hex(s->args[0], x->conf->cookie_secret, sizeof(x->conf->cookie_secret)) !=
 	    (int)sizeof(x->conf->cookie_secret))
 		return conf_bad(x->file, s, "must be 32 hex digits (16 bytes)");
 	x->conf->cookie_secret_set = true;

@@ -225,6 +225,9 @@ struct conf {
  * after dnsd goes to the background, and dnsd and dnsdctl read the same
  * configuration the same way wherever they start.
  */
+/* Hex digits `v` (an even number of them) into at most `max` bytes at
+ * `out`: the byte count, or -1 if `v` is not hex or too long. */
+int conf_hex(const char *v, uint8_t *out, size_t max);
 /* The configuration file read when none is given: $sysconfdir/dnsd/dnsd.conf. */
 const char *conf_default_path(void);
 /* The store folder when the configuration names none: $STATE_DIRECTORY

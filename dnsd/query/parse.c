@@ -17,6 +17,51 @@
 #include "reply/reply.h"
 #include "util/err.h"
 
+/* The options of an OPT record's RDATA (`p`, `n` bytes, in message
+ * `in`) into r; false for a malformed one (FORMERR): an option that runs
+ * past the RDATA, a lease of a wrong size, a health option out of range,
+ * a cookie of a wrong length or a second cookie (RFC 7873 section 5.2.2:
+ * a client cookie of 8 bytes, with a server cookie of 8 to 32). An empty
+ * NSID option asks for ours (RFC 5001 section 2.3). */
+static bool
+read_options(const uint8_t *in, const uint8_t *p, size_t n, struct query_req *r)
+{
+	while (n > 0) {
+		if (n < 4)
+			return false;
+		uint16_t code = wire_get16(p), olen = wire_get16(p + 2);
+		if ((size_t)olen > n - 4)
+			return false;
+		const uint8_t *od = p + 4;
+		if (code == EDNS_OPT_UL) {
+			if (olen != 4 && olen != 8)
+				return false;
+			r->has_lease = true;
+			r->lease = wire_get32(od);
+			r->lease_8 = olen == 8;
+			r->key_lease = olen == 8 ? wire_get32(od + 4) : 0;
+		} else if (code == EDNS_OPT_HEALTH) {
+			if (olen < 1 || olen > 256 || od[0] > 2)
+				return false;
+			r->has_health = true;
+			r->health = od[0];
+			r->health_text_off = (uint16_t)(od + 1 - in);
+			r->health_text_len = (uint16_t)(olen - 1);
+		} else if (code == EDNS_OPT_COOKIE) {
+			if (r->cookie_len != 0 || olen < COOKIE_CLIENT_LEN ||
+			    (olen > COOKIE_CLIENT_LEN && olen < 16) || olen > COOKIE_MAX_LEN)
+				return false;
+			r->cookie_len = (uint8_t)olen;
+			memcpy(r->cookie, od, olen);
+		} else if (code == REPLY_OPT_NSID) {
+			r->nsid = true;
+		}
+		p += 4 + (size_t)olen;
+		n -= 4 + (size_t)olen;
+	}
+	return true;
+}
+
 /* The body of query_parse: 0, an RCODE to answer with, or -1 to drop. */
 static int
 parse(const uint8_t *in, size_t len, struct query_req *r)
@@ -83,40 +128,7 @@ parse(const uint8_t *in, size_t len, struct query_req *r)
 		r->udp_size = klass < 512 ? 512 : klass;
 		r->edns_version = (uint8_t)(ttl >> 16);
 		r->edns_do = (ttl & 0x8000) != 0;
-		struct wire_cur oc;
-		wire_cur_init(&oc, rd, rdlen, 0);
-		while (wire_remaining(&oc) > 0) {
-			uint16_t code = wire_read_u16(&oc), olen2 = wire_read_u16(&oc);
-			const uint8_t *od = wire_read_bytes(&oc, olen2);
-			if (oc.err != 0)
-				return RCODE_FORMERR;
-			if (code == EDNS_OPT_UL) {
-				if (olen2 != 4 && olen2 != 8)
-					return RCODE_FORMERR;
-				r->has_lease = true;
-				r->lease = wire_get32(od);
-				r->lease_8 = olen2 == 8;
-				r->key_lease = olen2 == 8 ? wire_get32(od + 4) : 0;
-			} else if (code == EDNS_OPT_HEALTH) {
-				if (olen2 < 1 || olen2 > 256 || od[0] > 2)
-					return RCODE_FORMERR;
-				r->has_health = true;
-				r->health = od[0];
-				r->health_text_off = (uint16_t)(od + 1 - in);
-				r->health_text_len = (uint16_t)(olen2 - 1);
-			} else if (code == EDNS_OPT_COOKIE) {
-				/* RFC 7873 section 5.2.2: a client cookie (8),
-				 * with a server cookie of 8 to 32 bytes; one. */
-				if (r->cookie_len != 0 || olen2 < COOKIE_CLIENT_LEN ||
-				    (olen2 > COOKIE_CLIENT_LEN && olen2 < 16) || olen2 > COOKIE_MAX_LEN)
-					return RCODE_FORMERR;
-				r->cookie_len = (uint8_t)olen2;
-				memcpy(r->cookie, od, olen2);
-			} else if (code == REPLY_OPT_NSID) {
-				r->nsid = true; /* RFC 5001 section 2.3: empty */
-			}
-		}
-		if (oc.err != 0)
+		if (!read_options(in, rd, rdlen, r))
 			return RCODE_FORMERR;
 	}
 	if (!r->has_tsig)
@@ -124,48 +136,6 @@ parse(const uint8_t *in, size_t len, struct query_req *r)
 	if (c.err != 0 || c.pos != len)
 		return RCODE_FORMERR; /* trailing garbage */
 	return 0;
-}
-
-/* The options of an OPT record's RDATA (`p`, `n` bytes, in message
- * `in`) into r, as parse() reads them; false for anything parse() would
- * answer FORMERR. */
-static bool
-fast_options(const uint8_t *in, const uint8_t *p, size_t n, struct query_req *r)
-{
-	while (n > 0) {
-		if (n < 4)
-			return false;
-		uint16_t code = wire_get16(p), olen = wire_get16(p + 2);
-		if ((size_t)olen > n - 4)
-			return false;
-		const uint8_t *od = p + 4;
-		if (code == EDNS_OPT_UL) {
-			if (olen != 4 && olen != 8)
-				return false;
-			r->has_lease = true;
-			r->lease = wire_get32(od);
-			r->lease_8 = olen == 8;
-			r->key_lease = olen == 8 ? wire_get32(od + 4) : 0;
-		} else if (code == EDNS_OPT_HEALTH) {
-			if (olen < 1 || olen > 256 || od[0] > 2)
-				return false;
-			r->has_health = true;
-			r->health = od[0];
-			r->health_text_off = (uint16_t)(od + 1 - in);
-			r->health_text_len = (uint16_t)(olen - 1);
-		} else if (code == EDNS_OPT_COOKIE) {
-			if (r->cookie_len != 0 || olen < COOKIE_CLIENT_LEN ||
-			    (olen > COOKIE_CLIENT_LEN && olen < 16) || olen > COOKIE_MAX_LEN)
-				return false;
-			r->cookie_len = (uint8_t)olen;
-			memcpy(r->cookie, od, olen);
-		} else if (code == REPLY_OPT_NSID) {
-			r->nsid = true;
-		}
-		p += 4 + (size_t)olen;
-		n -= 4 + (size_t)olen;
-	}
-	return true;
 }
 
 /*
@@ -220,7 +190,7 @@ parse_fast(const uint8_t *in, size_t len, struct query_req *r)
 	r->udp_size = klass < 512 ? 512 : klass;
 	r->edns_version = in[pos + 6]; /* TTL: extended RCODE, version, flags */
 	r->edns_do = (in[pos + 7] & 0x80) != 0;
-	return fast_options(in, in + pos + 11, rdlen, r);
+	return read_options(in, in + pos + 11, rdlen, r);
 }
 
 int

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testaddr.h"
+
 #include "cookie/cookie.h"
 #include "wire/wire.h"
 
@@ -33,25 +35,6 @@ hex(const char *s, uint8_t *out, size_t n)
 	}
 }
 
-static struct sockaddr_storage
-addr(const char *a)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(a, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		inet_pton(AF_INET6, a, &s6->sin6_addr);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		inet_pton(AF_INET, a, &s4->sin_addr);
-	}
-	return ss;
-}
-
-#define SA(x) ((const struct sockaddr *)&(x))
-
 /* RFC 9018 appendix A.1 and A.2: the server cookies a server with that
  * secret makes, byte for byte, so any other implementation of RFC 9018
  * behind the same address accepts ours and we theirs. */
@@ -61,7 +44,7 @@ test_rfc9018_examples(void **state)
 	(void)state;
 	struct cookie_gen *g;
 	uint8_t secret[16], want[16], got[16];
-	struct sockaddr_storage peer = addr("198.51.100.100");
+	struct sockaddr_storage peer = test_addr("198.51.100.100");
 	assert_int_equal(cookie_gen_new(master, 86400, &g), 0);
 	hex("e5e973e5a6b2a43f48e7dc849e37bfcf", secret, 16);
 	assert_true(cookie_make(g, secret, client, 1559731985, SA(peer), got));
@@ -84,8 +67,8 @@ test_life_of_a_cookie(void **state)
 	(void)state;
 	struct cookie_gen *g;
 	uint8_t opt[40], reply[24], again[24];
-	struct sockaddr_storage peer = addr("192.0.2.7"), other = addr("192.0.2.8"),
-				peer6 = addr("2001:db8::7");
+	struct sockaddr_storage peer = test_addr("192.0.2.7"), other = test_addr("192.0.2.8"),
+				peer6 = test_addr("2001:db8::7");
 	assert_int_equal(cookie_gen_new(master, 86400, &g), 0);
 
 	/* A client cookie alone: ours comes back, made now; asked again a
@@ -159,7 +142,7 @@ test_rotation(void **state)
 	(void)state;
 	struct cookie_gen *g;
 	uint8_t made[24], again[24], renewed[24];
-	struct sockaddr_storage peer = addr("192.0.2.7");
+	struct sockaddr_storage peer = test_addr("192.0.2.7");
 	uint32_t start = 600 * 2000000; /* the start of a 600-second period */
 	assert_int_equal(cookie_gen_new(master, 600, &g), 0);
 	assert_int_equal(cookie_check(g, client, 8, SA(peer), start + 590, made), COOKIE_CLIENT);

@@ -12,29 +12,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "testaddr.h"
+
 #include "rrl/rrl.h"
 #include "util/log.h"
 
 #define NOW 1700000000u
-
-static struct sockaddr_storage
-addr(const char *a)
-{
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	if (strchr(a, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		inet_pton(AF_INET6, a, &s6->sin6_addr);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		inet_pton(AF_INET, a, &s4->sin_addr);
-	}
-	return ss;
-}
-
-#define SA(x) ((const struct sockaddr *)&(x))
 
 /* How many of n responses pass, drop, slip. */
 struct tally {
@@ -61,7 +44,7 @@ test_rate_and_slip(void **state)
 {
 	(void)state;
 	struct rrl *t = rrl_new(4096);
-	struct sockaddr_storage a = addr("192.0.2.10");
+	struct sockaddr_storage a = test_addr("192.0.2.10");
 	assert_non_null(t);
 	struct tally x = send_n(t, SA(a), RRL_ANSWER, 7, NOW, 100, 20, 2);
 	assert_int_equal(x.pass, 20);
@@ -85,9 +68,9 @@ test_what_is_counted_apart(void **state)
 {
 	(void)state;
 	struct rrl *t = rrl_new(1 << 16);
-	struct sockaddr_storage a = addr("192.0.2.10"), same24 = addr("192.0.2.200"),
-				other24 = addr("192.0.3.10"), v6 = addr("2001:db8:1:2::1"),
-				same56 = addr("2001:db8:1:ff::99"), other56 = addr("2001:db8:1:100::1");
+	struct sockaddr_storage a = test_addr("192.0.2.10"), same24 = test_addr("192.0.2.200"),
+				other24 = test_addr("192.0.3.10"), v6 = test_addr("2001:db8:1:2::1"),
+				same56 = test_addr("2001:db8:1:ff::99"), other56 = test_addr("2001:db8:1:100::1");
 	assert_non_null(t);
 	assert_int_equal(send_n(t, SA(a), RRL_ANSWER, 7, NOW, 10, 10, 0).pass, 10);
 	/* The same /24: the same count, already used up. */
@@ -118,7 +101,7 @@ test_flood(void **state)
 {
 	(void)state;
 	struct rrl *t = rrl_new(1024);
-	struct sockaddr_storage a = addr("198.51.100.1");
+	struct sockaddr_storage a = test_addr("198.51.100.1");
 	unsigned rate = 50, T = 10, full = 0, tc = 0;
 	assert_non_null(t);
 	for (unsigned s = 0; s < T; s++) {

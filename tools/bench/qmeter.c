@@ -108,33 +108,14 @@ usage(FILE *f)
 	    "  -B       QUERIES is a dnsperf -B binary file\n");
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The cookie option's bytes from hex; false if not 8 or 16-40 bytes. */
 static bool
 parse_cookie(const char *s, struct qmeter_opts *o)
 {
-	size_t n = strlen(s);
-
-	if (n % 2 != 0 || n / 2 > QMETER_COOKIE_MAX)
+	int n = conf_hex(s, o->cookie, QMETER_COOKIE_MAX);
+	if (n < 0)
 		return false;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		o->cookie[i] = (uint8_t)(hi << 4 | lo);
-	}
-	o->cookie_len = n / 2;
+	o->cookie_len = (size_t)n;
 	return o->cookie_len == 8 || o->cookie_len >= 16;
 }
 
