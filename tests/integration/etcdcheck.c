@@ -659,7 +659,12 @@ scenario_watch(void)
 }
 
 /* Puts fo/FROM..fo/TO-1 through e, each retried while a new leader is
- * elected or a stopped member times out. */
+ * elected or a stopped member times out. Each is a create-if-absent txn:
+ * a request that timed out at a SIGSTOPped member is still in its socket
+ * and runs when the member goes on, after the retry elsewhere did the
+ * job; as a plain put it would then write the key a second time (an
+ * event the watch rightly delivers), as a txn its compare fails. A retry
+ * whose compare fails finds the key written by an earlier attempt. */
 static void
 put_range(struct etcd *e, int from, int to)
 {
@@ -668,7 +673,13 @@ put_range(struct etcd *e, int from, int to)
 
 	for (int i = from; i < to; i++) {
 		snprintf(key, sizeof(key), "fo/%03d", i);
-		for (int tries = 0; (r = put_s(e, key, "x", 0, NULL)) != 0 && tries < 40; tries++)
+		struct etcd_cmp absent = { .key = key, .key_len = strlen(key), .target = ETCD_CMP_CREATE,
+			.op = ETCD_EQUAL, .number = 0 };
+		struct etcd_op put = { .type = ETCD_OP_PUT, .key = key, .key_len = strlen(key),
+			.value = "x", .value_len = 1 };
+		bool won;
+		for (int tries = 0; (r = etcd_txn(e, &absent, 1, &put, 1, NULL, 0, &won, NULL)) != 0 &&
+		     tries < 40; tries++)
 			sleep_ms(250);
 		EXPECT_RC(r, 0, "put");
 	}
