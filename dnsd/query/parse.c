@@ -209,15 +209,6 @@ query_parse_general(const uint8_t *in, size_t len, struct query_req *r, uint8_t 
 int
 query_parse(const uint8_t *in, size_t len, struct query_req *r, uint8_t *rcode)
 {
-	if (parse_fast(in, len, r))
-		return 0;
-	int rc = parse(in, len, r);
-	if (rc == 0)
-		return 0;
-	if (rc < 0)
-		return DNSD_EMALF;
-	if (rcode != NULL)
-		*rcode = (uint8_t)rc;
-	return DNSD_ERCODE;
+	return parse_fast(in, len, r) ? 0 : query_parse_general(in, len, r, rcode);
 }
 
