@@ -20,7 +20,7 @@
 #                                    127.0.0.2 (dig -b)
 #     4. forward HOLE                forwarded queries time out (SERVFAIL
 #                                    after a couple of seconds) while local
-#                                    answers still take < 100 ms
+#                                    answers still take < 500 ms
 
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
