@@ -204,16 +204,19 @@ idx_build(struct node_edit *e)
 	return 0;
 }
 
-/* The slot that holds record i. */
+/* The slot that holds record i, or SIZE_MAX if none does: a record
+ * changed in place without node_edit_touch. Bounded, so that such a
+ * mistake costs the index, not a hang. */
 static size_t
 idx_slot_of(const struct node_edit *e, size_t i)
 {
 	const struct node_erec *r = &e->recs[i];
 	size_t mask = e->idx_cap - 1;
 	size_t s = (size_t)rec_hash(r->type, r->rdata, r->rdlen) & mask;
-	while (e->idx[s] != (uint32_t)i + 1)
-		s = (s + 1) & mask; /* it is there: the index is current */
-	return s;
+	for (size_t n = 0; n < e->idx_cap; n++, s = (s + 1) & mask)
+		if (e->idx[s] == (uint32_t)i + 1)
+			return s;
+	return SIZE_MAX;
 }
 
 /* Record i, just appended, into a current index (made anew past 3/4). */
@@ -236,10 +239,15 @@ idx_removing(struct node_edit *e, size_t i)
 {
 	if (!e->idx_ok)
 		return;
-	e->idx[idx_slot_of(e, i)] = SLOT_GONE;
 	size_t last = e->n - 1;
+	size_t si = idx_slot_of(e, i), sl = i != last ? idx_slot_of(e, last) : si;
+	if (si == SIZE_MAX || sl == SIZE_MAX) {
+		e->idx_ok = false; /* made again at the next find */
+		return;
+	}
+	e->idx[si] = SLOT_GONE;
 	if (i != last)
-		e->idx[idx_slot_of(e, last)] = (uint32_t)i + 1;
+		e->idx[sl] = (uint32_t)i + 1;
 }
 
 /* ---- records ---- */

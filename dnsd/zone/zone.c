@@ -120,6 +120,7 @@ soa_serial_edit(struct store_txn *t, const struct zone *z, bool exact, uint32_t 
 		if (exact || wire_serial_gt(floor, s))
 			s = floor;
 		node_soa_set_serial(r->rdata, r->rdlen, s);
+		node_edit_touch(&e); /* a record changed in place */
 		*serial = s;
 		rc = 0;
 		break;

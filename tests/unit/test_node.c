@@ -639,6 +639,18 @@ test_edit_index(void **state)
 	assert_int_equal(node_edit_count(&e, 1003), 1);
 	assert_int_equal(node_edit_count(&e, RR_A), count_slow(&e, RR_A));
 	assert_true(node_edit_set_ttl(&e, 1003, 61));
+	/* A record changed in place without node_edit_touch: removing it
+	 * drops the index instead of hanging, and finds stay right. */
+	long j = node_edit_find(&e, RR_A, rd, 4);
+	assert_true(j >= 0);
+	e.recs[j].rdata[0] ^= 0x80;
+	uint8_t moved[4];
+	memcpy(moved, e.recs[j].rdata, 4);
+	size_t before = e.n;
+	node_edit_remove(&e, (size_t)j);
+	assert_int_equal(e.n, before - 1);
+	assert_true(node_edit_find(&e, RR_A, moved, 4) < 0);
+	assert_int_equal(node_edit_count(&e, RR_A), count_slow(&e, RR_A));
 	node_edit_free(&e);
 }
 
