@@ -3,7 +3,7 @@
  *
  * A server cookie is 16 bytes: version 1, three reserved zero bytes, the
  * time it was made (seconds, RFC 1982 serial arithmetic) and an 8-byte
- * SipHash-2-4 (OpenSSL's EVP_MAC "SIPHASH") over the client cookie, those
+ * SipHash-2-4 (cookie_siphash) over the client cookie, those
  * first eight bytes and the client's address, keyed with the server's
  * secret (RFC 9018 section 4).
  *
@@ -17,8 +17,9 @@
  * cookie is still fresh, and no thread has to coordinate the change: each
  * derives the same secrets from the clock.
  *
- * One struct cookie_gen per thread: it keeps the keyed MAC contexts. It
- * takes the time as a parameter and reads no clock.
+ * One struct cookie_gen per thread: it keeps the period's secrets and
+ * the cookies it made lately. It takes the time as a parameter and reads
+ * no clock.
  */
 #ifndef DNSD_COOKIE_COOKIE_H
 #define DNSD_COOKIE_COOKIE_H
@@ -44,13 +45,18 @@ enum cookie_state {
 
 struct cookie_gen;
 
+/* SipHash-2-4 of msg[0..len) under the 16-byte `key`: `outlen` bytes (8,
+ * or 16 for the 128-bit variant) into out, as the reference code and
+ * OpenSSL's "SIPHASH" give them. */
+void cookie_siphash(const uint8_t key[COOKIE_SECRET_LEN], const uint8_t *msg, size_t len,
+    uint8_t *out, size_t outlen);
+
 /* The process's random master secret, drawn once from getrandom (the
  * same for every caller). Returns 0, or -errno if none can be drawn. */
 int cookie_master_random(uint8_t out[COOKIE_SECRET_LEN]);
 
 /* A generator for one thread, keyed with `master`, rotating its secret
- * every `rotation` seconds (at least 60). Returns 0 or -ENOMEM, -EIO (no
- * SipHash in OpenSSL). */
+ * every `rotation` seconds (at least 60). Returns 0 or -ENOMEM. */
 int cookie_gen_new(const uint8_t master[COOKIE_SECRET_LEN], uint32_t rotation,
     struct cookie_gen **out);
 void cookie_gen_free(struct cookie_gen *g);
@@ -64,7 +70,7 @@ bool cookie_gen_same(const struct cookie_gen *g, const uint8_t master[COOKIE_SEC
  * `peer`, made at `ts` with `secret`, into `out`: version 1, reserved,
  * timestamp, SipHash-2-4. cookie_check makes its cookies so with the
  * period's secret; this form is for checks against the RFC's examples.
- * False if `peer` is neither IPv4 nor IPv6 or OpenSSL fails.
+ * False if `peer` is neither IPv4 nor IPv6.
  */
 bool cookie_make(struct cookie_gen *g, const uint8_t secret[COOKIE_SECRET_LEN],
     const uint8_t client[COOKIE_CLIENT_LEN], uint32_t ts, const struct sockaddr *peer,
