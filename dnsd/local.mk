@@ -6,6 +6,7 @@ dnsd_libdnsd_la_SOURCES = \
 	dnsd/util/log.c dnsd/util/log.h \
 	dnsd/util/clock.c dnsd/util/clock.h \
 	dnsd/util/sdnotify.c dnsd/util/sdnotify.h \
+	dnsd/util/dynlib.c dnsd/util/dynlib.h dnsd/util/dyncurl.h dnsd/util/dynmhd.h \
 	dnsd/wire/wire.c dnsd/wire/wire.h \
 	dnsd/node/node.c dnsd/node/edit.c dnsd/node/node.h \
 	dnsd/svc/svc.c dnsd/svc/svc.h \
@@ -59,9 +60,11 @@ dnsd_libdnsd_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DDNSD_CONF_FILE='"$(sysconfdir)/dnsd/dnsd.conf"' \
 	-DDNSD_STATE_DIR='"$(localstatedir)/lib/dnsd"'
 dnsd_libdnsd_la_CFLAGS = $(AM_CFLAGS) $(LDNS_CFLAGS) $(LMDB_CFLAGS) $(CARES_CFLAGS) $(CRYPTO_CFLAGS) \
-	$(CURL_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(MHD_CFLAGS)
-dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) $(CURL_LIBS) \
-	$(JANSSON_LIBS) $(SYSTEMD_LIBS) $(MHD_LIBS) $(PTHREAD_LIBS)
+	$(CURL_CFLAGS) $(JANSSON_CFLAGS) $(MHD_CFLAGS)
+# libcurl and libmicrohttpd: headers only; dnsd loads them when needed
+# (dnsd/util/dynlib.h), and dlopen comes with LIBS.
+dnsd_libdnsd_la_LIBADD = $(LDNS_LIBS) $(LMDB_LIBS) $(CARES_LIBS) $(CRYPTO_LIBS) \
+	$(JANSSON_LIBS) $(PTHREAD_LIBS)
 
 sbin_PROGRAMS += dnsd/dnsd
 dnsd_dnsd_SOURCES = dnsd/main.c

@@ -11,6 +11,11 @@
  * last duration, after the previous one: under constant churn scans take
  * at most 1/SCAN_SHARE of the thread.
  *
+ * curl: the thread needs libcurl only once there is a check to run, and
+ * loads it then (util/dynlib.h): until the first scan finds a check it
+ * sleeps on a condition variable, not in curl_multi_poll, so that a
+ * server without checks never loads curl and starts that much sooner.
+ *
  * When: two heaps of deadlines (monotonic ms): the next run of each idle
  * entry, and the deregistration deadline of each entry that is critical
  * with deregister-critical-after. The loop runs what is due while fewer
@@ -41,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "check/check.h"
 #include "check/internal.h"
@@ -77,11 +83,12 @@ struct checker {
 	void *ctx;
 	void (*submit)(void *ctx, const struct svc_op *op, check_op_done done, void *arg);
 	struct stats_block *stats;
-	CURLM *multi;
+	CURLM *multi;                /* set (under mu) once curl is loaded */
 	struct curl_slist *headers;
 	pthread_t thread;
 	bool started;                /* the thread runs (until check_stop) */
-	pthread_mutex_t mu;          /* guards the four below */
+	pthread_mutex_t mu;          /* guards `multi` (its setting) and the four below */
+	pthread_cond_t cv;           /* wakes the thread until `multi` is set */
 	bool stop, changed;
 	struct runtime *next_rt;
 	struct note *notes;
@@ -91,6 +98,7 @@ struct checker {
 	struct table tab;
 	unsigned running;
 	bool scan_wanted;
+	bool no_curl;                /* libcurl could not be loaded: checks are not run */
 	uint64_t next_scan_ms;
 	uint64_t rand;
 	struct svc_op op;            /* the one being built (large: not on the stack) */
@@ -104,6 +112,17 @@ rand_next(struct checker *c)
 	c->rand ^= c->rand >> 7;
 	c->rand ^= c->rand << 17;
 	return c->rand;
+}
+
+/* Wake the thread (mu held): out of curl_multi_poll once curl runs, else
+ * off its condition variable. */
+static void
+wake(struct checker *c)
+{
+	if (c->multi != NULL)
+		curl_multi_wakeup(c->multi);
+	else
+		pthread_cond_signal(&c->cv);
 }
 
 /* ---- entries ---- */
@@ -208,8 +227,8 @@ op_done(void *arg, int rc, uint64_t index)
 	pthread_mutex_lock(&c->mu);
 	n->next = c->notes;
 	c->notes = n;
+	wake(c);
 	pthread_mutex_unlock(&c->mu);
-	curl_multi_wakeup(c->multi);
 }
 
 static struct note *
@@ -528,10 +547,62 @@ take_messages(struct checker *c)
 	return stop;
 }
 
+/* Load curl and make the multi handle: 0, or the thread goes on without
+ * running checks (said once in the log). */
+static int
+curl_begin(struct checker *c)
+{
+	const char *why = "out of memory";
+	CURLM *m = NULL;
+	if (dynlib_curl(&why) != 0 || (m = curl_multi_init()) == NULL ||
+	    (c->headers = curl_slist_append(NULL, "Accept: text/plain, text/*, */*")) == NULL) {
+		if (m != NULL)
+			curl_multi_cleanup(m);
+		log_err("health checks are not run: cannot load libcurl: %s", why);
+		return -ELIBACC;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->multi = m;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+/* Until there is a check to run: scan when asked, sleep on cv in
+ * between. True once curl runs; false to stop. */
+static bool
+wait_for_checks(struct checker *c)
+{
+	while (!take_messages(c)) {
+		if (c->scan_wanted && clock_mono_ms() >= c->next_scan_ms)
+			scan(c);
+		if (c->tab.n > 0 && !c->no_curl) {
+			if (curl_begin(c) == 0)
+				return true;
+			c->no_curl = true;
+		}
+		pthread_mutex_lock(&c->mu);
+		while (!c->stop && !c->changed && c->next_rt == NULL && c->notes == NULL) {
+			if (!c->scan_wanted) {
+				pthread_cond_wait(&c->cv, &c->mu);
+				continue;
+			}
+			uint64_t at = c->next_scan_ms;
+			struct timespec ts = { (time_t)(at / 1000), (long)(at % 1000) * 1000000L };
+			if (clock_mono_ms() >= at ||
+			    pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT)
+				break;
+		}
+		pthread_mutex_unlock(&c->mu);
+	}
+	return false;
+}
+
 static void *
 check_run(void *arg)
 {
 	struct checker *c = arg;
+	if (!wait_for_checks(c))
+		return NULL;
 	while (!take_messages(c)) {
 		int still;
 		if (c->scan_wanted && clock_mono_ms() >= c->next_scan_ms)
@@ -552,12 +623,9 @@ int
 check_start(const struct check_setup *s, struct checker **out)
 {
 	struct checker *c = calloc(1, sizeof(*c));
+	pthread_condattr_t ca;
 	if (c == NULL)
 		return -ENOMEM;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		free(c);
-		return -ENOMEM;
-	}
 	c->store = s->store;
 	c->ctx = s->ctx;
 	c->submit = s->submit;
@@ -566,9 +634,11 @@ check_start(const struct check_setup *s, struct checker **out)
 	if (getrandom(&c->rand, sizeof(c->rand), 0) != sizeof(c->rand) || c->rand == 0)
 		c->rand = clock_mono_ms() | 1;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* (clock_mono_ms's clock) */
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (table_init(&c->tab, c->max_checks) != 0 ||
-	    (c->multi = curl_multi_init()) == NULL ||
-	    (c->headers = curl_slist_append(NULL, "Accept: text/plain, text/*, */*")) == NULL ||
 	    pthread_create(&c->thread, NULL, check_run, c) != 0) {
 		log_err("cannot start the health checker");
 		check_free(c);
@@ -586,11 +656,10 @@ check_catalog_changed(struct checker *c, uint64_t index)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&c->mu);
-	bool first = !c->changed;
+	if (!c->changed)
+		wake(c);
 	c->changed = true;
 	pthread_mutex_unlock(&c->mu);
-	if (first)
-		curl_multi_wakeup(c->multi);
 }
 
 void
@@ -599,8 +668,8 @@ check_set_runtime(struct checker *c, struct runtime *rt)
 	pthread_mutex_lock(&c->mu);
 	runtime_drop(c->next_rt);
 	c->next_rt = runtime_hold(rt);
+	wake(c);
 	pthread_mutex_unlock(&c->mu);
-	curl_multi_wakeup(c->multi);
 }
 
 void
@@ -610,8 +679,8 @@ check_stop(struct checker *c)
 		return;
 	pthread_mutex_lock(&c->mu);
 	c->stop = true;
+	wake(c);
 	pthread_mutex_unlock(&c->mu);
-	curl_multi_wakeup(c->multi);
 	pthread_join(c->thread, NULL);
 	c->started = false;
 }
@@ -629,12 +698,14 @@ check_free(struct checker *c)
 		next = n->next;
 		free(n);
 	}
+	/* (curl's functions are there only if it was loaded) */
 	if (c->multi != NULL)
 		curl_multi_cleanup(c->multi);
-	curl_slist_free_all(c->headers);
+	if (c->headers != NULL)
+		curl_slist_free_all(c->headers);
 	runtime_drop(c->next_rt);
 	runtime_drop(c->rt);
+	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
-	curl_global_cleanup();
 }

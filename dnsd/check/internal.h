@@ -8,9 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <curl/curl.h>
-
 #include "svc/svc.h"
+#include "util/dyncurl.h"
 
 /* One run of one check: made by probe_new, added to the multi by the
  * caller, judged by probe_result once curl says it is done. */

@@ -3,12 +3,12 @@
 #ifndef DNSD_ETCD_CONN_H
 #define DNSD_ETCD_CONN_H
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "etcd/etcd.h"
+#include "util/dyncurl.h"
 #include "util/log.h"
 
 /* A warning about one member (the key: its URL) at most every 10 s: a

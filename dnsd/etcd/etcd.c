@@ -23,15 +23,6 @@ struct etcd {
 	struct etcd_conn conn;
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_status = CURLE_FAILED_INIT;
-
-static void
-curl_start(void)
-{
-	curl_status = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 const struct etcd_cfg *
 etcd_cfg_of(const struct etcd *e)
 {
@@ -44,10 +35,12 @@ etcd_new(const struct etcd_setup *s, struct etcd **out)
 	struct etcd *e;
 	int r;
 
+	const char *why;
 	*out = NULL;
-	pthread_once(&curl_once, curl_start);
-	if (curl_status != CURLE_OK)
-		return -ENOMEM;
+	if ((r = dynlib_curl(&why)) != 0) {
+		log_err("the etcd client needs libcurl: %s", why);
+		return r;
+	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -ENOMEM;
 	if ((r = etcd_cfg_copy(&e->cfg, s)) != 0) {

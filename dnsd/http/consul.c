@@ -17,7 +17,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "svc/catalog.h"
 #include "update/update.h"
 #include "util/clock.h"
+#include "util/dynmhd.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "zone/zone.h"

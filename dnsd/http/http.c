@@ -22,7 +22,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +38,7 @@
 #include "stats/stats.h"
 #include "store/store.h"
 #include "util/clock.h"
+#include "util/dynmhd.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "zone/zone.h"
@@ -697,6 +697,11 @@ http_start(const struct http_setup *s, struct http **out)
 	if (s->nfds > HTTP_LISTEN_MAX) {
 		log_err("http: at most %d http-listen addresses", HTTP_LISTEN_MAX);
 		return DNSD_ECONF;
+	}
+	const char *why;
+	if (s->nfds > 0 && dynlib_mhd(&why) != 0) {
+		log_err("http-listen needs libmicrohttpd: %s", why);
+		return -ELIBACC;
 	}
 	struct http *h = calloc(1, sizeof(*h));
 	if (h == NULL)

@@ -1,44 +1,63 @@
-/* sdnotify.c -- the service manager's notify protocol through libsystemd,
- * or nothing when dnsd is built without it */
+/* sdnotify.c -- the service manager's notify protocol (sd_notify(3)),
+ * spoken directly: one datagram to the AF_UNIX socket named by
+ * $NOTIFY_SOCKET (a path, or an abstract name written with a leading
+ * '@'). systemd documents the protocol as stable for other
+ * implementations; linking libsystemd for it cost every start the
+ * loading of libsystemd and the five libraries it needs. */
 #include "config.h"
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "util/sdnotify.h"
 
-#ifdef HAVE_LIBSYSTEMD
-#include <stdlib.h>
-#include <systemd/sd-daemon.h>
+/* The socket's address from $NOTIFY_SOCKET: its length, or 0 if there is
+ * none or it is not an AF_UNIX name (systemd 254's vsock: is not
+ * spoken here). */
+static socklen_t
+notify_addr(struct sockaddr_un *sa)
+{
+	const char *p = getenv("NOTIFY_SOCKET");
+	size_t n = p != NULL ? strlen(p) : 0;
+	if (n < 2 || (p[0] != '/' && p[0] != '@') || n >= sizeof(sa->sun_path))
+		return 0;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, p, n);
+	if (sa->sun_path[0] == '@')
+		sa->sun_path[0] = '\0'; /* abstract: the length says where it ends */
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (p[0] == '/'));
+}
 
 static void
 send_state(const char *state)
 {
-	/* unset_environment 0: a reload may notify again. */
-	int rc = sd_notify(0, state);
-	if (rc < 0)
-		log_warn("cannot notify the service manager: %s", state);
+	struct sockaddr_un sa;
+	socklen_t len = notify_addr(&sa);
+	if (len == 0)
+		return;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+		log_warn("cannot notify the service manager at %s: %s", getenv("NOTIFY_SOCKET"),
+		    strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 int
 sdnotify_enabled(void)
 {
-	return getenv("NOTIFY_SOCKET") != NULL;
+	struct sockaddr_un sa;
+	return notify_addr(&sa) != 0;
 }
-#else
-static void
-send_state(const char *state)
-{
-	(void)state;
-}
-
-int
-sdnotify_enabled(void)
-{
-	return 0;
-}
-#endif
 
 void
 sdnotify_ready(const char *status)

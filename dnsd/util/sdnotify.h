@@ -2,8 +2,7 @@
  * notify protocol, sd_notify(3))
  *
  * Each call sends one message to $NOTIFY_SOCKET when dnsd runs under a
- * unit of Type=notify; otherwise, or when dnsd was built without
- * libsystemd, it does nothing. The messages follow systemd's reload
+ * unit of Type=notify; otherwise it does nothing. The messages follow systemd's reload
  * protocol (systemd.service(5), Type=notify-reload): READY=1 once the
  * server answers, RELOADING=1 with MONOTONIC_USEC= when a reload begins
  * and READY=1 when it is over, STOPPING=1 when a stop begins. STATUS=
@@ -18,7 +17,7 @@ void sdnotify_ready(const char *status);
 void sdnotify_reloading(void);
 /* dnsd is stopping. */
 void sdnotify_stopping(void);
-/* Is a service manager listening ($NOTIFY_SOCKET set, libsystemd built in)? */
+/* Is a service manager listening ($NOTIFY_SOCKET names a socket)? */
 int sdnotify_enabled(void);
 
 #endif

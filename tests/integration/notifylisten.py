@@ -4,7 +4,7 @@
     notifylisten.py SOCKET PORT ZONE OUTFILE [MAXSECONDS]
 
 Binds a unix datagram socket at SOCKET (what systemd passes as
-$NOTIFY_SOCKET) and writes each message received to OUTFILE as one line,
+$NOTIFY_SOCKET: a path, or an abstract name written with a leading '@') and writes each message received to OUTFILE as one line,
 "msg T NOW FIELD;FIELD;..." (T: seconds since start; NOW: CLOCK_MONOTONIC
 in microseconds, the clock of MONOTONIC_USEC). The moment a READY=1
 arrives it asks 127.0.0.1:PORT for ZONE SOA over UDP, once, with a 1 s
@@ -25,7 +25,7 @@ def main(argv):
     path, port, zone, outfile = argv[0], int(argv[1]), argv[2], argv[3]
     limit = float(argv[4]) if len(argv) > 4 else 60.0
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.bind(path)
+    s.bind("\0" + path[1:] if path.startswith("@") else path)
     t0 = time.monotonic()
     with open(outfile, "w") as out:
         out.write("listening\n")
