@@ -32,40 +32,42 @@ struct lib {
 static struct lib curl_lib = { PTHREAD_ONCE_INIT, -ELIBACC, "" };
 static struct lib mhd_lib = { PTHREAD_ONCE_INIT, -ELIBACC, "" };
 
-/* dlopen SONAME and resolve NAMES[0..n) into GOT; the handle is never
- * closed (the pointers live as long as the process). */
+/* The functions' names, in the tables' order. */
+#define DYN_NAME(f) #f,
+static const char *const curl_names[] = { DYN_CURL_FUNCS(DYN_NAME) };
+static const char *const mhd_names[] = { DYN_MHD_FUNCS(DYN_NAME) };
+#define NAMES(a) (sizeof(a) / sizeof((a)[0]))
+/* A table is its pointers one after the other, with no padding. */
+_Static_assert(sizeof(struct dyn_curl) == NAMES(curl_names) * sizeof(void *), "dyn_curl");
+_Static_assert(sizeof(struct dyn_mhd) == NAMES(mhd_names) * sizeof(void *), "dyn_mhd");
+
+/* dlopen SONAME and resolve NAMES[0..n) into the n pointers of TABLE;
+ * the handle is never closed (the pointers live as long as the
+ * process). POSIX lets the void * dlsym gives hold a function. */
 static int
-open_lib(struct lib *l, const char *soname, const char *const *names, void **got, size_t n)
+load(struct lib *l, const char *soname, const char *const *names, size_t n, void *table)
 {
 	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		snprintf(l->why, sizeof(l->why), "%s", dlerror());
 		return -ELIBACC;
 	}
-	for (size_t i = 0; i < n; i++)
-		if ((got[i] = dlsym(h, names[i])) == NULL) {
+	for (size_t i = 0; i < n; i++) {
+		void *f = dlsym(h, names[i]);
+		if (f == NULL) {
 			snprintf(l->why, sizeof(l->why), "%s: no %s", soname, names[i]);
 			return -ELIBACC;
 		}
+		memcpy((char *)table + i * sizeof(void *), &f, sizeof(void *));
+	}
 	return 0;
 }
-
-/* The name of each function, and the copy of what dlsym gave into its
- * typed pointer (POSIX lets a void * from dlsym hold a function). */
-#define DYN_NAME(f) #f,
-#define DYN_SET(tab, f) memcpy(&(tab).f, &got[i++], sizeof(void *));
-#define DYN_SET_CURL(f) DYN_SET(dyn_curl, f)
-#define DYN_SET_MHD(f) DYN_SET(dyn_mhd, f)
 
 static void
 curl_load(void)
 {
-	static const char *const names[] = { DYN_CURL_FUNCS(DYN_NAME) };
-	void *got[sizeof(names) / sizeof(names[0])];
-	size_t i = 0;
-	if (open_lib(&curl_lib, CURL_SONAME, names, got, sizeof(got) / sizeof(got[0])) != 0)
+	if (load(&curl_lib, CURL_SONAME, curl_names, NAMES(curl_names), &dyn_curl) != 0)
 		return;
-	DYN_CURL_FUNCS(DYN_SET_CURL)
 	if (dyn_curl.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(curl_lib.why, sizeof(curl_lib.why), "%s: curl_global_init failed", CURL_SONAME);
 		return;
@@ -76,13 +78,8 @@ curl_load(void)
 static void
 mhd_load(void)
 {
-	static const char *const names[] = { DYN_MHD_FUNCS(DYN_NAME) };
-	void *got[sizeof(names) / sizeof(names[0])];
-	size_t i = 0;
-	if (open_lib(&mhd_lib, MHD_SONAME, names, got, sizeof(got) / sizeof(got[0])) != 0)
-		return;
-	DYN_MHD_FUNCS(DYN_SET_MHD)
-	mhd_lib.rc = 0;
+	if (load(&mhd_lib, MHD_SONAME, mhd_names, NAMES(mhd_names), &dyn_mhd) == 0)
+		mhd_lib.rc = 0;
 }
 
 static int
