@@ -33,9 +33,9 @@ int
 etcd_new(const struct etcd_setup *s, struct etcd **out)
 {
 	struct etcd *e;
+	const char *why;
 	int r;
 
-	const char *why;
 	*out = NULL;
 	if ((r = dynlib_curl(&why)) != 0) {
 		log_err("the etcd client needs libcurl: %s", why);
