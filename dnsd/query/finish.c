@@ -39,7 +39,7 @@ query_cookies_configure(struct cookie_gen **g, const struct conf *c, const char 
 	if (!cookie_gen_same(*g, master, conf_cookie_rotation(c))) {
 		struct cookie_gen *n = NULL;
 		if (cookie_gen_new(master, conf_cookie_rotation(c), &n) != 0)
-			log_warn("%s: no SipHash for DNS cookies: answering without", who);
+			log_warn("%s: out of memory for DNS cookies: answering without", who);
 		cookie_gen_free(*g);
 		*g = n;
 	}

@@ -97,7 +97,7 @@ void query_ctx_configure(struct query_ctx *q, const struct conf *c);
 /* Make *g (a thread's own; NULL at first) the cookie generator of
  * configuration `c`: keyed with its cookie-secret, else the process's
  * random one, rotating by its cookie-rotation. Kept if it already is;
- * NULL, with a warning naming `who`, when no secret or SipHash is to be
+ * NULL, with a warning naming `who`, when no secret or memory is to be
  * had (the thread then answers without cookies). */
 void query_cookies_configure(struct cookie_gen **g, const struct conf *c, const char *who);
 
