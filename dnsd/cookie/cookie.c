@@ -237,18 +237,22 @@ cookie_hash(const uint8_t key[COOKIE_SECRET_LEN], const uint8_t *client, const u
 	cookie_siphash(key, msg, COOKIE_CLIENT_LEN + 8 + alen, out, 8);
 }
 
-/* Constant-time comparison of two 8-byte hashes. */
+/* Does the server cookie in `opt` (client cookie, then the 16 bytes)
+ * carry the hash `key` gives it for this address? Compared in constant
+ * time. */
 static bool
-same8(const uint8_t *a, const uint8_t *b)
+hash_matches(const uint8_t key[COOKIE_SECRET_LEN], const uint8_t *opt, const uint8_t *addr,
+    size_t alen)
 {
-	uint8_t d = 0;
+	uint8_t h[8], d = 0;
+	cookie_hash(key, opt, opt + COOKIE_CLIENT_LEN, addr, alen, h);
 	for (int i = 0; i < 8; i++)
-		d |= a[i] ^ b[i];
+		d |= h[i] ^ opt[COOKIE_CLIENT_LEN + 8 + i];
 	return d == 0;
 }
 
 bool
-cookie_make(struct cookie_gen *g, const uint8_t secret[COOKIE_SECRET_LEN],
+cookie_make(const uint8_t secret[COOKIE_SECRET_LEN],
     const uint8_t client[COOKIE_CLIENT_LEN], uint32_t ts, const struct sockaddr *peer,
     uint8_t out[COOKIE_SERVER_LEN])
 {
@@ -293,7 +297,7 @@ enum cookie_state
 cookie_check(struct cookie_gen *g, const uint8_t *opt, size_t len, const struct sockaddr *peer,
     uint32_t now, uint8_t reply[COOKIE_CLIENT_LEN + COOKIE_SERVER_LEN])
 {
-	uint8_t addr[16], h[8];
+	uint8_t addr[16];
 	size_t alen = peer_bytes(peer, addr);
 	enum cookie_state st = len == COOKIE_CLIENT_LEN ? COOKIE_CLIENT : COOKIE_BAD;
 	bool held;
@@ -311,7 +315,7 @@ cookie_check(struct cookie_gen *g, const uint8_t *opt, size_t len, const struct 
 		int k = period == g->period ? 0 : period == g->period - 1 ? 1 : -1;
 		bool ours = held && memcmp(m->server, opt + 8, COOKIE_SERVER_LEN) == 0;
 		if (age_ok(ts, now, COOKIE_MAX_AGE) && k >= 0 &&
-		    (ours || (cookie_hash(g->key[k], opt, opt + 8, addr, alen, h), same8(h, opt + 16)))) {
+		    (ours || hash_matches(g->key[k], opt, addr, alen))) {
 			st = COOKIE_VALID;
 			if (k == 0 && age_ok(ts, now, COOKIE_RENEW_AGE)) {
 				memcpy(server, opt + 8, COOKIE_SERVER_LEN);
@@ -324,7 +328,7 @@ cookie_check(struct cookie_gen *g, const uint8_t *opt, size_t len, const struct 
 		memcpy(server, m->server, COOKIE_SERVER_LEN);
 		return st;
 	}
-	if (!cookie_make(g, g->key[0], opt, now, peer, server))
+	if (!cookie_make(g->key[0], opt, now, peer, server))
 		return COOKIE_NONE;
 	memcpy(m->client, opt, COOKIE_CLIENT_LEN);
 	memcpy(m->addr, addr, alen);

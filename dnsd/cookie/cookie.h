@@ -72,7 +72,7 @@ bool cookie_gen_same(const struct cookie_gen *g, const uint8_t master[COOKIE_SEC
  * period's secret; this form is for checks against the RFC's examples.
  * False if `peer` is neither IPv4 nor IPv6.
  */
-bool cookie_make(struct cookie_gen *g, const uint8_t secret[COOKIE_SECRET_LEN],
+bool cookie_make(const uint8_t secret[COOKIE_SECRET_LEN],
     const uint8_t client[COOKIE_CLIENT_LEN], uint32_t ts, const struct sockaddr *peer,
     uint8_t out[COOKIE_SERVER_LEN]);
 

@@ -4,7 +4,8 @@
     notifylisten.py SOCKET PORT ZONE OUTFILE [MAXSECONDS]
 
 Binds a unix datagram socket at SOCKET (what systemd passes as
-$NOTIFY_SOCKET: a path, or an abstract name written with a leading '@') and writes each message received to OUTFILE as one line,
+$NOTIFY_SOCKET: a path, or an abstract name written with a leading '@')
+and writes each message received to OUTFILE as one line,
 "msg T NOW FIELD;FIELD;..." (T: seconds since start; NOW: CLOCK_MONOTONIC
 in microseconds, the clock of MONOTONIC_USEC). The moment a READY=1
 arrives it asks 127.0.0.1:PORT for ZONE SOA over UDP, once, with a 1 s

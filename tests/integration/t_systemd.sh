@@ -5,7 +5,8 @@
 # sysusers.d entry creates the dnsd user, and dnsd speaks the notify
 # protocol to a real $NOTIFY_SOCKET: READY=1 only once queries are
 # answered, RELOADING=1 (with MONOTONIC_USEC) then READY=1 around each
-# SIGHUP, good or refused, and STOPPING=1 at SIGTERM. See dnsd(8), SYSTEMD.
+# SIGHUP, good or refused, and STOPPING=1 at SIGTERM; then READY=1 and
+# STOPPING=1 through an abstract socket (@name). See dnsd(8), SYSTEMD.
 . "$(dirname "$0")/lib.sh"
 
 need_tool dig
